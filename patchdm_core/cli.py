@@ -1,0 +1,125 @@
+"""Command line: `python -m patchdm_core <command>` (generate, inpaint, outpaint, reroll, train, eval, bench, ...).
+
+Each long-running command shows a tqdm bar per step; every PNG carries its parameters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .checkpoint import CheckpointError
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "patchdm-demo.safetensors"
+
+# subcommand -> module that provides add_arguments(parser) and main(args); imported lazily
+COMMANDS = {
+    "generate": ("patchdm_core.cli_generate", "paint a canvas of any size"),
+}
+
+
+def default_weights() -> Path:
+    """$PATCHDM_WEIGHTS, else the shipped demo weights."""
+    return Path(os.environ.get("PATCHDM_WEIGHTS", DEFAULT_WEIGHTS))
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", type=Path, default=None, help="weights file (default: the shipped demo model)")
+    p.add_argument(
+        "--random-init",
+        choices=["tiny", "demo", "paper"],
+        default=None,
+        help="use an untrained model of this preset instead of weights (for trying the tools)",
+    )
+    p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:1, mps")
+
+
+def add_sampling_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=-1, help="-1 = random; the seed used is printed and saved")
+    p.add_argument("--steps", type=int, default=None, help="DDIM steps (default: the model's)")
+    p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale (default: the model's)")
+    p.add_argument("--eta", type=float, default=0.0, help="DDIM eta (0 = deterministic)")
+    p.add_argument("--chunk", type=int, default=None, help="patches per network call (default: by device)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output PNG")
+
+
+def load_pipeline(args: argparse.Namespace):
+    """The PatchDM that --weights / --random-init ask for (clear error if the weights are missing)."""
+    from .config import preset
+    from .pipeline import PatchDM
+
+    if args.random_init:
+        print(f"using an untrained {args.random_init} model (--random-init): expect noise, not pictures")
+        return PatchDM.random_init(preset(args.random_init), device=args.device)
+    path = args.weights or default_weights()
+    if not path.exists():
+        raise CheckpointError(
+            f"weights file not found: {path} (train one, or pass --random-init demo to try the tools)"
+        )
+    return PatchDM.load(path, device=args.device, clip_weights=getattr(args, "clip_weights", None))
+
+
+def resolve_seed(seed: int) -> int:
+    """-1 -> a random seed (printed and saved by the caller)."""
+    return secrets.randbelow(2**31 - 1) if seed < 0 else seed
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'2048x1024' -> (width, height)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 2048x1024, got {text!r}") from None
+    if w < 1 or h < 1:
+        raise argparse.ArgumentTypeError("size must be positive")
+    return w, h
+
+
+def with_progress(steps: Iterator, desc: str) -> Iterator:
+    """Wrap a Step iterator in a tqdm bar that learns its total from the first step."""
+    from tqdm import tqdm
+
+    bar = None
+    try:
+        for step in steps:
+            if bar is None:
+                bar = tqdm(total=step.total, desc=desc, unit="step", file=sys.stderr)
+            bar.update(1)
+            yield step
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m patchdm_core", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(
+            name, help=help_text, description=help_text, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+        )
+        p.set_defaults(_module=module)
+        importlib.import_module(module).add_arguments(p, name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    start = time.perf_counter()
+    try:
+        code = importlib.import_module(args._module).main(args) or 0
+    except (CheckpointError, ValueError, FileNotFoundError, NotADirectoryError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if args.command in ("generate", "inpaint", "outpaint", "reroll"):
+        print(f"done in {time.perf_counter() - start:.1f} s")
+    return code

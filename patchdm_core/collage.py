@@ -1,0 +1,98 @@
+"""Pure patch geometry: padding, patchify/unpatchify, feature collage and patch positions.
+
+Patches are stored batch-major, row-major: a canvas [B, C, R*p, Q*p] becomes [B*R*Q, C, p, p] with
+index (b*R + r)*Q + q. Feature collage (Patch-DM, section 3.2) re-assembles the per-patch feature
+maps of a grid that is offset by half a patch, crops half a patch from every side and re-splits:
+each new cell takes one quadrant from each of its four parents, so the decoder predicts the
+image-aligned grid from features that straddle patch borders.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+class Grid(NamedTuple):
+    rows: int
+    cols: int
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.cols
+
+    def shifted(self) -> Grid:
+        """The grid that collage produces from this one (one fewer row and column)."""
+        return Grid(self.rows - 1, self.cols - 1)
+
+
+def pad_half_patch(x: Tensor, p: int, wrap: tuple[bool, bool] = (False, False)) -> Tensor:
+    """[B,C,H,W] -> [B,C,H+p,W+p]: zeros (or wrap-around per axis (y, x)) of p/2 on every side."""
+    h = p // 2
+    if wrap[1]:
+        x = torch.cat([x[..., -h:], x, x[..., :h]], dim=-1)
+    else:
+        x = F.pad(x, (h, h, 0, 0))
+    if wrap[0]:
+        x = torch.cat([x[..., -h:, :], x, x[..., :h, :]], dim=-2)
+    else:
+        x = F.pad(x, (0, 0, h, h))
+    return x
+
+
+def crop_half_patch(x: Tensor, p: int) -> Tensor:
+    """Inverse of pad_half_patch: [B,C,H+p,W+p] -> [B,C,H,W]."""
+    h = p // 2
+    return x[..., h : x.shape[-2] - h, h : x.shape[-1] - h]
+
+
+def to_patches(x: Tensor, p: int) -> Tensor:
+    """[B,C,R*p,Q*p] -> [B*R*Q, C, p, p] (batch-major, row-major)."""
+    b, c, hh, ww = x.shape
+    if hh % p or ww % p:
+        raise ValueError(f"canvas {ww}x{hh} is not a multiple of the patch size {p}")
+    r, q = hh // p, ww // p
+    return x.reshape(b, c, r, p, q, p).permute(0, 2, 4, 1, 3, 5).reshape(b * r * q, c, p, p)
+
+
+def from_patches(patches: Tensor, grid: Grid) -> Tensor:
+    """[B*R*Q, C, h, w] -> [B, C, R*h, Q*w] (inverse of to_patches)."""
+    n, c, h, w = patches.shape
+    r, q = grid
+    b = n // (r * q)
+    if b * r * q != n:
+        raise ValueError(f"{n} patches do not fill a {r}x{q} grid")
+    return patches.reshape(b, r, q, c, h, w).permute(0, 3, 1, 4, 2, 5).reshape(b, c, r * h, q * w)
+
+
+def collage(feats: Tensor, grid: Grid) -> Tensor:
+    """Feature collage: [B*R*Q, C, h, w] on an offset grid -> [B*(R-1)*(Q-1), C, h, w] shifted by h/2."""
+    h, w = feats.shape[-2:]
+    if h != w or h % 2:
+        raise ValueError(f"feature maps of {h}x{w} cannot be collaged (square, even side needed)")
+    return to_patches(crop_half_patch(from_patches(feats, grid), h), h)
+
+
+def grid_positions(grid: Grid, origin: Tensor, shifted: bool = False) -> Tensor:
+    """Patch-centre coordinates in patch units, [B*R*Q, 2] as (y, x).
+
+    `origin` [B, 2] is the centre of each image's top-left cell. Cells of the half-patch-padded
+    grid sit at integers (k, l) of the image (the pad ring at 0); image-aligned cells sit at
+    (k + 0.5, l + 0.5), the official convention. `shifted=True` gives the cells collage produces.
+    """
+    r, q = grid
+    if shifted:
+        r, q = r - 1, q - 1
+    ys = torch.arange(r, dtype=torch.float32, device=origin.device)
+    xs = torch.arange(q, dtype=torch.float32, device=origin.device)
+    cells = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), dim=-1).reshape(1, r * q, 2)
+    offset = 0.5 if shifted else 0.0
+    return (origin.float().reshape(-1, 1, 2) + offset + cells).reshape(-1, 2)
+
+
+def round_up(n: int, p: int) -> int:
+    """Smallest multiple of p that is >= n."""
+    return -(-n // p) * p

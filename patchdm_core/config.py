@@ -1,0 +1,211 @@
+"""Frozen configuration dataclasses and the presets tiny(), demo() and paper().
+
+Every field carries a trailing comment; a whole PatchDMConfig round-trips through JSON so that a
+weights file describes itself (the JSON lives in the safetensors metadata).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    patch_size: int = 64  # p: side of a patch in pixels; the canvas grid is p x p
+    in_channels: int = 3  # RGB
+    model_channels: int = 64  # width of the first level
+    channel_mult: tuple[int, ...] = (1, 2, 4, 8)  # width multiplier per level (each level halves the side)
+    res_blocks: int = 2  # res blocks per encoder level; the decoder has res_blocks + 1 (ADM)
+    attn_resolutions: tuple[int, ...] = (16,)  # feature-map sides (px) that get self-attention
+    mid_attention: bool = True  # self-attention in the middle block
+    num_heads: int = 1  # attention heads (official: 1)
+    time_dim: int = 256  # width of the timestep embedding
+    pos_dim: int = 256  # width of the position embedding; ResBlocks see time_dim + pos_dim
+    z_dim: int = 512  # width of the global ("semantic") code z
+    dropout: float = 0.1  # dropout inside ResBlocks (training only)
+    norm_groups: int = 32  # GroupNorm groups (clamped to the channel count)
+
+    @property
+    def emb_dim(self) -> int:
+        return self.time_dim + self.pos_dim
+
+    @property
+    def levels(self) -> int:
+        return len(self.channel_mult)
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    timesteps: int = 1000  # T
+    beta_start: float = 1e-4  # linear schedule (DDPM), as the official code
+    beta_end: float = 0.02
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    kind: Literal["cnn", "clip"] = "cnn"  # jointly trained CNN, or frozen open_clip tower + projection
+    view_size: tuple[int, int] = (128, 256)  # (H, W) of the downscaled global view the CNN sees
+    channels: tuple[int, ...] = (32, 64, 128, 256)  # CNN widths, one stride-2 stage each
+    clip_model: str = ""  # open_clip architecture name (kind == "clip"), e.g. "ViT-B-16"
+    clip_width: int = 512  # output width of the open_clip image tower
+
+
+@dataclass(frozen=True)
+class LatentConfig:
+    layers: int = 10  # MLP depth (official: 10 with the input re-concatenated)
+    width: int = 2048  # hidden width (official: 2048)
+    timesteps: int = 1000  # T of the latent diffusion
+    beta: float = 0.008  # constant beta schedule (official "const0.008")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    image_size: tuple[int, int] = (512, 1024)  # (H, W) training images are resized/cropped to
+    batch_size: int = 32  # 2p x 2p windows per step (per process)
+    lr: float = 1e-4  # AdamW learning rate
+    weight_decay: float = 0.0
+    ema_decay: float = 0.9999  # EMA of the weights, updated every step
+    grad_clip: float = 1.0  # global gradient-norm clip
+    p_drop_z: float = 0.1  # classifier-free dropout of the global code
+    p_drop_pos: float = 0.5  # classifier-free dropout of the position (independent)
+    sample_every: int = 1000  # steps between sample grids
+    save_every: int = 1000  # steps between checkpoints
+    latent_steps: int = 20000  # train-latent default steps
+    latent_batch: int = 256  # train-latent batch size
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    steps: int = 50  # default DDIM steps
+    guidance: float = 1.5  # default classifier-free guidance scale (official w=0.5 -> 1.5)
+    positions: Literal["absolute", "stretch"] = "stretch"  # how positions map on canvases != train size
+
+
+@dataclass(frozen=True)
+class PatchDMConfig:
+    name: str = "patchdm"  # model name written into PNG metadata
+    unet: UNetConfig = field(default_factory=UNetConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    latent: LatentConfig = field(default_factory=LatentConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+
+    @property
+    def patch_size(self) -> int:
+        return self.unet.patch_size
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> PatchDMConfig:
+        return _from_dict(cls, json.loads(text))
+
+    def replace(self, **parts: Any) -> PatchDMConfig:
+        return dataclasses.replace(self, **parts)
+
+
+def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Build a (nested) frozen dataclass from a dict; unknown keys are an error, missing ones default."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} fields: {sorted(unknown)}")
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        sub = _NESTED.get((cls, key))
+        if sub is not None:
+            kwargs[key] = _from_dict(sub, value)
+        elif isinstance(value, list):
+            kwargs[key] = tuple(value)
+        else:
+            kwargs[key] = value
+    return cls(**kwargs)
+
+
+_NESTED = {
+    (PatchDMConfig, "unet"): UNetConfig,
+    (PatchDMConfig, "diffusion"): DiffusionConfig,
+    (PatchDMConfig, "encoder"): EncoderConfig,
+    (PatchDMConfig, "latent"): LatentConfig,
+    (PatchDMConfig, "train"): TrainConfig,
+    (PatchDMConfig, "sampling"): SamplingConfig,
+}
+
+
+def tiny() -> PatchDMConfig:
+    """A few-thousand-parameter model with 16-px patches, for unit tests."""
+    return PatchDMConfig(
+        name="tiny",
+        unet=UNetConfig(
+            patch_size=16,
+            model_channels=8,
+            channel_mult=(1, 2),
+            res_blocks=1,
+            attn_resolutions=(8,),
+            num_heads=1,
+            time_dim=16,
+            pos_dim=16,
+            z_dim=8,
+            dropout=0.0,
+            norm_groups=4,
+        ),
+        encoder=EncoderConfig(view_size=(16, 32), channels=(8, 16)),
+        latent=LatentConfig(layers=3, width=32, timesteps=1000),
+        train=TrainConfig(
+            image_size=(32, 64),
+            batch_size=4,
+            ema_decay=0.9,
+            sample_every=0,
+            save_every=0,
+            latent_steps=20,
+            latent_batch=16,
+        ),
+        sampling=SamplingConfig(steps=4, guidance=1.5),
+    )
+
+
+def demo() -> PatchDMConfig:
+    """The CPU-friendly shipped model: 64-px patches, ~2 M parameters, cheap top levels."""
+    return PatchDMConfig(
+        name="patchdm-demo",
+        unet=UNetConfig(
+            patch_size=64,
+            model_channels=16,
+            channel_mult=(1, 2, 4, 8),
+            res_blocks=1,
+            attn_resolutions=(8,),
+            mid_attention=True,
+            num_heads=2,
+            time_dim=128,
+            pos_dim=128,
+            z_dim=128,
+            dropout=0.0,
+            norm_groups=8,
+        ),
+        encoder=EncoderConfig(view_size=(64, 128), channels=(32, 64, 128, 128)),
+        latent=LatentConfig(layers=6, width=512),
+        train=TrainConfig(
+            image_size=(512, 1024), batch_size=64, lr=2e-4, ema_decay=0.999, sample_every=2000, save_every=2000
+        ),
+        sampling=SamplingConfig(steps=25, guidance=1.5),
+    )
+
+
+def paper() -> PatchDMConfig:
+    """The official 64-px Patch-DM denoiser (71.4 M parameters) with a 512-d global code."""
+    return PatchDMConfig(name="patchdm-paper")
+
+
+PRESETS = {"tiny": tiny, "demo": demo, "paper": paper}
+
+
+def preset(name: str) -> PatchDMConfig:
+    """Look up a preset by name with a clear error."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown config preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]()

@@ -1,0 +1,174 @@
+"""CanvasDenoiser: a whole canvas [B,3,H,W] -> eps [B,3,H,W], in bounded memory.
+
+Modes:
+- `feature` (Patch-DM): pad by p/2, encode the offset grid, collage, decode the aligned grid.
+  Padded rows stream through in bands, so at most one band plus one row of encoder features is
+  alive and peak memory does not grow with the canvas height.
+- `naive`: independent aligned patches (encoder and decoder without collage).
+- `pixel`: naive on even calls; on odd calls naive on the canvas shifted by half a patch.
+- `sliding`: MultiDiffusion-style overlapping p x p windows at `stride`, predictions averaged.
+All modes run the network on at most `chunk` patches at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from .collage import Grid, collage, crop_half_patch, from_patches, grid_positions, pad_half_patch, to_patches
+from .guidance import Cond
+from .nn import Emb
+from .unet import PatchUNet
+
+Mode = Literal["feature", "pixel", "naive", "sliding"]
+MODES: tuple[str, ...] = ("feature", "pixel", "naive", "sliding")
+
+
+@dataclass
+class CanvasDenoiser:
+    unet: PatchUNet
+    mode: Mode = "feature"
+    chunk: int = 64  # patches per network call
+    stride: int | None = None  # sliding-window stride in pixels (default p / 2)
+    wrap: tuple[bool, bool] = (False, False)  # wrap-around (tileable) along (y, x); feature mode
+    positions: Literal["absolute", "stretch"] = "absolute"
+    train_grid: tuple[int, int] | None = None  # training image in patches (rows, cols), for "stretch"
+    autocast: bool = True  # bf16 autocast on CPU and CUDA
+    evals: dict[str, int] = field(default_factory=lambda: {"encode": 0, "decode": 0, "calls": 0})
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}; choose one of {', '.join(MODES)}")
+        if self.chunk < 1:
+            raise ValueError("chunk must be at least 1")
+
+    @property
+    def p(self) -> int:
+        return self.unet.cfg.patch_size
+
+    @torch.inference_mode()
+    def __call__(self, x: Tensor, t: Tensor, cond: Cond) -> Tensor:
+        """x [B,3,H,W] (H, W multiples of p), t [B] -> eps [B,3,H,W] float32."""
+        p = self.p
+        if x.shape[-2] % p or x.shape[-1] % p:
+            raise ValueError(f"canvas {x.shape[-1]}x{x.shape[-2]} is not a multiple of the patch size {p}")
+        calls = self.evals["calls"]
+        self.evals["calls"] += 1
+        self._scale = self._position_scale(x.shape[-2] // p, x.shape[-1] // p)
+        dtype = torch.bfloat16 if self.autocast and x.device.type in ("cpu", "cuda") else None
+        x_in = x.to(self.unet.stem.weight.dtype)
+        with torch.autocast(x.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            if self.mode == "feature":
+                return self._feature(x_in, t, cond)
+            if self.mode == "sliding":
+                return self._windows(x_in, t, cond, self.stride or p // 2)
+            if self.mode == "pixel" and calls % 2 == 1:
+                eps = self._windows(pad_half_patch(x_in, p), t, cond, p, offset=-0.5)
+                return crop_half_patch(eps, p).contiguous()
+            return self._windows(x_in, t, cond, p)
+
+    def _position_scale(self, rows: int, cols: int) -> Tensor:
+        if self.positions == "absolute" or self.train_grid is None:
+            return torch.ones(2)
+        return torch.tensor([self.train_grid[0] / rows, self.train_grid[1] / cols])
+
+    def _emb(self, t: Tensor, cond: Cond, index: Tensor, pos: Tensor) -> Emb:
+        pos = pos * self._scale.to(pos.device)
+        return self.unet.embed(t[index], pos, cond.keep_pos[index], cond.z[index], cond.keep_z[index])
+
+    def _chunks(self, n: int) -> Iterator[slice]:
+        for s in range(0, n, self.chunk):
+            yield slice(s, min(n, s + self.chunk))
+
+    def _prep(self, x: Tensor) -> Tensor:
+        fmt = torch.channels_last if self.unet.stem.weight.is_contiguous(memory_format=torch.channels_last) else None
+        return x.contiguous(memory_format=fmt) if fmt is not None else x
+
+    # -- feature collage, streamed by bands of patch rows ------------------------------------------
+
+    def _feature(self, x: Tensor, t: Tensor, cond: Cond) -> Tensor:
+        p, (b, _, h, w) = self.p, x.shape
+        rows, cols = h // p, w // p
+        xp = pad_half_patch(x, p, self.wrap)
+        out = torch.empty(b, x.shape[1], h, w, dtype=torch.float32, device=x.device)
+        band = max(1, self.chunk // (b * (cols + 1)))
+        prev = self._encode_rows(xp, t, cond, 0, 1)
+        for r0 in range(0, rows, band):
+            k = min(band, rows - r0)
+            cur = self._encode_rows(xp, t, cond, r0 + 1, k)
+            grid = Grid(k + 1, cols + 1)
+            feats = [collage(torch.cat([a, c], dim=1).flatten(0, 2), grid) for a, c in zip(prev, cur)]
+            prev = [c[:, -1:].clone() for c in cur]  # a view would keep the whole band alive
+            del cur
+            origin = torch.tensor([[float(r0), 0.0]], device=x.device).expand(b, 2)
+            pos = grid_positions(grid, origin, shifted=True)
+            index = torch.arange(b, device=x.device).repeat_interleave(k * cols)
+            eps = torch.empty(b * k * cols, x.shape[1], p, p, dtype=torch.float32, device=x.device)
+            for s in self._chunks(eps.shape[0]):
+                eps[s] = self.unet.decode([f[s] for f in feats], self._emb(t, cond, index[s], pos[s])).float()
+            self.evals["decode"] += eps.shape[0]
+            out[:, :, r0 * p : (r0 + k) * p] = from_patches(eps, Grid(k, cols))
+        return out
+
+    def _encode_rows(self, xp: Tensor, t: Tensor, cond: Cond, r: int, k: int) -> list[Tensor]:
+        """Encode padded rows r..r+k-1 -> per level [B, k, cols+1, c, h, h]."""
+        p, b = self.p, xp.shape[0]
+        cols = xp.shape[-1] // p
+        patches = self._prep(to_patches(xp[:, :, r * p : (r + k) * p], p))
+        origin = torch.tensor([[float(r), 0.0]], device=xp.device).expand(b, 2)
+        pos = grid_positions(Grid(k, cols), origin)
+        index = torch.arange(b, device=xp.device).repeat_interleave(k * cols)
+        parts = [self.unet.encode(patches[s], self._emb(t, cond, index[s], pos[s])) for s in self._chunks(len(patches))]
+        self.evals["encode"] += len(patches)
+        return [torch.cat(level).reshape(b, k, cols, *level[0].shape[1:]) for level in zip(*parts)]
+
+    # -- independent windows: naive, pixel, sliding ----------------------------------------------
+
+    def _windows(self, x: Tensor, t: Tensor, cond: Cond, stride: int, offset: float = 0.0) -> Tensor:
+        """Plain UNet on p x p windows at `stride`, averaged where they overlap."""
+        p, (b, c, h, w) = self.p, x.shape
+        ys, xs = _starts(h, p, stride), _starts(w, p, stride)
+        total = torch.zeros(b, c, h, w, dtype=torch.float32, device=x.device)
+        count = torch.zeros(1, 1, h, w, dtype=torch.float32, device=x.device)
+        for y in ys:
+            for x0 in xs:
+                count[..., y : y + p, x0 : x0 + p] += 1
+        windows = [(i, y, x0) for i in range(b) for y in ys for x0 in xs]
+        for s in self._chunks(len(windows)):
+            batch = windows[s]
+            patches = self._prep(torch.stack([x[i, :, y : y + p, x0 : x0 + p] for i, y, x0 in batch]))
+            index = torch.tensor([i for i, _, _ in batch], device=x.device)
+            # centre of the window in patch units: an aligned cell k sits at k + 0.5
+            pos = torch.tensor([[y / p + 0.5 + offset, x0 / p + 0.5 + offset] for _, y, x0 in batch], device=x.device)
+            emb = self._emb(t, cond, index, pos)
+            eps = self.unet.decode(self.unet.encode(patches, emb), emb).float()
+            for (i, y, x0), e in zip(batch, eps):
+                total[i, :, y : y + p, x0 : x0 + p] += e
+        self.evals["encode"] += len(windows)
+        self.evals["decode"] += len(windows)
+        return total / count
+
+
+def _starts(n: int, p: int, stride: int) -> list[int]:
+    """Window origins covering [0, n): every `stride`, plus a last one flush with the end."""
+    if stride < 1:
+        raise ValueError("stride must be at least 1 pixel")
+    starts = list(range(0, n - p + 1, stride))
+    if starts[-1] != n - p:
+        starts.append(n - p)
+    return starts
+
+
+def evals_per_step(mode: str, height: int, width: int, p: int, stride: int | None = None) -> int:
+    """Network evaluations (encoder + decoder patches) of one unguided call, without running it."""
+    rows, cols = height // p, width // p
+    if mode == "feature":
+        return (rows + 1) * (cols + 1) + rows * cols
+    if mode == "sliding":
+        s = stride or p // 2
+        return 2 * len(_starts(height, p, s)) * len(_starts(width, p, s))
+    return 2 * rows * cols

@@ -1,0 +1,54 @@
+"""Conditioning of a canvas (global code, position on/off) and classifier-free guidance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .sampler import EpsFn
+
+
+@dataclass(frozen=True)
+class Cond:
+    z: Tensor  # [B, z_dim] global semantic code (ignored where keep_z is False)
+    keep_z: Tensor  # [B] bool; False -> the learned null code
+    keep_pos: Tensor  # [B] bool; False -> the learned null position
+
+    @classmethod
+    def make(cls, z: Tensor | None, batch: int, z_dim: int, device: torch.device | str) -> Cond:
+        """Condition on z (or on nothing when z is None) with positions on."""
+        keep_z = torch.full((batch,), z is not None, dtype=torch.bool, device=device)
+        z = z.to(device) if z is not None else torch.zeros(batch, z_dim, device=device)
+        return cls(z, keep_z, torch.ones(batch, dtype=torch.bool, device=device))
+
+    @property
+    def batch(self) -> int:
+        return self.z.shape[0]
+
+    def null(self) -> Cond:
+        """Unconditional: global code AND position dropped together, as the official sampler."""
+        off = torch.zeros_like(self.keep_z)
+        return Cond(self.z, off, off)
+
+    @staticmethod
+    def cat(a: Cond, b: Cond) -> Cond:
+        return Cond(torch.cat([a.z, b.z]), torch.cat([a.keep_z, b.keep_z]), torch.cat([a.keep_pos, b.keep_pos]))
+
+
+CondEpsFn = Callable[[Tensor, Tensor, Cond], Tensor]  # (x_t, t, cond) -> eps
+
+
+def cfg(model: CondEpsFn, cond: Cond, scale: float) -> EpsFn:
+    """Bind cond; scale 1 makes one call, otherwise one batched call on [null; cond] and u + s (c - u)."""
+    if scale == 1.0:
+        return lambda x, t: model(x, t, cond)
+    both = Cond.cat(cond.null(), cond)
+
+    def eps_fn(x: Tensor, t: Tensor) -> Tensor:
+        u, c = model(torch.cat([x, x]), torch.cat([t, t]), both).chunk(2)
+        return u + scale * (c - u)
+
+    return eps_fn

@@ -1,0 +1,59 @@
+"""Noise schedules (DDPM linear, constant), the forward process q(x_t | x_0) and DDIM timesteps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class Schedule:
+    alphas_cumprod: Tensor  # [T] float64 on the CPU, strictly decreasing
+
+    @classmethod
+    def linear(cls, timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> Schedule:
+        """Ho et al. 2020, section 4: betas linear from beta_start to beta_end."""
+        betas = torch.linspace(beta_start, beta_end, timesteps, dtype=torch.float64)
+        return cls(torch.cumprod(1.0 - betas, dim=0))
+
+    @classmethod
+    def constant(cls, timesteps: int = 1000, beta: float = 0.008) -> Schedule:
+        """Constant beta (DiffAE's latent DDIM, "const0.008")."""
+        betas = torch.full((timesteps,), beta, dtype=torch.float64)
+        return cls(torch.cumprod(1.0 - betas, dim=0))
+
+    @property
+    def timesteps(self) -> int:
+        return self.alphas_cumprod.shape[0]
+
+    def alpha_bar(self, t: Tensor | int, like: Tensor) -> Tensor:
+        """alpha_bar_t broadcast against `like`; t = -1 means the clean end (alpha_bar = 1)."""
+        t = torch.as_tensor(t).reshape(-1)
+        a = torch.cat([torch.ones(1, dtype=torch.float64), self.alphas_cumprod])[t.cpu() + 1]
+        return a.to(device=like.device, dtype=torch.float32).reshape(-1, *([1] * (like.ndim - 1)))
+
+    def q_sample(self, x0: Tensor, t: Tensor | int, noise: Tensor) -> Tensor:
+        """x_t = sqrt(a) x0 + sqrt(1 - a) eps (DDPM eq. 4)."""
+        a = self.alpha_bar(t, x0)
+        return a.sqrt() * x0 + (1 - a).sqrt() * noise
+
+    def predict_x0(self, x_t: Tensor, t: Tensor | int, eps: Tensor) -> Tensor:
+        """Invert q_sample for x0 given the noise."""
+        a = self.alpha_bar(t, x_t)
+        return (x_t - (1 - a).sqrt() * eps) / a.sqrt()
+
+    def predict_eps(self, x_t: Tensor, t: Tensor | int, x0: Tensor) -> Tensor:
+        """Invert q_sample for the noise given x0."""
+        a = self.alpha_bar(t, x_t)
+        return (x_t - a.sqrt() * x0) / (1 - a).sqrt()
+
+    def ddim_timesteps(self, steps: int) -> list[int]:
+        """Descending t_i = i * T // steps for i = steps-1 .. 0 (T=1000, 50 steps: 980, 960, ..., 0).
+
+        This is the official Patch-DM spacing (stride T/steps, ending at t = 0).
+        """
+        if not 1 <= steps <= self.timesteps:
+            raise ValueError(f"steps must be in 1..{self.timesteps}, got {steps}")
+        return [i * self.timesteps // steps for i in range(steps - 1, -1, -1)]

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from patchdm_core import PatchDM, tiny
+
+
+@pytest.fixture(scope="session")
+def tiny_pipe() -> PatchDM:
+    """An untrained tiny model whose output convs are not zero (so eps depends on the input)."""
+    pipe = PatchDM.random_init(tiny(), device="cpu", seed=0)
+    randomize_zero_inits(pipe.model)
+    return pipe
+
+
+def randomize_zero_inits(model: torch.nn.Module, seed: int = 1) -> None:
+    """ADM zero-initialises output convs; tests need a network whose every path matters."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.ndim > 1 and not p.any():
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
+        for name, p in model.named_parameters():
+            if "null" in name:
+                p.copy_(torch.randn(p.shape, generator=gen))
