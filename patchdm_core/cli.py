@@ -21,6 +21,7 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "patchdm-
 # subcommand -> module that provides add_arguments(parser) and main(args); imported lazily
 COMMANDS = {
     "generate": ("patchdm_core.cli_generate", "paint a canvas of any size"),
+    "train": ("patchdm_core.train", "train a Patch-DM on a folder of images"),
 }
 
 

@@ -64,6 +64,8 @@ class LatentConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     image_size: tuple[int, int] = (512, 1024)  # (H, W) training images are resized/cropped to
+    crops: Literal["center", "multi"] = "center"  # one centred crop per picture, or several along its long side
+    hflip: bool = True  # mirror whole pictures (and their global view) half of the time
     batch_size: int = 32  # 2p x 2p windows per step (per process)
     lr: float = 1e-4  # AdamW learning rate
     weight_decay: float = 0.0
@@ -71,6 +73,7 @@ class TrainConfig:
     grad_clip: float = 1.0  # global gradient-norm clip
     p_drop_z: float = 0.1  # classifier-free dropout of the global code
     p_drop_pos: float = 0.5  # classifier-free dropout of the position (independent)
+    log_every: int = 50  # steps between log lines
     sample_every: int = 1000  # steps between sample grids
     save_every: int = 1000  # steps between checkpoints
     latent_steps: int = 20000  # train-latent default steps
@@ -176,7 +179,7 @@ def demo() -> PatchDMConfig:
         unet=UNetConfig(
             patch_size=64,
             model_channels=16,
-            channel_mult=(1, 2, 4, 8),
+            channel_mult=(1, 2, 4, 4),
             res_blocks=1,
             attn_resolutions=(8,),
             mid_attention=True,
@@ -188,9 +191,15 @@ def demo() -> PatchDMConfig:
             norm_groups=8,
         ),
         encoder=EncoderConfig(view_size=(64, 128), channels=(32, 64, 128, 128)),
-        latent=LatentConfig(layers=6, width=512),
+        latent=LatentConfig(layers=4, width=256),
         train=TrainConfig(
-            image_size=(512, 1024), batch_size=64, lr=2e-4, ema_decay=0.999, sample_every=2000, save_every=2000
+            image_size=(512, 1024),
+            crops="multi",
+            batch_size=64,
+            lr=2e-4,
+            ema_decay=0.999,
+            sample_every=2000,
+            save_every=2000,
         ),
         sampling=SamplingConfig(steps=25, guidance=1.5),
     )

@@ -88,7 +88,12 @@ class ClipEncoder(nn.Module):
         tower.to(self.proj.weight.device)
 
     def forward(self, images: Tensor) -> Tensor:
-        """Images [B,3,H,W] in [-1,1] -> z [B, z_dim]. The whole picture is resized (not cropped)."""
+        """Images [B,3,H,W] in [-1,1] -> z [B, z_dim]."""
+        return self.proj(self.tower_features(images))
+
+    @torch.no_grad()
+    def tower_features(self, images: Tensor) -> Tensor:
+        """Frozen tower output [B, clip_width]; the whole picture is resized to a square, not cropped."""
         if self.tower is None:
             raise RuntimeError("the open_clip tower is not loaded: pass --clip-model and --clip-weights")
         x = F.interpolate(
@@ -96,10 +101,8 @@ class ClipEncoder(nn.Module):
         ).clamp(0, 1)
         mean = torch.tensor(self.MEAN, device=x.device).view(1, 3, 1, 1)
         std = torch.tensor(self.STD, device=x.device).view(1, 3, 1, 1)
-        with torch.no_grad():
-            self.tower.to(x.device)
-            feats = self.tower((x - mean) / std).float()
-        return self.proj(feats)
+        self.tower.to(x.device)
+        return self.tower((x - mean) / std).float()
 
 
 def _read_state(path: Path) -> dict[str, Tensor]:

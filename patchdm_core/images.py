@@ -69,6 +69,7 @@ def save_png(img: Image.Image, path: str | Path, params: Mapping[str, object] | 
     try:
         with os.fdopen(fd, "wb") as f:
             img.save(f, format="PNG", pnginfo=info)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -30,9 +30,17 @@ class Schedule:
 
     def alpha_bar(self, t: Tensor | int, like: Tensor) -> Tensor:
         """alpha_bar_t broadcast against `like`; t = -1 means the clean end (alpha_bar = 1)."""
-        t = torch.as_tensor(t).reshape(-1)
-        a = torch.cat([torch.ones(1, dtype=torch.float64), self.alphas_cumprod])[t.cpu() + 1]
-        return a.to(device=like.device, dtype=torch.float32).reshape(-1, *([1] * (like.ndim - 1)))
+        t = torch.as_tensor(t, device=like.device).reshape(-1)
+        a = self._table(like.device)[t + 1]  # indexed where t lives: no device sync in training
+        return a.reshape(-1, *([1] * (like.ndim - 1)))
+
+    def _table(self, device: torch.device) -> Tensor:
+        """[1, alpha_bar_0, ..., alpha_bar_{T-1}] as float32 on `device`, cached per device."""
+        cache = self.__dict__.setdefault("_tables", {})
+        if device not in cache:
+            ones = torch.ones(1, dtype=torch.float64)
+            cache[device] = torch.cat([ones, self.alphas_cumprod]).to(device=device, dtype=torch.float32)
+        return cache[device]
 
     def q_sample(self, x0: Tensor, t: Tensor | int, noise: Tensor) -> Tensor:
         """x_t = sqrt(a) x0 + sqrt(1 - a) eps (DDPM eq. 4)."""

@@ -1,0 +1,179 @@
+"""A folder of images, decoded and resized once, served as random 2p x 2p training windows.
+
+Each image is resized to cover the training size and centre-cropped (`crops="center"`), or, when its
+aspect ratio leaves room, cut into several crops along its long side (`crops="multi"`: a 4096x4096
+picture gives two 1024x512 crops). The uint8 result is kept in memory (and optionally in a .npy
+cache file). A sample is a random 2p x 2p window of the image zero-padded by p/2, at a fresh
+location per sample, with its grid origin, its pad mask and a downscaled global view of the image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, UnidentifiedImageError
+from torch import Tensor
+
+from .collage import pad_half_patch
+
+EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+@dataclass
+class Batch:
+    x0: Tensor  # [n, 3, 2p, 2p] window of the padded image, in [-1, 1]
+    mask: Tensor  # [n, 1, 2p, 2p] 1 inside the image, 0 in the pad ring
+    origin: Tensor  # [n, 2] patch-unit centre (y, x) of the window's top-left cell
+    view: Tensor  # [n, 3, vh, vw] the whole image, downscaled, for the global encoder
+    index: Tensor  # [n] which stored image
+
+
+def list_images(root: str | Path) -> list[Path]:
+    """Every jpg/png/webp file under root, sorted; a missing or empty folder is a clear error."""
+    root = Path(root)
+    if not root.exists():
+        raise FileNotFoundError(f"data folder not found: {root}")
+    if not root.is_dir():
+        raise NotADirectoryError(f"not a folder: {root}")
+    files = sorted(f for f in root.rglob("*") if f.suffix.lower() in EXTENSIONS and f.is_file())
+    if not files:
+        raise ValueError(f"no images (jpg, png, webp) in {root}")
+    return files
+
+
+def load_rgb(path: Path) -> Image.Image | None:
+    """Decode one file to 8-bit RGB; None (with one warning line) if it cannot be used."""
+    from .images import normalize_mode
+
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode in ("RGBA", "LA", "PA") and np.asarray(img.getchannel("A")).mean() < 128:
+                _warn(f"skipping {path}: mostly transparent (an overlay, not a picture)")
+                return None
+            return normalize_mode(img)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        _warn(f"skipping {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+        return None
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def crops_of(img: Image.Image, size: tuple[int, int], crops: str) -> list[np.ndarray]:
+    """Resize to cover (H, W) = size and cut one centred crop, or several evenly along the long side."""
+    h, w = size
+    scale = max(h / img.height, w / img.width)
+    rw, rh = max(w, round(img.width * scale)), max(h, round(img.height * scale))
+    arr = np.asarray(img.resize((rw, rh), Image.Resampling.LANCZOS, reducing_gap=3.0))
+    ys = _offsets(rh, h, max(1, round(rh / h)) if crops == "multi" else 1)
+    xs = _offsets(rw, w, max(1, round(rw / w)) if crops == "multi" else 1)
+    return [arr[y : y + h, x : x + w] for y in ys for x in xs]
+
+
+def _offsets(total: int, size: int, n: int) -> list[int]:
+    if n == 1:
+        return [(total - size) // 2]
+    return np.linspace(0, total - size, n).round().astype(int).tolist()
+
+
+class ImageFolderWindows:
+    """The training set: every usable picture of a folder as uint8 [N, 3, H, W], sampled as windows."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        image_size: tuple[int, int],
+        patch_size: int,
+        view_size: tuple[int, int],
+        *,
+        crops: str = "center",
+        cache_dir: str | Path | None = None,
+        hflip: bool = True,
+    ) -> None:
+        if crops not in ("center", "multi"):
+            raise ValueError(f"crops must be 'center' or 'multi', got {crops!r}")
+        h, w = image_size
+        if h % patch_size or w % patch_size:
+            raise ValueError(f"training size {w}x{h} is not a multiple of the patch size {patch_size}")
+        self.p, self.image_size, self.view_size, self.hflip = patch_size, image_size, view_size, hflip
+        files = list_images(root)
+        images, self.sources = self._load(files, crops, cache_dir)
+        if not len(images):
+            raise ValueError(f"none of the {len(files)} files in {root} could be read")
+        self.views = torch.cat([self._view(images[i : i + 16]) for i in range(0, len(images), 16)])
+        self.padded = pad_half_patch(images, patch_size)  # uint8 [N, 3, H+p, W+p], zero ring
+
+    def _load(self, files: list[Path], crops: str, cache_dir: str | Path | None) -> tuple[Tensor, list[str]]:
+        key = hashlib.sha256(
+            json.dumps(
+                [self.image_size, crops] + [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+            ).encode()
+        ).hexdigest()[:16]
+        cache = Path(cache_dir) / f"images-{key}.npy" if cache_dir else None
+        if cache is not None and cache.exists():
+            arr = np.load(cache, allow_pickle=False)
+            sources = json.loads(cache.with_suffix(".json").read_text())
+            return torch.from_numpy(arr), sources
+        out, sources = [], []
+        for f in files:
+            img = load_rgb(f)
+            if img is None:
+                continue
+            for crop in crops_of(img, self.image_size, crops):
+                out.append(crop.transpose(2, 0, 1))
+                sources.append(str(f))
+        arr = np.stack(out) if out else np.zeros((0, 3, *self.image_size), np.uint8)
+        if cache is not None and out:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.save(cache, arr, allow_pickle=False)
+            cache.with_suffix(".json").write_text(json.dumps(sources))
+        return torch.from_numpy(arr), sources
+
+    def _view(self, images: Tensor) -> Tensor:
+        return F.interpolate(images.float() / 127.5 - 1, size=self.view_size, mode="area")
+
+    def __len__(self) -> int:
+        return len(self.padded)
+
+    def image(self, i: int) -> Tensor:
+        """Stored image i as [1, 3, H, W] float in [-1, 1]."""
+        h = self.p // 2
+        return self.padded[i : i + 1, :, h:-h, h:-h].float() / 127.5 - 1
+
+    def to(self, device: torch.device) -> ImageFolderWindows:
+        """Move the stored images (uint8) and views to a device, so sampling needs no host copies."""
+        self.padded, self.views = self.padded.to(device), self.views.to(device)
+        return self
+
+    def sample(self, n: int, generator: torch.Generator) -> Batch:
+        """n windows from random images at random locations (one fresh location per sample)."""
+        p, (h, w), dev = self.p, self.image_size, self.padded.device
+        idx = torch.randint(len(self), (n,), generator=generator)
+        oy = torch.randint(h // p, (n,), generator=generator)  # top-left cell of a 2x2 window of the
+        ox = torch.randint(w // p, (n,), generator=generator)  # (h/p + 1) x (w/p + 1) padded grid
+        flip = torch.rand(n, generator=generator) < (0.5 if self.hflip else 0.0)
+        rows = (oy * p)[:, None] + torch.arange(2 * p)
+        cols = (ox * p)[:, None] + torch.arange(2 * p)
+        cols = torch.where(flip[:, None], w + p - 1 - cols, cols)  # window of the mirrored padded image
+        r, c = rows.to(dev), cols.to(dev)
+        x0 = self.padded[idx.to(dev)[:, None, None], :, r[:, :, None], c[:, None, :]]
+        x0 = x0.permute(0, 3, 1, 2).float() / 127.5 - 1
+        inside = ((r >= p // 2) & (r < h + p // 2))[:, :, None] & ((c >= p // 2) & (c < w + p // 2))[:, None, :]
+        x0 = x0 * inside[:, None]
+        view = self.views[idx.to(dev)]
+        view = torch.where(flip.to(dev)[:, None, None, None], view.flip(-1), view)
+        origin = torch.stack([oy, ox], dim=1).float()
+        return Batch(x0, inside[:, None].float(), origin.to(dev), view, idx.to(dev))
+
+
+warnings.filterwarnings("ignore", "Palette images with Transparency", UserWarning)

@@ -1,0 +1,316 @@
+"""Training on a folder of images: AdamW, EMA, gradient clipping, bf16 autocast on CUDA, CFG dropout,
+resumable, and DistributedDataParallel under torchrun (NCCL on GPUs, gloo on CPUs).
+
+Loss (Patch-DM section 3.3): eps-MSE on the collaged centre patch of a 2x2 window of the
+p/2-padded image, plus eps-MSE on the four plain (unshifted) patches with the pad ring masked out
+and the mean renormalised over the pixels that remain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .checkpoint import CheckpointError, load_state, save_state, save_weights
+from .collage import Grid, from_patches, to_patches
+from .config import PatchDMConfig, preset
+from .data import Batch, ImageFolderWindows
+from .model import PatchDMModel, count_parameters
+from .noise import randn
+from .schedule import Schedule
+from .train_utils import Distributed, Progress, save_sample_grid
+
+
+class Objective(nn.Module):
+    """The loss of one batch of windows; a module so that DDP sees the whole graph."""
+
+    def __init__(self, model: PatchDMModel, schedule: Schedule, clip_feats: Tensor | None = None) -> None:
+        super().__init__()
+        self.unet, self.encoder, self.schedule = model.unet, model.encoder, schedule
+        self.clip_feats = clip_feats  # [N, width] frozen tower features per stored image (clip encoder)
+
+    def code(self, batch: Batch) -> Tensor:
+        if self.clip_feats is not None:
+            return self.encoder.proj(self.clip_feats[batch.index])
+        return self.encoder(batch.view)
+
+    def forward(self, batch: Batch, t: Tensor, noise: Tensor, keep_z: Tensor, keep_pos: Tensor) -> tuple[Tensor, ...]:
+        p = self.unet.cfg.patch_size
+        x_t = self.schedule.q_sample(batch.x0, t, noise) * batch.mask  # the pad ring stays 0, as at inference
+        out = self.unet(
+            to_patches(x_t, p), t, Grid(2, 2), self.code(batch), keep_z, keep_pos, batch.origin, return_unshifted=True
+        )
+        centre = noise[..., p // 2 : p // 2 + p, p // 2 : p // 2 + p]
+        l_shift = F.mse_loss(out.shifted.float(), centre)
+        plain = from_patches(out.unshifted, Grid(2, 2)).float()
+        l_plain = ((plain - noise) ** 2 * batch.mask).sum() / (batch.mask.sum() * noise.shape[1]).clamp(min=1)
+        return l_shift + l_plain, l_shift.detach(), l_plain.detach()
+
+
+def trainable(model: PatchDMModel) -> list[tuple[str, nn.Parameter]]:
+    """UNet and global encoder; the latent MLP has its own stage (train-latent)."""
+    return [(n, p) for n, p in model.named_parameters() if not n.startswith("latent.") and p.requires_grad]
+
+
+@dataclasses.dataclass
+class TrainResult:
+    weights: Path  # the EMA weights file rank 0 wrote
+    model: PatchDMModel  # this process's trained (non-EMA) model
+    ema: PatchDMModel
+    step: int
+
+
+def draw_inputs(cfg: PatchDMConfig, n: int, gen: torch.Generator, device: torch.device) -> tuple[Tensor, ...]:
+    """Timesteps (uniform) and the independent CFG keep-flags of one batch, from the training generator."""
+    t = torch.randint(cfg.diffusion.timesteps, (n,), generator=gen).to(device)
+    keep_z = (torch.rand(n, generator=gen) >= cfg.train.p_drop_z).to(device)
+    keep_pos = (torch.rand(n, generator=gen) >= cfg.train.p_drop_pos).to(device)
+    return t, keep_z, keep_pos
+
+
+def train(
+    cfg: PatchDMConfig,
+    data: str | Path,
+    out: str | Path,
+    *,
+    steps: int,
+    minutes: float | None = None,
+    resume: bool = False,
+    device: str | None = None,
+    seed: int = 0,
+    clip_weights: str | None = None,
+) -> TrainResult:
+    """Train until `steps` total steps (or `minutes` of wall time)."""
+    out = Path(out)
+    dist = Distributed.setup(device)
+    info: dict = {}
+    if resume:
+        tensors, info = load_state(out / "state")
+        cfg = PatchDMConfig.from_json(info["config"])
+    torch.manual_seed(seed)  # identical initial weights on every rank (DDP only syncs what it wraps)
+    model = PatchDMModel(cfg).to(dist.device)
+    torch.manual_seed(seed + dist.rank)  # but each rank its own dropout stream
+    if cfg.encoder.kind == "clip":
+        if not clip_weights:
+            raise ValueError("the clip encoder needs --clip-weights FILE (a local open_clip weights file)")
+        model.encoder.load_tower(clip_weights)
+    ema = copy.deepcopy(model).requires_grad_(False).eval()
+    tc = cfg.train
+    dataset = dist.first_rank_first(
+        lambda: ImageFolderWindows(
+            data,
+            tc.image_size,
+            cfg.patch_size,
+            cfg.encoder.view_size,
+            crops=tc.crops,
+            hflip=tc.hflip,
+            cache_dir=out / "cache",
+        )
+    )
+    dataset.to(dist.device)
+    clip_feats = _clip_features(model, dataset) if cfg.encoder.kind == "clip" else None
+    schedule = Schedule.linear(cfg.diffusion.timesteps, cfg.diffusion.beta_start, cfg.diffusion.beta_end)
+    params = [p for _, p in trainable(model)]
+    ema_pairs = ([ema.get_parameter(n) for n, _ in trainable(model)], params)
+    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
+    objective = dist.wrap(Objective(model, schedule, clip_feats))
+    gen = torch.Generator().manual_seed(seed * 1_000_003 + dist.rank)
+    step, seconds = 0, 0.0
+    if resume:
+        step, seconds = _restore(tensors, info, model, ema, opt, gen, dist)
+    if dist.rank == 0:
+        print(
+            f"training {cfg.name}: {count_parameters(model.unet) / 1e6:.2f} M UNet parameters, "
+            f"{len(dataset)} images from {data}, batch {tc.batch_size} x {dist.world} process(es) "
+            f"on {dist.device}, steps {step} -> {steps}"
+        )
+    deadline = time.monotonic() + minutes * 60 if minutes else None
+    autocast = torch.autocast(dist.device.type, dtype=torch.bfloat16, enabled=dist.device.type == "cuda")
+    progress = Progress(step, steps, out / "log.jsonl", enabled=dist.rank == 0, log_every=tc.log_every)
+    start = time.monotonic()
+
+    def save() -> None:
+        if dist.rank == 0:
+            elapsed = seconds + time.monotonic() - start
+            _save(out, cfg, model, ema, opt, gen, step, elapsed, tc.batch_size * dist.world, str(data))
+
+    try:
+        while step < steps and not dist.agree_stop(deadline is not None and time.monotonic() > deadline, step):
+            batch = dataset.sample(tc.batch_size, gen)
+            t, keep_z, keep_pos = draw_inputs(cfg, tc.batch_size, gen, dist.device)
+            noise = randn(batch.x0.shape, gen, dist.device)
+            with autocast:
+                loss, l_shift, l_plain = objective(batch, t, noise, keep_z, keep_pos)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, tc.grad_clip)
+            opt.step()
+            _update_ema(ema_pairs, min(tc.ema_decay, (1 + step) / (10 + step)))  # warm-up for short runs
+            step += 1
+            progress.update(step, loss.detach(), l_shift, l_plain, tc.batch_size * dist.world)
+            if tc.sample_every and step % tc.sample_every == 0 and dist.rank == 0:
+                save_sample_grid(ema, dataset, clip_feats, out / "samples" / f"step_{step:07d}.png")
+            if tc.save_every and step % tc.save_every == 0:
+                save()
+    except KeyboardInterrupt:
+        if dist.rank == 0:
+            print(f"\ninterrupted at step {step}: saving")
+    progress.close()
+    save()
+    if dist.rank == 0 and tc.sample_every:
+        save_sample_grid(ema, dataset, clip_feats, out / "samples" / f"step_{step:07d}.png")
+    dist.close()
+    return TrainResult(out / "weights.safetensors", model, ema, step)
+
+
+@torch.no_grad()
+def _clip_features(model: PatchDMModel, dataset: ImageFolderWindows) -> Tensor:
+    return torch.cat([model.encoder.tower_features(dataset.image(i)) for i in range(len(dataset))])
+
+
+@torch.no_grad()
+def _update_ema(pairs: tuple[list[Tensor], list[Tensor]], decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * model, for every trained parameter at once."""
+    torch._foreach_lerp_(pairs[0], pairs[1], 1 - decay)
+
+
+def _save(
+    out: Path,
+    cfg: PatchDMConfig,
+    model: nn.Module,
+    ema: nn.Module,
+    opt: torch.optim.Optimizer,
+    gen: torch.Generator,
+    step: int,
+    seconds: float,
+    batch: int,
+    data: str,
+) -> None:
+    meta = {
+        "train_steps": str(step),
+        "samples_seen": str(step * batch),
+        "train_seconds": f"{seconds:.0f}",
+        "train_data": data,
+    }
+    save_weights(out / "weights.safetensors", ema, cfg, metadata=meta)
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors |= {f"ema.{k}": v for k, v in ema.state_dict().items()}
+    opt_state = opt.state_dict()
+    for i, st in opt_state["state"].items():
+        tensors |= {f"opt.{i}.{k}": torch.as_tensor(v) for k, v in st.items()}
+    tensors["rng.gen"] = gen.get_state()
+    tensors["rng.torch"] = torch.get_rng_state()
+    if torch.cuda.is_available():
+        tensors["rng.cuda"] = torch.cuda.get_rng_state()
+    info = {"step": step, "seconds": seconds, "config": cfg.to_json(), "param_groups": opt_state["param_groups"]}
+    save_state(out / "state", tensors, info)
+
+
+def _restore(
+    tensors: dict[str, Tensor],
+    info: dict,
+    model: nn.Module,
+    ema: nn.Module,
+    opt: torch.optim.Optimizer,
+    gen: torch.Generator,
+    dist: Distributed,
+) -> tuple[int, float]:
+    def part(prefix: str) -> dict[str, Tensor]:
+        return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+    model.load_state_dict(part("model."))
+    ema.load_state_dict(part("ema."))
+    state: dict[int, dict[str, Tensor]] = {}
+    for k, v in part("opt.").items():
+        i, name = k.split(".", 1)
+        state.setdefault(int(i), {})[name] = v.to(dist.device) if name != "step" else v
+    opt.load_state_dict({"state": state, "param_groups": info["param_groups"]})
+    step = int(info["step"])
+    if dist.rank == 0:
+        gen.set_state(tensors["rng.gen"])
+        torch.set_rng_state(tensors["rng.torch"])
+        if "rng.cuda" in tensors and dist.device.type == "cuda":
+            torch.cuda.set_rng_state(tensors["rng.cuda"])
+    else:  # other ranks continue on fresh, distinct streams
+        gen.manual_seed(gen.initial_seed() + 7919 * step)
+    return step, float(info.get("seconds", 0.0))
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    p.add_argument("--data", required=True, type=Path, help="folder of training images (jpg, png, webp; any size)")
+    p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
+    p.add_argument("--out", required=True, type=Path, help="run folder: weights, training state, samples, log")
+    p.add_argument("--steps", type=int, default=100_000, help="total optimizer steps to reach")
+    p.add_argument("--minutes", type=float, default=None, help="stop (and save) after this much wall time")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/state (config taken from there)")
+    p.add_argument("--batch-size", type=int, default=None, help="windows per step per process")
+    p.add_argument("--lr", type=float, default=None, help="AdamW learning rate")
+    p.add_argument("--ema-decay", type=float, default=None, help="EMA decay")
+    p.add_argument("--image-size", default=None, help="training size WxH (default 1024x512)")
+    p.add_argument("--crops", choices=["center", "multi"], default=None, help="one or several crops per picture")
+    p.add_argument("--sample-every", type=int, default=None, help="steps between sample grids (0 = never)")
+    p.add_argument("--save-every", type=int, default=None, help="steps between checkpoints (0 = only at the end)")
+    p.add_argument("--log-every", type=int, default=None, help="steps between log lines")
+    p.add_argument("--clip-model", default=None, help="use a frozen open_clip image tower of this architecture")
+    p.add_argument("--clip-weights", default=None, help="local weights file of that tower (nothing is downloaded)")
+    p.add_argument(
+        "--device", default=None, help="cpu, cuda, ... (default: cuda > mps > cpu; LOCAL_RANK under torchrun)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+
+
+def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
+    path = Path(args.config)
+    cfg = PatchDMConfig.from_json(path.read_text()) if path.suffix == ".json" else preset(args.config)
+    overrides = {
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "ema_decay": args.ema_decay,
+        "crops": args.crops,
+        "sample_every": args.sample_every,
+        "save_every": args.save_every,
+        "log_every": args.log_every,
+    }
+    if args.image_size:
+        w, h = (int(v) for v in args.image_size.lower().split("x"))
+        overrides["image_size"] = (h, w)
+    train_cfg = dataclasses.replace(cfg.train, **{k: v for k, v in overrides.items() if v is not None})
+    cfg = cfg.replace(train=train_cfg)
+    if args.clip_model:
+        cfg = cfg.replace(encoder=dataclasses.replace(cfg.encoder, kind="clip", clip_model=args.clip_model))
+    return cfg
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.resume and not (args.out / "state" / "state.json").exists():
+        raise CheckpointError(f"--resume: no training state in {args.out / 'state'}")
+    cfg = config_from_args(args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if int(os.environ.get("RANK", "0")) == 0:
+        (args.out / "config.json").write_text(json.dumps(json.loads(cfg.to_json()), indent=1))
+    result = train(
+        cfg,
+        args.data,
+        args.out,
+        steps=args.steps,
+        minutes=args.minutes,
+        resume=args.resume,
+        device=args.device,
+        seed=args.seed,
+        clip_weights=args.clip_weights,
+    )
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"wrote {result.weights} (EMA weights) and {args.out / 'state'} (training state)")
+    return 0

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from patchdm_core import tiny
+from patchdm_core.checkpoint import load_weights
+from patchdm_core.data import ImageFolderWindows
+from patchdm_core.model import PatchDMModel
+from patchdm_core.schedule import Schedule
+from patchdm_core.train import Objective, draw_inputs, train, trainable
+
+from .helpers import image_folder
+
+
+def _cfg(**train_kw):
+    cfg = tiny()
+    return cfg.replace(
+        train=dataclasses.replace(cfg.train, batch_size=4, sample_every=0, save_every=0, log_every=1, **train_kw)
+    )
+
+
+def test_one_step_moves_parameters_with_a_finite_loss(tmp_path) -> None:
+    cfg = _cfg()
+    torch.manual_seed(0)
+    model = PatchDMModel(cfg)
+    ds = ImageFolderWindows(image_folder(tmp_path / "d"), cfg.train.image_size, cfg.patch_size, cfg.encoder.view_size)
+    gen = torch.Generator().manual_seed(0)
+    batch = ds.sample(4, gen)
+    t, keep_z, keep_pos = draw_inputs(cfg, 4, gen, torch.device("cpu"))
+    loss, l_shift, l_plain = Objective(model, Schedule.linear())(
+        batch, t, torch.randn(batch.x0.shape), keep_z, keep_pos
+    )
+    assert torch.isfinite(loss) and loss > 0 and torch.allclose(loss.detach(), l_shift + l_plain)
+    before = {n: p.detach().clone() for n, p in trainable(model)}
+    opt = torch.optim.AdamW([p for _, p in trainable(model)], lr=1e-3)
+    loss.backward()
+    opt.step()
+    moved = [n for n, p in trainable(model) if not torch.equal(p, before[n])]
+    assert any(n.startswith("unet.") for n in moved) and any(n.startswith("encoder.") for n in moved)
+    assert not any(n.startswith("latent.") for n, _ in trainable(model))
+
+
+def test_guidance_dropout_rates_hold_on_average() -> None:
+    cfg = tiny()
+    _, keep_z, keep_pos = draw_inputs(cfg, 40_000, torch.Generator().manual_seed(0), torch.device("cpu"))
+    assert abs((~keep_z).float().mean() - 0.1) < 0.01
+    assert abs((~keep_pos).float().mean() - 0.5) < 0.01
+    assert abs((~keep_z & ~keep_pos).float().mean() - 0.05) < 0.01  # independent
+
+
+def _log(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_resume_is_exact(tmp_path) -> None:
+    """N steps == N/2 + resume + N/2: the same batches, noise, flags and losses, and the same weights.
+
+    Weights are compared to 1e-6: the CPU kernels sum in an order that depends on where a tensor
+    happens to be allocated, so two model objects with bit-identical inputs differ in the last bit.
+    """
+    data = image_folder(tmp_path / "d")
+    straight = train(_cfg(), data, tmp_path / "a", steps=6)
+    train(_cfg(), data, tmp_path / "b", steps=3)
+    resumed = train(_cfg(), data, tmp_path / "b", steps=6, resume=True)
+    assert resumed.step == straight.step == 6
+    for (name, a), (_, b) in zip(straight.model.state_dict().items(), resumed.model.state_dict().items()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5, msg=name)
+    for (name, a), (_, b) in zip(straight.ema.state_dict().items(), resumed.ema.state_dict().items()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5, msg=name)
+    log_a, log_b = _log(tmp_path / "a" / "log.jsonl"), _log(tmp_path / "b" / "log.jsonl")
+    assert [r["step"] for r in log_b] == [1, 2, 3, 4, 5, 6]
+    for ra, rb in zip(log_a, log_b):
+        assert abs(ra["loss"] - rb["loss"]) < 1e-5  # same windows, timesteps, noise and dropout flags
+    cfg, _, meta = load_weights(tmp_path / "b" / "weights.safetensors")
+    assert meta["train_steps"] == "6" and meta["samples_seen"] == "24" and cfg == _cfg()
+
+
+def test_minutes_budget_stops_and_saves(tmp_path) -> None:
+    result = train(_cfg(), image_folder(tmp_path / "d"), tmp_path / "r", steps=10**9, minutes=0.02)
+    assert 0 < result.step < 10**9 and (tmp_path / "r" / "state" / "state.json").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ddp_worker(rank: int, world: int, port: int, data: str, out: str, result_dir: str) -> None:
+    os.environ.update(
+        RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
+    torch.set_num_threads(1)
+    res = train(_cfg(), data, out, steps=3, device="cpu")
+    torch.save({k: v.clone() for k, v in res.model.state_dict().items()}, f"{result_dir}/rank{rank}.pt")
+
+
+@pytest.mark.timeout(300)
+def test_two_process_gloo_ddp_keeps_replicas_identical(tmp_path) -> None:
+    data = image_folder(tmp_path / "d")
+    mp.spawn(_ddp_worker, args=(2, _free_port(), str(data), str(tmp_path / "run"), str(tmp_path)), nprocs=2)
+    a = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    b = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    torch.manual_seed(0)
+    init = PatchDMModel(_cfg()).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert any(not torch.equal(a[k], init[k]) for k in a if k.startswith("unet."))
+    assert (tmp_path / "run" / "weights.safetensors").exists()
+    assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == 3  # only rank 0 writes
