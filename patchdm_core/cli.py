@@ -22,6 +22,7 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "patchdm-
 COMMANDS = {
     "generate": ("patchdm_core.cli_generate", "paint a canvas of any size"),
     "train": ("patchdm_core.train", "train a Patch-DM on a folder of images"),
+    "bench": ("patchdm_core.bench", "speed and memory against canvas size"),
 }
 
 
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[2:] if argv is None else argv[1:])
     start = time.perf_counter()
     try:
         code = importlib.import_module(args._module).main(args) or 0

@@ -19,9 +19,11 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from . import precision
 from .collage import Grid, collage, crop_half_patch, from_patches, grid_positions, pad_half_patch, to_patches
 from .guidance import Cond
 from .nn import Emb
+from .schedule import Schedule
 from .unet import PatchUNet
 
 Mode = Literal["feature", "pixel", "naive", "sliding"]
@@ -38,6 +40,8 @@ class CanvasDenoiser:
     positions: Literal["absolute", "stretch"] = "absolute"
     train_grid: tuple[int, int] | None = None  # training image in patches (rows, cols), for "stretch"
     autocast: bool = True  # bf16 autocast on CPU and CUDA
+    prediction: Literal["eps", "v"] = "eps"  # what the network outputs; __call__ always returns eps
+    schedule: Schedule | None = None  # needed to turn a v output into eps
     evals: dict[str, int] = field(default_factory=lambda: {"encode": 0, "decode": 0, "calls": 0})
 
     def __post_init__(self) -> None:
@@ -59,17 +63,21 @@ class CanvasDenoiser:
         calls = self.evals["calls"]
         self.evals["calls"] += 1
         self._scale = self._position_scale(x.shape[-2] // p, x.shape[-1] // p)
-        dtype = torch.bfloat16 if self.autocast and x.device.type in ("cpu", "cuda") else None
         x_in = x.to(self.unet.stem.weight.dtype)
-        with torch.autocast(x.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        with precision.autocast(x.device, enabled=self.autocast):
             if self.mode == "feature":
-                return self._feature(x_in, t, cond)
-            if self.mode == "sliding":
-                return self._windows(x_in, t, cond, self.stride or p // 2)
-            if self.mode == "pixel" and calls % 2 == 1:
-                eps = self._windows(pad_half_patch(x_in, p), t, cond, p, offset=-0.5)
-                return crop_half_patch(eps, p).contiguous()
-            return self._windows(x_in, t, cond, p)
+                out = self._feature(x_in, t, cond)
+            elif self.mode == "sliding":
+                out = self._windows(x_in, t, cond, self.stride or p // 2)
+            elif self.mode == "pixel" and calls % 2 == 1:
+                out = crop_half_patch(self._windows(pad_half_patch(x_in, p), t, cond, p, offset=-0.5), p).contiguous()
+            else:
+                out = self._windows(x_in, t, cond, p)
+        if self.prediction == "v":
+            if self.schedule is None:
+                raise ValueError("a v-prediction model needs the schedule to turn its output into eps")
+            out = self.schedule.eps_from_v(x.float(), t, out)
+        return out
 
     def _position_scale(self, rows: int, cols: int) -> Tensor:
         if self.positions == "absolute" or self.train_grid is None:

@@ -57,6 +57,16 @@ class Schedule:
         a = self.alpha_bar(t, x_t)
         return (x_t - a.sqrt() * x0) / (1 - a).sqrt()
 
+    def v_target(self, x0: Tensor, t: Tensor | int, noise: Tensor) -> Tensor:
+        """v = sqrt(a) eps - sqrt(1 - a) x0 (Salimans & Ho 2022, section 4)."""
+        a = self.alpha_bar(t, x0)
+        return a.sqrt() * noise - (1 - a).sqrt() * x0
+
+    def eps_from_v(self, x_t: Tensor, t: Tensor | int, v: Tensor) -> Tensor:
+        """eps = sqrt(1 - a) x_t + sqrt(a) v."""
+        a = self.alpha_bar(t, x_t)
+        return (1 - a).sqrt() * x_t + a.sqrt() * v
+
     def ddim_timesteps(self, steps: int) -> list[int]:
         """Descending t_i = i * T // steps for i = steps-1 .. 0 (T=1000, 50 steps: 980, 960, ..., 0).
 

@@ -1,4 +1,4 @@
-"""Training on a folder of images: AdamW, EMA, gradient clipping, bf16 autocast on CUDA, CFG dropout,
+"""Training on a folder of images: AdamW, EMA, gradient clipping, bf16 autocast, CFG dropout,
 resumable, and DistributedDataParallel under torchrun (NCCL on GPUs, gloo on CPUs).
 
 Loss (Patch-DM section 3.3): eps-MSE on the collaged centre patch of a 2x2 window of the
@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .checkpoint import CheckpointError, load_state, save_state, save_weights
+from . import precision
+from .checkpoint import CheckpointError, load_into, load_state, load_weights, save_state, save_weights
 from .collage import Grid, from_patches, to_patches
 from .config import PatchDMConfig, preset
 from .data import Batch, ImageFolderWindows
@@ -36,6 +37,7 @@ class Objective(nn.Module):
     def __init__(self, model: PatchDMModel, schedule: Schedule, clip_feats: Tensor | None = None) -> None:
         super().__init__()
         self.unet, self.encoder, self.schedule = model.unet, model.encoder, schedule
+        self.prediction = model.cfg.diffusion.prediction
         self.clip_feats = clip_feats  # [N, width] frozen tower features per stored image (clip encoder)
 
     def code(self, batch: Batch) -> Tensor:
@@ -88,8 +90,10 @@ def train(
     device: str | None = None,
     seed: int = 0,
     clip_weights: str | None = None,
+    init: str | Path | None = None,
+    bf16: bool = True,
 ) -> TrainResult:
-    """Train until `steps` total steps (or `minutes` of wall time)."""
+    """Train until `steps` total steps (or `minutes` of wall time); `init` starts from a weights file."""
     out = Path(out)
     dist = Distributed.setup(device)
     info: dict = {}
@@ -98,6 +102,9 @@ def train(
         cfg = PatchDMConfig.from_json(info["config"])
     torch.manual_seed(seed)  # identical initial weights on every rank (DDP only syncs what it wraps)
     model = PatchDMModel(cfg).to(dist.device)
+    if init is not None and not resume:
+        _, state, _ = load_weights(init)
+        load_into(model, state, Path(init).name)
     torch.manual_seed(seed + dist.rank)  # but each rank its own dropout stream
     if cfg.encoder.kind == "clip":
         if not clip_weights:
@@ -134,7 +141,7 @@ def train(
             f"on {dist.device}, steps {step} -> {steps}"
         )
     deadline = time.monotonic() + minutes * 60 if minutes else None
-    autocast = torch.autocast(dist.device.type, dtype=torch.bfloat16, enabled=dist.device.type == "cuda")
+    autocast = precision.autocast(dist.device, enabled=bf16)
     progress = Progress(step, steps, out / "log.jsonl", enabled=dist.rank == 0, log_every=tc.log_every)
     start = time.monotonic()
 
@@ -255,6 +262,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--steps", type=int, default=100_000, help="total optimizer steps to reach")
     p.add_argument("--minutes", type=float, default=None, help="stop (and save) after this much wall time")
     p.add_argument("--resume", action="store_true", help="continue from OUT/state (config taken from there)")
+    p.add_argument("--init", type=Path, default=None, help="start from these weights (fine-tuning; same shapes)")
     p.add_argument("--batch-size", type=int, default=None, help="windows per step per process")
     p.add_argument("--lr", type=float, default=None, help="AdamW learning rate")
     p.add_argument("--ema-decay", type=float, default=None, help="EMA decay")
@@ -269,6 +277,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         "--device", default=None, help="cpu, cuda, ... (default: cuda > mps > cpu; LOCAL_RANK under torchrun)"
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is used on CUDA and bf16 CPUs)")
 
 
 def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
@@ -310,6 +319,8 @@ def main(args: argparse.Namespace) -> int:
         device=args.device,
         seed=args.seed,
         clip_weights=args.clip_weights,
+        init=args.init,
+        bf16=not args.no_bf16,
     )
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {result.weights} (EMA weights) and {args.out / 'state'} (training state)")

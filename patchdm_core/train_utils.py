@@ -81,7 +81,7 @@ class Progress:
         self.sums: Tensor | None = None
         self.count, self.window_step, self.window_t = 0, step, time.monotonic()
         self.bar = None
-        if enabled:
+        if enabled and sys.stderr.isatty():  # in logs, the periodic lines below are enough
             try:
                 from tqdm import tqdm
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The prepared run for a lent GPU (one call, ~9 minutes): train the demo model for $MINUTES on the
+# shrunk wallpaper set, then the GPU benchmark. Everything worth keeping lands in $OUT.
+#   carry: data/wallpapers-1024 (scripts/shrink_dataset.py)
+set -u
+OUT=${OUT:-/tmp/patchdm-out}
+PY=${PY:-python3}
+MINUTES=${MINUTES:-6.5}
+CONFIG=${CONFIG:-demo}
+DATA=${DATA:-data/wallpapers-1024}
+BATCH=${BATCH:-256}
+RUN=runs/gpu
+mkdir -p "$OUT" "$RUN"
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; $PY -c "import sys, torch; print(sys.version.split()[0], torch.__version__)"; } > "$OUT/machine.txt" 2>&1
+cat "$OUT/machine.txt"
+$PY -m patchdm_core train --data "$DATA" --config "$CONFIG" --out "$RUN" --minutes "$MINUTES" --steps 10000000 \
+    --batch-size "$BATCH" --sample-every 10000000 --save-every 1000 --log-every 200 > "$OUT/train.log" 2>&1
+echo "train exit $?"; tail -3 "$OUT/train.log"
+cp "$RUN/weights.safetensors" "$OUT/" 2>/dev/null
+cp "$RUN"/state/*.safetensors "$OUT/" 2>/dev/null
+timeout 150 $PY -m patchdm_core bench --device cuda --config paper --modes feature,naive,sliding:16 --max-size 8192x4096 \
+    --sliding-max-size 2048x1024 --chunks 256,1024,4096 --gpu-report --out "$RUN/bench" > "$OUT/bench.log" 2>&1
+echo "bench exit $?"; tail -12 "$OUT/bench.log"
+tar czf "$OUT/small.tar.gz" "$RUN/state/state.json" "$RUN/log.jsonl" "$RUN/config.json" "$RUN/samples" "$RUN/bench" \
+    "$OUT/train.log" "$OUT/bench.log" "$OUT/machine.txt" 2>/dev/null
+rm -f "$OUT/train.log" "$OUT/bench.log" "$OUT/machine.txt"
+ls -la "$OUT"
