@@ -21,6 +21,9 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "patchdm-
 # subcommand -> module that provides add_arguments(parser) and main(args); imported lazily
 COMMANDS = {
     "generate": ("patchdm_core.cli_generate", "paint a canvas of any size"),
+    "inpaint": ("patchdm_core.cli_edit", "repaint the white area of a mask"),
+    "outpaint": ("patchdm_core.cli_edit", "extend a picture beyond its borders"),
+    "reroll": ("patchdm_core.cli_edit", "re-sample the patches inside a box"),
     "train": ("patchdm_core.train", "train a Patch-DM on a folder of images"),
     "bench": ("patchdm_core.bench", "speed and memory against canvas size"),
 }

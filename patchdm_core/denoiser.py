@@ -40,6 +40,7 @@ class CanvasDenoiser:
     positions: Literal["absolute", "stretch"] = "absolute"
     train_grid: tuple[int, int] | None = None  # training image in patches (rows, cols), for "stretch"
     autocast: bool = True  # bf16 autocast on CPU and CUDA
+    window: tuple[int, int, int, int] | None = None  # (row0, col0, rows, cols) in cells: this canvas is a crop
     prediction: Literal["eps", "v"] = "eps"  # what the network outputs; __call__ always returns eps
     schedule: Schedule | None = None  # needed to turn a v output into eps
     evals: dict[str, int] = field(default_factory=lambda: {"encode": 0, "decode": 0, "calls": 0})
@@ -62,7 +63,7 @@ class CanvasDenoiser:
             raise ValueError(f"canvas {x.shape[-1]}x{x.shape[-2]} is not a multiple of the patch size {p}")
         calls = self.evals["calls"]
         self.evals["calls"] += 1
-        self._scale = self._position_scale(x.shape[-2] // p, x.shape[-1] // p)
+        self._scale, self._shift = self._position_map(x.shape[-2] // p, x.shape[-1] // p)
         x_in = x.to(self.unet.stem.weight.dtype)
         with precision.autocast(x.device, enabled=self.autocast):
             if self.mode == "feature":
@@ -79,13 +80,26 @@ class CanvasDenoiser:
             out = self.schedule.eps_from_v(x.float(), t, out)
         return out
 
-    def _position_scale(self, rows: int, cols: int) -> Tensor:
-        if self.positions == "absolute" or self.train_grid is None:
-            return torch.ones(2)
-        return torch.tensor([self.train_grid[0] / rows, self.train_grid[1] / cols])
+    def _position_map(self, rows: int, cols: int) -> tuple[Tensor, Tensor]:
+        """Canvas-local positions -> positions the model sees: pos * scale + shift.
+
+        "absolute": patch units of the whole picture; "stretch": the picture mapped onto the training
+        frame. A crop (`window`) keeps the positions it has in its picture. A wrapped (tileable) axis has
+        no edges, so every cell sits mid-frame along it.
+        """
+        r0, c0, pic_rows, pic_cols = self.window or (0, 0, rows, cols)
+        frame = torch.tensor(self.train_grid or (pic_rows, pic_cols), dtype=torch.float32)
+        scale = torch.ones(2)
+        if self.positions == "stretch" and self.train_grid is not None:
+            scale = frame / torch.tensor([pic_rows, pic_cols], dtype=torch.float32)
+        shift = torch.tensor([r0, c0], dtype=torch.float32) * scale
+        for axis, wrapped in enumerate(self.wrap):
+            if wrapped:
+                scale[axis], shift[axis] = 0.0, frame[axis] / 2
+        return scale, shift
 
     def _emb(self, t: Tensor, cond: Cond, index: Tensor, pos: Tensor) -> Emb:
-        pos = pos * self._scale.to(pos.device)
+        pos = pos * self._scale.to(pos.device) + self._shift.to(pos.device)
         return self.unet.embed(t[index], pos, cond.keep_pos[index], cond.z[index], cond.keep_z[index])
 
     def _chunks(self, n: int) -> Iterator[slice]:

@@ -59,3 +59,57 @@ def test_missing_weights_is_one_clear_error(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: weights file not found") and "Traceback" not in err
     assert not (tmp_path / "x.png").exists()
+
+
+def _png(path, size, color=(90, 120, 200)):
+    Image.new("RGB", size, color).save(path)
+    return path
+
+
+def test_inpaint_outpaint_reroll_commands(tmp_path) -> None:
+    src = _png(tmp_path / "in.png", (48, 32))
+    mask = Image.new("L", (48, 32), 0)
+    mask.paste(255, (16, 8, 32, 24))
+    mask.save(tmp_path / "mask.png")
+    base = ["--random-init", "tiny", "--steps", "2", "--seed", "3", "--image", str(src)]
+    assert (
+        main(["inpaint", *base, "--mask", str(tmp_path / "mask.png"), "--blur", "2", "-o", str(tmp_path / "i.png")])
+        == 0
+    )
+    out = Image.open(tmp_path / "i.png")
+    assert out.size == (48, 32) and out.getpixel((0, 0)) == (90, 120, 200) and out.getpixel((24, 16)) != (90, 120, 200)
+    assert parse_infotext(out.info["parameters"])["Inpaint"] == "fast"
+    assert main(["outpaint", *base, "--extend", "0,20,0,0", "-o", str(tmp_path / "o.png")]) == 0
+    out = Image.open(tmp_path / "o.png")
+    assert out.size == (80, 32) and parse_infotext(out.info["parameters"])["Extend"] == "0,20,0,0"
+    assert main(["reroll", *base, "--box", "0,0,8,8", "-o", str(tmp_path / "r.png")]) == 0
+    assert Image.open(tmp_path / "r.png").size == (48, 32)
+
+
+def test_mask_of_another_size_is_a_clear_error(tmp_path, capsys) -> None:
+    src = _png(tmp_path / "in.png", (48, 32))
+    _png(tmp_path / "m.png", (20, 20), (255, 255, 255))
+    code = main(
+        [
+            "inpaint",
+            "--random-init",
+            "tiny",
+            "--image",
+            str(src),
+            "--mask",
+            str(tmp_path / "m.png"),
+            "-o",
+            str(tmp_path / "x.png"),
+        ]
+    )
+    assert code == 2 and "the mask is 20x20 but the picture is 48x32" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_generate_tileable(tmp_path) -> None:
+    out = tmp_path / "t.png"
+    assert (
+        main(["generate", "--random-init", "tiny", "--size", "32x32", "--steps", "1", "--tileable", "-o", str(out)])
+        == 0
+    )
+    assert parse_infotext(Image.open(out).info["parameters"])["Tileable"] == "xy"

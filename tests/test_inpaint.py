@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from patchdm_core import run, to_pil
+from patchdm_core.images import from_pil
+from patchdm_core.inpaint import evals_of, feather, grow_canvas, repaint_path
+
+
+def _picture(h: int, w: int, seed: int = 0) -> torch.Tensor:
+    """An 8-bit-exact picture in [-1, 1] (what from_pil gives)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (1, 3, h, w), generator=g).float() / 127.5 - 1
+
+
+def _known_exact(out: torch.Tensor, image: torch.Tensor, keep: torch.Tensor) -> bool:
+    a, b = from_pil(to_pil(out)), from_pil(to_pil(image))
+    return bool(torch.equal(a * keep, b * keep))
+
+
+def test_feather_is_one_on_the_hole_and_zero_beyond_the_radius() -> None:
+    hole = torch.zeros(1, 1, 40, 40)
+    hole[..., 15:25, 15:25] = 1
+    soft = feather(hole, 6)
+    assert soft[..., 15:25, 15:25].eq(1).all()
+    assert soft[..., 20, 26:31].gt(0).all() and (soft[..., 20, 26:31].diff() <= 0).all()
+    assert soft[..., 20, 31:].eq(0).all() and soft[..., :9, :].eq(0).all()
+    assert torch.equal(feather(hole, 0), hole)
+
+
+def test_repaint_path_costs() -> None:
+    levels = list(range(980, -1, -20))
+    assert evals_of(levels) == 50
+    assert evals_of(repaint_path(levels, 5, 5)) == 230  # RePaint 50/5/5, as counted by its authors
+    assert evals_of(repaint_path(levels, 5, 1)) == 50
+    assert repaint_path(levels, 5, 2)[:12] == [980, 960, 940, 920, 900, 880, 980, 960, 940, 920, 900, 880]
+
+
+@pytest.mark.parametrize("method", ["fast", "harmonized"])
+def test_inpaint_keeps_known_pixels_exactly(tiny_pipe, method: str) -> None:
+    image = _picture(40, 56)
+    keep = torch.ones(1, 1, 40, 56)
+    keep[..., 10:26, 20:40] = 0
+    steps = list(tiny_pipe.inpaint(image, keep, seed=1, steps=4, blur=4, method=method, jump=2, resample=2))
+    assert steps[-1].total == (4 if method == "fast" else 6)
+    out = steps[-1].x
+    assert out.shape == image.shape
+    band = feather(1 - keep, 4) > 0
+    assert _known_exact(out, image, (~band).float())
+    assert not torch.allclose(out[..., 10:26, 20:40], image[..., 10:26, 20:40], atol=0.05)
+
+
+def test_only_masked_area_runs_fewer_patches_and_keeps_the_rest(tiny_pipe) -> None:
+    p = tiny_pipe.p
+    image = _picture(8 * p, 12 * p)
+    keep = torch.ones(1, 1, 8 * p, 12 * p)
+    keep[..., 3 * p : 4 * p, 5 * p : 6 * p] = 0
+    full = list(tiny_pipe.inpaint(image, keep, seed=2, steps=2, blur=0))
+    part = list(tiny_pipe.inpaint(image, keep, seed=2, steps=2, blur=0, only_masked=True, margin=p))
+    assert part[-1].x.shape == image.shape
+    assert _known_exact(part[-1].x, image, keep)
+    assert _known_exact(full[-1].x, image, keep)
+
+
+def test_outpaint_grows_to_whole_patches_and_keeps_the_picture(tiny_pipe) -> None:
+    p = tiny_pipe.p
+    image = _picture(3 * p, 4 * p)
+    out = run(tiny_pipe.outpaint(image, (0, 20, 0, 0), seed=3, steps=3, feather_px=4))
+    assert out.shape == (1, 3, 3 * p, 4 * p + 32)  # 20 px rounded up to two 16-px patches
+    assert _known_exact(out[..., : 4 * p - 4], image[..., : 4 * p - 4], torch.ones(1, 1, 3 * p, 4 * p - 4))
+    out = run(tiny_pipe.outpaint(image, (p, p, p, p), seed=3, steps=2, feather_px=0))
+    assert out.shape == (1, 3, 5 * p, 6 * p)
+    assert _known_exact(out[..., p : 4 * p, p : 5 * p], image, torch.ones(1, 1, 3 * p, 4 * p))
+    canvas, keep, offset = grow_canvas(image, (5, 0, 0, 0), p)
+    assert canvas.shape[-2] == 4 * p and offset == (p, 0) and keep[..., :p, :].eq(0).all()
+
+
+def test_extending_twice_equals_once_in_starting_noise(tiny_pipe, monkeypatch) -> None:
+    """Right by 2 patches twice == right by 4 once: every patch starts from the same noise."""
+    p = tiny_pipe.p
+    drawn = []
+    real = type(tiny_pipe).initial_noise
+
+    def spy(self, seed, h, w, origin=(0, 0)):
+        noise = real(self, seed, h, w, origin)
+        drawn.append(noise)
+        return noise
+
+    monkeypatch.setattr(type(tiny_pipe), "initial_noise", spy)
+    image = _picture(2 * p, 4 * p)
+    first = run(tiny_pipe.outpaint(image, (0, 2 * p, 0, 0), seed=9, steps=1))
+    run(tiny_pipe.outpaint(first, (0, 2 * p, 0, 0), seed=9, steps=1))
+    run(tiny_pipe.outpaint(image, (0, 4 * p, 0, 0), seed=9, steps=1))
+    twice_a, twice_b, once = drawn
+    assert torch.equal(twice_a[..., 4 * p :], once[..., 4 * p : 6 * p])
+    assert torch.equal(twice_b[..., 6 * p :], once[..., 6 * p :])
+
+
+def test_reroll_changes_only_the_box(tiny_pipe) -> None:
+    p = tiny_pipe.p
+    image = _picture(4 * p, 4 * p)
+    out = run(tiny_pipe.reroll(image, (p + 3, p + 2, p, p), seed=5, steps=2, blur=0))
+    keep = torch.ones(1, 1, 4 * p, 4 * p)
+    keep[..., p : 3 * p, p : 3 * p] = 0  # the box snapped outward to whole patches
+    assert _known_exact(out, image, keep)
+    assert not torch.allclose(out[..., p : 2 * p, p : 2 * p], image[..., p : 2 * p, p : 2 * p], atol=0.05)
+
+
+def test_bad_edits_are_clear_errors(tiny_pipe) -> None:
+    image = _picture(32, 32)
+    with pytest.raises(ValueError, match="empty"):
+        list(tiny_pipe.inpaint(image, torch.ones(1, 1, 32, 32), seed=0, steps=1))
+    with pytest.raises(ValueError, match="does not match"):
+        list(tiny_pipe.inpaint(image, torch.ones(1, 1, 16, 32), seed=0, steps=1))
+    with pytest.raises(ValueError, match="nothing to extend"):
+        list(tiny_pipe.outpaint(image, (0, 0, 0, 0), seed=0))
+    with pytest.raises(ValueError, match="not inside"):
+        list(tiny_pipe.reroll(image, (30, 0, 8, 8), seed=0))
+    with pytest.raises(ValueError, match="tileable"):
+        list(tiny_pipe.generate(32, 32, seed=0, tileable=True, mode="naive"))
