@@ -25,6 +25,7 @@ COMMANDS = {
     "outpaint": ("patchdm_core.cli_edit", "extend a picture beyond its borders"),
     "reroll": ("patchdm_core.cli_edit", "re-sample the patches inside a box"),
     "train": ("patchdm_core.train", "train a Patch-DM on a folder of images"),
+    "train-latent": ("patchdm_core.train_latent", "train the latent model over the global codes"),
     "bench": ("patchdm_core.bench", "speed and memory against canvas size"),
 }
 

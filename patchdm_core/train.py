@@ -13,6 +13,8 @@ import copy
 import dataclasses
 import json
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -150,6 +152,8 @@ def train(
             elapsed = seconds + time.monotonic() - start
             _save(out, cfg, model, ema, opt, gen, step, elapsed, tc.batch_size * dist.world, str(data))
 
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # preemption / `kill`: stop cleanly and save, like Ctrl-C
     try:
         while step < steps and not dist.agree_stop(deadline is not None and time.monotonic() > deadline, step):
             batch = dataset.sample(tc.batch_size, gen)
@@ -177,6 +181,10 @@ def train(
         save_sample_grid(ema, dataset, clip_feats, out / "samples" / f"step_{step:07d}.png")
     dist.close()
     return TrainResult(out / "weights.safetensors", model, ema, step)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @torch.no_grad()

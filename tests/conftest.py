@@ -1,9 +1,15 @@
 from __future__ import annotations
 
-import pytest
-import torch
+import os
 
-from patchdm_core import PatchDM, tiny
+# Sleep rather than spin at OpenMP barriers: on a 2-core machine shared with another busy process
+# (an app server under test, a training run) spinning threads slow small ops down by up to 80x.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from patchdm_core import PatchDM, tiny  # noqa: E402
 
 
 @pytest.fixture(scope="session")

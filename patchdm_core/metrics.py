@@ -1,0 +1,131 @@
+"""Quality metrics that need no pretrained network: seam score, wrap seam, and sliced Wasserstein
+distance (SWD) between Laplacian-pyramid 7x7 neighbourhoods (Karras et al. 2018, appendix D)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _as_float(img: Tensor) -> Tensor:
+    """[1,3,H,W] / [3,H,W] in [-1,1] or uint8 [H,W,3] -> float [3,H,W] on a 0..255 scale."""
+    if img.dtype == torch.uint8:
+        return img.permute(2, 0, 1).float() if img.shape[-1] == 3 else img.float()
+    img = img[0] if img.ndim == 4 else img
+    return (img.float().clamp(-1, 1) + 1) * 127.5
+
+
+def seam_score(img: Tensor, p: int) -> float:
+    """Mean |difference| of adjacent pixels straddling a patch-grid line (columns/rows kp-1 | kp),
+    divided by the same mean over all other adjacent pairs. 1.0 means the grid is invisible."""
+    x = _as_float(img)
+    dx = (x[:, :, 1:] - x[:, :, :-1]).abs().mean(dim=0)  # [H, W-1]: pair (k, k+1) at index k
+    dy = (x[:, 1:, :] - x[:, :-1, :]).abs().mean(dim=0)  # [H-1, W]
+    col_line = torch.zeros(dx.shape[1], dtype=torch.bool)
+    col_line[p - 1 :: p] = True
+    row_line = torch.zeros(dy.shape[0], dtype=torch.bool)
+    row_line[p - 1 :: p] = True
+    seam = torch.cat([dx[:, col_line].flatten(), dy[row_line, :].flatten()])
+    rest = torch.cat([dx[:, ~col_line].flatten(), dy[~row_line, :].flatten()])
+    if seam.numel() == 0:
+        raise ValueError(f"a {x.shape[2]}x{x.shape[1]} image has no patch-grid line of patch size {p}")
+    return float(seam.mean() / rest.mean().clamp(min=1e-8))
+
+
+def wrap_seam_score(img: Tensor, axes: str = "xy") -> float:
+    """How visible the wrap-around seam of a tile is: |last - first| column (and row) differences over
+    the mean of all interior adjacent differences."""
+    x = _as_float(img)
+    seam, rest = [], []
+    if "x" in axes:
+        seam.append((x[:, :, 0] - x[:, :, -1]).abs().mean(dim=0).flatten())
+        rest.append((x[:, :, 1:] - x[:, :, :-1]).abs().mean(dim=0).flatten())
+    if "y" in axes:
+        seam.append((x[:, 0, :] - x[:, -1, :]).abs().mean(dim=0).flatten())
+        rest.append((x[:, 1:, :] - x[:, :-1, :]).abs().mean(dim=0).flatten())
+    return float(torch.cat(seam).mean() / torch.cat(rest).mean().clamp(min=1e-8))
+
+
+def mask_seam_score(img: Tensor, keep: Tensor) -> float:
+    """Mean |difference| of adjacent pixel pairs that cross the boundary of a keep mask [1,1,H,W],
+    over the mean of all other adjacent pairs (1.0: the edit's border is invisible)."""
+    x = _as_float(img)
+    m = keep[0, 0] > 0.5
+    dx, dy = (x[:, :, 1:] - x[:, :, :-1]).abs().mean(dim=0), (x[:, 1:, :] - x[:, :-1, :]).abs().mean(dim=0)
+    cross_x, cross_y = m[:, 1:] != m[:, :-1], m[1:, :] != m[:-1, :]
+    seam = torch.cat([dx[cross_x], dy[cross_y]])
+    if seam.numel() == 0:
+        raise ValueError("the mask has no boundary inside the picture")
+    rest = torch.cat([dx[~cross_x], dy[~cross_y]])
+    return float(seam.mean() / rest.mean().clamp(min=1e-8))
+
+
+# -- sliced Wasserstein distance -------------------------------------------------------------------
+
+_BINOMIAL = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
+
+
+def _blur(x: Tensor) -> Tensor:
+    c = x.shape[1]
+    k = _BINOMIAL.to(x)
+    x = F.conv2d(F.pad(x, (2, 2, 0, 0), mode="reflect"), k.view(1, 1, 1, 5).expand(c, 1, 1, 5), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, 2, 2), mode="reflect"), k.view(1, 1, 5, 1).expand(c, 1, 5, 1), groups=c)
+
+
+def laplacian_pyramid(x: Tensor, min_size: int = 16) -> list[Tensor]:
+    """[N,3,H,W] -> finest-first band-pass levels, the last one the low-pass residual."""
+    levels = []
+    while min(x.shape[-2:]) // 2 >= min_size:
+        down = _blur(x)[..., ::2, ::2]
+        up = F.interpolate(down, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        levels.append(x - up)
+        x = down
+    levels.append(x)
+    return levels
+
+
+def _descriptors(level: Tensor, per_image: int, generator: torch.Generator) -> Tensor:
+    """Random 7x7 neighbourhoods of every image -> [N*per_image, 3*49]."""
+    n, c, h, w = level.shape
+    ys = torch.randint(0, h - 6, (n, per_image), generator=generator)
+    xs = torch.randint(0, w - 6, (n, per_image), generator=generator)
+    off = torch.arange(7)
+    rows = (ys[..., None] + off)[..., :, None]  # [n, k, 7, 1]
+    cols = (xs[..., None] + off)[..., None, :]  # [n, k, 1, 7]
+    b = torch.arange(n)[:, None, None, None]
+    patches = level.permute(0, 2, 3, 1)[b, rows, cols]  # [n, k, 7, 7, c]
+    return patches.reshape(n * per_image, -1)
+
+
+def _normalize(d: Tensor) -> Tensor:
+    """Per-colour-channel zero mean and unit std over one descriptor set (each set on its own, as Karras et al.)."""
+    d = d.reshape(d.shape[0], 49, 3)
+    d = (d - d.mean(dim=(0, 1), keepdim=True)) / d.std(dim=(0, 1), keepdim=True).clamp(min=1e-8)
+    return d.reshape(d.shape[0], -1)
+
+
+def _swd(a: Tensor, b: Tensor, directions: int, generator: torch.Generator) -> float:
+    n = min(len(a), len(b))
+    a, b = a[torch.randperm(len(a), generator=generator)[:n]], b[torch.randperm(len(b), generator=generator)[:n]]
+    dirs = torch.randn(a.shape[1], directions, generator=generator)
+    dirs = dirs / dirs.norm(dim=0, keepdim=True)
+    pa, pb = (a @ dirs).sort(dim=0).values, (b @ dirs).sort(dim=0).values
+    return float((pa - pb).abs().mean())
+
+
+def swd(fake: Tensor, real: Tensor, *, per_image: int = 128, directions: int = 512, seed: int = 0) -> dict[str, float]:
+    """SWD per pyramid level (x1e3, as reported by Karras et al.) and their mean.
+
+    fake, real: [N,3,H,W] in [-1,1], the same H and W.
+    """
+    if fake.shape[-2:] != real.shape[-2:]:
+        raise ValueError("SWD compares images of the same size")
+    gen = torch.Generator().manual_seed(seed)
+    out = {}
+    fl, rl = laplacian_pyramid(fake.float()), laplacian_pyramid(real.float())
+    for i, (f, r) in enumerate(zip(fl, rl)):
+        df, dr = _normalize(_descriptors(f, per_image, gen)), _normalize(_descriptors(r, per_image, gen))
+        out[f"level{i}_{f.shape[-1]}px"] = 1e3 * _swd(df, dr, directions, gen)
+    out["mean"] = sum(out.values()) / len(out)
+    return out

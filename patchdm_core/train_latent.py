@@ -1,0 +1,119 @@
+"""Stage 2 (`train-latent`): a diffusion model over the global codes of the training set.
+
+The codes are the trained encoder's E(x0) of every training picture (and its mirror image). They
+are normalised, an MLP learns to denoise them (eps target, L1 loss, constant beta, as DiffAE's
+latent DDIM), and the result is written into the same weights file, so that `generate` without a
+reference picture samples a code with `PatchDM.sample_z`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .checkpoint import load_into, load_weights, save_weights
+from .data import ImageFolderWindows
+from .model import PatchDMModel, count_parameters
+
+
+@torch.no_grad()
+def dataset_codes(model: PatchDMModel, data: str | Path) -> Tensor:
+    """E(x0) of every stored training image and of its mirror image -> [2N, z_dim]."""
+    cfg = model.cfg
+    ds = ImageFolderWindows(data, cfg.train.image_size, cfg.patch_size, cfg.encoder.view_size, crops=cfg.train.crops)
+    codes = []
+    for i in range(len(ds)):
+        if cfg.encoder.kind == "clip":
+            image = ds.image(i)
+            codes += [model.encoder(image), model.encoder(image.flip(-1))]
+        else:
+            view = ds.views[i : i + 1]
+            codes += [model.encoder(view), model.encoder(view.flip(-1))]
+    return torch.cat(codes).float()
+
+
+def train_latent(
+    model: PatchDMModel,
+    codes: Tensor,
+    *,
+    steps: int,
+    batch: int,
+    lr: float = 1e-4,
+    ema_decay: float = 0.999,
+    seed: int = 0,
+    log_every: int = 1000,
+) -> list[float]:
+    """Fit model.latent to the codes (in place, EMA weights kept); returns the logged mean losses."""
+    latent = model.latent
+    schedule = latent.schedule()
+    mean, std = codes.mean(0), codes.std(0).clamp(min=1e-4)
+    latent.z_mean.copy_(mean)
+    latent.z_std.copy_(std)
+    data = latent.normalize(codes)
+    ema = copy.deepcopy(latent).requires_grad_(False)
+    opt = torch.optim.AdamW(latent.parameters(), lr=lr, weight_decay=0.01)
+    gen = torch.Generator().manual_seed(seed)
+    losses, running, start = [], 0.0, time.monotonic()
+    for step in range(1, steps + 1):
+        z0 = data[torch.randint(len(data), (batch,), generator=gen)]
+        t = torch.randint(latent.cfg.timesteps, (batch,), generator=gen)
+        noise = torch.randn(z0.shape, generator=gen)
+        loss = F.l1_loss(latent(schedule.q_sample(z0, t, noise), t), noise)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            decay = min(ema_decay, (1 + step) / (10 + step))
+            torch._foreach_lerp_(list(ema.parameters()), list(latent.parameters()), 1 - decay)
+        running += loss.item()
+        if step % log_every == 0 or step == steps:
+            n = log_every if step % log_every == 0 else step % log_every
+            losses.append(running / n)
+            print(f"latent step {step}/{steps} L1 {running / n:.4f} ({step / (time.monotonic() - start):.0f} it/s)")
+            running = 0.0
+    latent.load_state_dict(ema.state_dict())
+    latent.trained.fill_(1.0)
+    return losses
+
+
+def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    p.add_argument("--weights", type=Path, required=True, help="weights file of a trained Patch-DM (updated in place)")
+    p.add_argument("--data", type=Path, required=True, help="the folder the model was trained on")
+    p.add_argument("--out", type=Path, default=None, help="write here instead of updating --weights")
+    p.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the config's latent_steps)")
+    p.add_argument("--batch-size", type=int, default=None, help="codes per step (default: the config's)")
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--clip-weights", default=None, help="local open_clip weights (models with a clip encoder)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg, state, meta = load_weights(args.weights)
+    torch.manual_seed(args.seed)
+    model = PatchDMModel(cfg)
+    load_into(model, state, args.weights.name)
+    if cfg.encoder.kind == "clip":
+        if not args.clip_weights:
+            raise ValueError("this model's encoder is an open_clip tower: pass --clip-weights FILE")
+        model.encoder.load_tower(args.clip_weights)
+    codes = dataset_codes(model.eval(), args.data)
+    steps, batch = args.steps or cfg.train.latent_steps, args.batch_size or cfg.train.latent_batch
+    print(
+        f"latent model: {count_parameters(model.latent) / 1e6:.2f} M parameters, {len(codes)} codes "
+        f"of {codes.shape[1]} dims from {args.data}, {steps} steps of {batch}"
+    )
+    losses = train_latent(
+        model, codes, steps=steps, batch=batch, lr=args.lr, seed=args.seed, log_every=max(1, steps // 20)
+    )
+    out = args.out or args.weights
+    meta = {k: v for k, v in meta.items() if k not in ("format", "config")}
+    meta |= {"latent_steps": str(steps), "latent_codes": str(len(codes)), "latent_final_l1": f"{losses[-1]:.4f}"}
+    save_weights(out, model, cfg, metadata=meta)
+    print(f"wrote {out} (latent model included)")
+    return 0

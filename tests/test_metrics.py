@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import torch
+
+from patchdm_core.metrics import mask_seam_score, seam_score, swd, wrap_seam_score
+
+
+def _smooth(h: int = 64, w: int = 128, seed: int = 0, periodic: bool = False) -> torch.Tensor:
+    """A sum of random plane waves (no grid of its own); whole cycles across the width if periodic."""
+    g = torch.Generator().manual_seed(seed)
+    y, x = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+    img = torch.zeros(1, 3, h, w)
+    for _ in range(8):
+        fx = (torch.randint(1, 5, (1,), generator=g).float() if periodic else torch.rand(1, generator=g) * 4) / w
+        fy = torch.rand(1, generator=g) * 3 / h
+        phase = torch.rand(3, 1, 1, generator=g) * 6.283
+        img[0] += 0.15 * torch.sin(6.283 * (fx * x + fy * y) + phase)
+    return img.clamp(-1, 1)
+
+
+def test_seam_score_is_one_without_a_grid_and_high_with_one() -> None:
+    img = _smooth()
+    assert abs(seam_score(img, 16) - 1) < 0.1
+    blocks = img + 0.3 * torch.repeat_interleave(torch.repeat_interleave(torch.randn(1, 3, 4, 8), 16, -2), 16, -1)
+    assert seam_score(blocks.clamp(-1, 1), 16) > 3
+    assert seam_score(blocks.clamp(-1, 1), 13) < 1.2  # a grid that is not there scores no seam
+
+
+def test_wrap_seam() -> None:
+    assert wrap_seam_score(_smooth(periodic=True), "x") < 1.2
+    ramp = torch.linspace(-1, 1, 128).view(1, 1, 1, -1).expand(1, 3, 32, 128)
+    assert wrap_seam_score(ramp, "x") > 50
+
+
+def test_mask_seam() -> None:
+    img, keep = _smooth(), torch.ones(1, 1, 64, 128)
+    keep[..., 16:48, 32:96] = 0
+    assert abs(mask_seam_score(img, keep) - 1) < 0.2
+    pasted = torch.where(keep.bool(), img, img + 0.5)
+    assert mask_seam_score(pasted.clamp(-1, 1), keep) > 3
+
+
+def test_swd_is_small_for_the_same_distribution_and_grows_with_a_difference() -> None:
+    a = torch.cat([_smooth(seed=i) for i in range(8)])
+    b = torch.cat([_smooth(seed=10 + i) for i in range(8)])
+    noise = (b + 0.4 * torch.randn(b.shape, generator=torch.Generator().manual_seed(0))).clamp(-1, 1)
+    same, other = swd(a, b), swd(a, noise)
+    assert set(same) >= {"mean"} and len(same) == 4  # 64 -> 32 -> 16 band-pass levels + residual
+    finest = next(iter(same))
+    assert other[finest] > 3 * same[finest] and other["mean"] > same["mean"]
+    assert swd(a, a)["mean"] < same["mean"]
