@@ -26,6 +26,7 @@ COMMANDS = {
     "reroll": ("patchdm_core.cli_edit", "re-sample the patches inside a box"),
     "train": ("patchdm_core.train", "train a Patch-DM on a folder of images"),
     "train-latent": ("patchdm_core.train_latent", "train the latent model over the global codes"),
+    "eval": ("patchdm_core.evaluate", "seam score and SWD per sampler mode"),
     "bench": ("patchdm_core.bench", "speed and memory against canvas size"),
 }
 

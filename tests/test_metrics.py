@@ -49,3 +49,46 @@ def test_swd_is_small_for_the_same_distribution_and_grows_with_a_difference() ->
     finest = next(iter(same))
     assert other[finest] > 3 * same[finest] and other["mean"] > same["mean"]
     assert swd(a, a)["mean"] < same["mean"]
+
+
+def test_eval_command_writes_a_table(tmp_path) -> None:
+    import json
+
+    from PIL import Image
+
+    from patchdm_core.cli import main
+
+    from .helpers import image_folder
+
+    data = image_folder(tmp_path / "held", n=2, size=(80, 40))
+    out = tmp_path / "ev"
+    assert (
+        main(
+            [
+                "eval",
+                "--random-init",
+                "tiny",
+                "--data",
+                str(data),
+                "--n",
+                "2",
+                "--sizes",
+                "64x32",
+                "--modes",
+                "feature,naive",
+                "--positions",
+                "absolute,stretch",
+                "--steps",
+                "2",
+                "--out",
+                str(out),
+                "--save-images",
+            ]
+        )
+        == 0
+    )
+    rows = json.loads((out / "eval.json").read_text())["rows"]
+    assert [r["mode"] for r in rows] == ["held-out pictures", "feature", "feature", "naive", "naive"]
+    assert all(r["seam"] > 0 for r in rows) and all(r["swd"] > 0 for r in rows[1:])
+    assert "| 64x32 | feature | stretch | 2 |" in (out / "eval.md").read_text()
+    assert Image.open(out / "images" / "64x32-naive-absolute-1.png").size == (64, 32)
