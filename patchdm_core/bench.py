@@ -199,8 +199,10 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         help="comma list; sliding:S is the sliding mode at stride S",
     )
     p.add_argument("--max-size", default=None, help="largest canvas WxH of the sweep")
+    p.add_argument("--sizes", default=None, help="explicit comma list of canvases WxH (replaces the sweep)")
     p.add_argument("--sliding-max-size", default="2048x1024", help="largest canvas for sliding modes")
-    p.add_argument("--chunks", default="16,64,256", help="chunk sizes for the chunk sweep at 1024x512 (feature)")
+    p.add_argument("--chunks", default="16,64,256", help="chunk sizes for the chunk sweep (feature mode)")
+    p.add_argument("--chunk-canvas", default="1024x512", help="canvas of the chunk sweep")
     p.add_argument("--gpu-report", action="store_true", help="whole 50-step guided images with paper() and demo()")
     p.add_argument("--out", type=Path, default=Path("bench/results"), help="folder for <device>.json and plots")
 
@@ -218,7 +220,7 @@ def device_label(pipe: PatchDM) -> str:
 
 def main(args: argparse.Namespace) -> int:
     pipe = PatchDM.random_init(preset(args.config), device=args.device)
-    sizes = FULL_SIZES if args.full else QUICK_SIZES
+    sizes = [_size(s) for s in args.sizes.split(",")] if args.sizes else FULL_SIZES if args.full else QUICK_SIZES
     if args.max_size:
         limit = _size(args.max_size)
         sizes = [s for s in sizes if s[0] * s[1] <= limit[0] * limit[1]]
@@ -245,13 +247,21 @@ def main(args: argparse.Namespace) -> int:
             )
             results["steps"].append(row)
     for chunk in [int(c) for c in args.chunks.split(",") if c]:
-        row = measure_step(pipe, "feature", 512, 1024, chunk=chunk)
-        print(f"chunk {chunk:>5} 1024x512 {row['seconds']:.2f} s/step peak RSS {row['peak_rss_bytes'] / 2**30:.2f} GiB")
+        ch, cw = _size(args.chunk_canvas)
+        row = measure_step(pipe, "feature", ch, cw, chunk=chunk)
+        print(
+            f"chunk {chunk:>5} {cw}x{ch} {row['seconds']:.2f} s/step peak RSS {row['peak_rss_bytes'] / 2**30:.2f} GiB"
+        )
         results["chunks"].append(row)
     if args.gpu_report:
         results["gpu_report"] = gpu_report(args.device, [(512, 1024), (1024, 2048)])
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{device_label(pipe)}-{args.config}.json"
-    path.write_text(json.dumps(results, indent=1))
-    print(f"wrote {path}")
+    from .bench_plot import plots, table
+
+    stem = args.out / f"{device_label(pipe)}-{args.config}"
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    stem.with_suffix(".md").write_text(table(results) + "\n")
+    written = plots(results, stem) if results["steps"] else []
+    print(table(results))
+    print("wrote", ", ".join(str(p) for p in [stem.with_suffix(".json"), stem.with_suffix(".md"), *written]))
     return 0
