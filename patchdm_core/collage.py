@@ -43,6 +43,20 @@ def pad_half_patch(x: Tensor, p: int, wrap: tuple[bool, bool] = (False, False)) 
     return x
 
 
+def padded_band(x: Tensor, p: int, top: int, height: int, wrap: tuple[bool, bool] = (False, False)) -> Tensor:
+    """Rows [top, top + height) of pad_half_patch(x, p, wrap), without building the padded canvas."""
+    h, rows = p // 2, x.shape[-2]
+    y0, y1 = top - h, top - h + height  # the band in image rows (may poke out of the image)
+    if wrap[0]:
+        band = x.index_select(-2, torch.arange(y0, y1, device=x.device) % rows)
+    else:
+        a, b = max(y0, 0), min(y1, rows)
+        band = F.pad(x[..., a:b, :], (0, 0, a - y0, y1 - b))
+    if wrap[1]:
+        return torch.cat([band[..., -h:], band, band[..., :h]], dim=-1)
+    return F.pad(band, (h, h, 0, 0))
+
+
 def crop_half_patch(x: Tensor, p: int) -> Tensor:
     """Inverse of pad_half_patch: [B,C,H+p,W+p] -> [B,C,H,W]."""
     h = p // 2

@@ -20,7 +20,16 @@ import torch
 from torch import Tensor
 
 from . import precision
-from .collage import Grid, collage, crop_half_patch, from_patches, grid_positions, pad_half_patch, to_patches
+from .collage import (
+    Grid,
+    collage,
+    crop_half_patch,
+    from_patches,
+    grid_positions,
+    pad_half_patch,
+    padded_band,
+    to_patches,
+)
 from .guidance import Cond
 from .nn import Emb
 from .schedule import Schedule
@@ -55,7 +64,7 @@ class CanvasDenoiser:
     def p(self) -> int:
         return self.unet.cfg.patch_size
 
-    @torch.inference_mode()
+    @torch.no_grad()  # not inference_mode: callers update the returned eps in place
     def __call__(self, x: Tensor, t: Tensor, cond: Cond) -> Tensor:
         """x [B,3,H,W] (H, W multiples of p), t [B] -> eps [B,3,H,W] float32."""
         p = self.p
@@ -77,7 +86,7 @@ class CanvasDenoiser:
         if self.prediction == "v":
             if self.schedule is None:
                 raise ValueError("a v-prediction model needs the schedule to turn its output into eps")
-            out = self.schedule.eps_from_v(x.float(), t, out)
+            out = self.schedule.eps_from_v(x.float(), t, out, inplace=True)
         return out
 
     def _position_map(self, rows: int, cols: int) -> tuple[Tensor, Tensor]:
@@ -115,13 +124,12 @@ class CanvasDenoiser:
     def _feature(self, x: Tensor, t: Tensor, cond: Cond) -> Tensor:
         p, (b, _, h, w) = self.p, x.shape
         rows, cols = h // p, w // p
-        xp = pad_half_patch(x, p, self.wrap)
         out = torch.empty(b, x.shape[1], h, w, dtype=torch.float32, device=x.device)
         band = max(1, self.chunk // (b * (cols + 1)))
-        prev = self._encode_rows(xp, t, cond, 0, 1)
+        prev = self._encode_rows(x, t, cond, 0, 1)
         for r0 in range(0, rows, band):
             k = min(band, rows - r0)
-            cur = self._encode_rows(xp, t, cond, r0 + 1, k)
+            cur = self._encode_rows(x, t, cond, r0 + 1, k)
             grid = Grid(k + 1, cols + 1)
             feats = [collage(torch.cat([a, c], dim=1).flatten(0, 2), grid) for a, c in zip(prev, cur)]
             prev = [c[:, -1:].clone() for c in cur]  # a view would keep the whole band alive
@@ -136,14 +144,15 @@ class CanvasDenoiser:
             out[:, :, r0 * p : (r0 + k) * p] = from_patches(eps, Grid(k, cols))
         return out
 
-    def _encode_rows(self, xp: Tensor, t: Tensor, cond: Cond, r: int, k: int) -> list[Tensor]:
-        """Encode padded rows r..r+k-1 -> per level [B, k, cols+1, c, h, h]."""
-        p, b = self.p, xp.shape[0]
-        cols = xp.shape[-1] // p
-        patches = self._prep(to_patches(xp[:, :, r * p : (r + k) * p], p))
-        origin = torch.tensor([[float(r), 0.0]], device=xp.device).expand(b, 2)
+    def _encode_rows(self, x: Tensor, t: Tensor, cond: Cond, r: int, k: int) -> list[Tensor]:
+        """Encode rows r..r+k-1 of the half-patch-padded canvas -> per level [B, k, cols+1, c, h, h]."""
+        p, b = self.p, x.shape[0]
+        band = padded_band(x, p, r * p, k * p, self.wrap)  # built per band: no padded copy of the canvas
+        cols = band.shape[-1] // p
+        patches = self._prep(to_patches(band, p))
+        origin = torch.tensor([[float(r), 0.0]], device=x.device).expand(b, 2)
         pos = grid_positions(Grid(k, cols), origin)
-        index = torch.arange(b, device=xp.device).repeat_interleave(k * cols)
+        index = torch.arange(b, device=x.device).repeat_interleave(k * cols)
         parts = [self.unet.encode(patches[s], self._emb(t, cond, index[s], pos[s])) for s in self._chunks(len(patches))]
         self.evals["encode"] += len(patches)
         return [torch.cat(level).reshape(b, k, cols, *level[0].shape[1:]) for level in zip(*parts)]

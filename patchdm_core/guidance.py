@@ -48,7 +48,10 @@ def cfg(model: CondEpsFn, cond: Cond, scale: float) -> EpsFn:
     both = Cond.cat(cond.null(), cond)
 
     def eps_fn(x: Tensor, t: Tensor) -> Tensor:
-        u, c = model(torch.cat([x, x]), torch.cat([t, t]), both).chunk(2)
-        return u + scale * (c - u)
+        # expand is a view: no copy of the canvas; lerp_ blends in place (u + s (c - u) for any s)
+        u, c = model(
+            x.expand(2 * x.shape[0], *x.shape[1:]) if x.shape[0] == 1 else torch.cat([x, x]), torch.cat([t, t]), both
+        ).chunk(2)
+        return u.lerp_(c, scale)
 
     return eps_fn

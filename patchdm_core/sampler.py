@@ -15,7 +15,7 @@ from torch import Tensor
 from .noise import randn
 from .schedule import Schedule
 
-EpsFn = Callable[[Tensor, Tensor], Tensor]  # (x_t [B,...], t [B] long) -> eps
+EpsFn = Callable[[Tensor, Tensor], Tensor]  # (x_t [B,...], t [B] long) -> a fresh eps the sampler may overwrite
 Project = Callable[[Tensor, int], Tensor]  # (x at level t, t) -> x with the known region imposed
 
 
@@ -29,13 +29,14 @@ class Step:
 
 
 def run(steps: Iterator[Step]) -> Tensor:
-    """Exhaust a sampling generator and return the final sample."""
-    last = None
-    for last in steps:
-        pass
-    if last is None:
+    """Exhaust a sampling generator and return the final sample (holding no more than one x)."""
+    final = None
+    for step in steps:
+        final = step.x  # the sampler's next input anyway; the rest of the Step is dropped
+        del step
+    if final is None:
         raise ValueError("the sampler produced no steps")
-    return last.x
+    return final
 
 
 @torch.no_grad()
@@ -73,13 +74,14 @@ def ddim_sample(
         eps = eps_fn(x, t_batch).float()
         x0 = schedule.predict_x0(x, t_cur, eps)
         if clip_x0:
-            x0 = x0.clamp(-1, 1)
-            eps = schedule.predict_eps(x, t_cur, x0)
+            x0.clamp_(-1, 1)
+            eps = torch.sub(x, x0 * a_cur.sqrt(), out=eps).div_((1 - a_cur).sqrt())  # eps of the clipped x0
         sigma = eta * ((1 - a_next) / (1 - a_cur) * (1 - a_cur / a_next)).sqrt()
-        x = a_next.sqrt() * x0 + (1 - a_next - sigma**2).clamp(min=0).sqrt() * eps
+        x = torch.addcmul(eps.mul_((1 - a_next - sigma**2).clamp(min=0).sqrt()), x0, a_next.sqrt())
         if eta > 0 and t_next >= 0:
             x = x + sigma * randn(x.shape, generator, x.device)
         if project is not None:
             x = project(x, t_next)
         yield Step(index, total, t_next, x, x0)
+        del x0, eps  # not alive while the next step evaluates the model
         index += 1

@@ -62,9 +62,11 @@ class Schedule:
         a = self.alpha_bar(t, x0)
         return a.sqrt() * noise - (1 - a).sqrt() * x0
 
-    def eps_from_v(self, x_t: Tensor, t: Tensor | int, v: Tensor) -> Tensor:
-        """eps = sqrt(1 - a) x_t + sqrt(a) v."""
+    def eps_from_v(self, x_t: Tensor, t: Tensor | int, v: Tensor, inplace: bool = False) -> Tensor:
+        """eps = sqrt(1 - a) x_t + sqrt(a) v (inplace: written over v, no canvas-sized temporaries)."""
         a = self.alpha_bar(t, x_t)
+        if inplace:
+            return v.mul_(a.sqrt()).addcmul_(x_t, (1 - a).sqrt())
         return (1 - a).sqrt() * x_t + a.sqrt() * v
 
     def ddim_timesteps(self, steps: int) -> list[int]:

@@ -10,6 +10,7 @@ from patchdm_core.collage import (
     from_patches,
     grid_positions,
     pad_half_patch,
+    padded_band,
     to_patches,
 )
 
@@ -59,3 +60,11 @@ def test_grid_positions() -> None:
     assert enc[6].tolist() == [3, 5]
     assert dec[:2].tolist() == [[0.5, 0.5], [0.5, 1.5]]
     assert dec[3].tolist() == [3.5, 6.5]
+
+
+@pytest.mark.parametrize("wrap", [(False, False), (True, False), (False, True), (True, True)])
+def test_padded_band_is_a_slice_of_the_padded_canvas(wrap) -> None:
+    x = torch.randn(2, 3, 12, 20)
+    full = pad_half_patch(x, 4, wrap)
+    for top, height in [(0, 4), (4, 8), (12, 4), (0, 16), (8, 8)]:
+        assert torch.equal(padded_band(x, 4, top, height, wrap), full[..., top : top + height, :])

@@ -46,7 +46,7 @@ def test_ddim_matches_euler_in_sigma_space() -> None:
     eps_const = torch.full((1, 4), 0.3)
     x = torch.randn(1, 4)
     path = s.ddim_timesteps(5)
-    out = run(ddim_sample(lambda x, t: eps_const, x, s, steps=5, clip_x0=False))
+    out = run(ddim_sample(lambda x, t: eps_const.clone(), x, s, steps=5, clip_x0=False))
     sig = lambda t: ((1 - s.alphas_cumprod[t]) / s.alphas_cumprod[t]).sqrt().item() if t >= 0 else 0.0
     y = x / s.alphas_cumprod[path[0]].sqrt().item()
     for a, b in zip(path, path[1:] + [-1]):
