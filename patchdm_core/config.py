@@ -74,6 +74,7 @@ class TrainConfig:
     grad_clip: float = 1.0  # global gradient-norm clip
     p_drop_z: float = 0.1  # classifier-free dropout of the global code
     p_drop_pos: float = 0.5  # classifier-free dropout of the position (independent)
+    t_min: int = 0  # timesteps are drawn from [t_min, T): > 0 focuses a fine-tune on high noise
     log_every: int = 50  # steps between log lines
     sample_every: int = 1000  # steps between sample grids
     save_every: int = 1000  # steps between checkpoints

@@ -75,7 +75,7 @@ class TrainResult:
 
 def draw_inputs(cfg: PatchDMConfig, n: int, gen: torch.Generator, device: torch.device) -> tuple[Tensor, ...]:
     """Timesteps (uniform) and the independent CFG keep-flags of one batch, from the training generator."""
-    t = torch.randint(cfg.diffusion.timesteps, (n,), generator=gen).to(device)
+    t = torch.randint(cfg.train.t_min, cfg.diffusion.timesteps, (n,), generator=gen).to(device)
     keep_z = (torch.rand(n, generator=gen) >= cfg.train.p_drop_z).to(device)
     keep_pos = (torch.rand(n, generator=gen) >= cfg.train.p_drop_pos).to(device)
     return t, keep_z, keep_pos
@@ -279,6 +279,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--sample-every", type=int, default=None, help="steps between sample grids (0 = never)")
     p.add_argument("--save-every", type=int, default=None, help="steps between checkpoints (0 = only at the end)")
     p.add_argument("--log-every", type=int, default=None, help="steps between log lines")
+    p.add_argument("--t-min", type=int, default=None, help="draw timesteps from [t_min, T) (fine-tuning high noise)")
     p.add_argument("--clip-model", default=None, help="use a frozen open_clip image tower of this architecture")
     p.add_argument("--clip-weights", default=None, help="local weights file of that tower (nothing is downloaded)")
     p.add_argument(
@@ -299,6 +300,7 @@ def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
         "sample_every": args.sample_every,
         "save_every": args.save_every,
         "log_every": args.log_every,
+        "t_min": args.t_min,
     }
     if args.image_size:
         w, h = (int(v) for v in args.image_size.lower().split("x"))
