@@ -21,7 +21,8 @@ cp "$RUN"/state/*.safetensors "$OUT/" 2>/dev/null
 timeout 150 $PY -m patchdm_core bench --device cuda --config paper --modes feature,naive,sliding:16 --max-size 8192x4096 \
     --sliding-max-size 2048x1024 --chunks 256,1024,4096 --gpu-report --out "$RUN/bench" > "$OUT/bench.log" 2>&1
 echo "bench exit $?"; tail -12 "$OUT/bench.log"
+timeout 120 $PY bench/gpu_checks.py > "$OUT/gpu_checks.log" 2>&1; echo "gpu checks exit $?"; cat "$OUT/gpu_checks.log"
 tar czf "$OUT/small.tar.gz" "$RUN/state/state.json" "$RUN/log.jsonl" "$RUN/config.json" "$RUN/samples" "$RUN/bench" \
-    "$OUT/train.log" "$OUT/bench.log" "$OUT/machine.txt" 2>/dev/null
-rm -f "$OUT/train.log" "$OUT/bench.log" "$OUT/machine.txt"
+    "$OUT/train.log" "$OUT/bench.log" "$OUT/gpu_checks.log" "$OUT/machine.txt" 2>/dev/null
+rm -f "$OUT/train.log" "$OUT/bench.log" "$OUT/gpu_checks.log" "$OUT/machine.txt"
 ls -la "$OUT"

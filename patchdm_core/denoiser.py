@@ -73,16 +73,20 @@ class CanvasDenoiser:
         calls = self.evals["calls"]
         self.evals["calls"] += 1
         self._scale, self._shift = self._position_map(x.shape[-2] // p, x.shape[-1] // p)
+        # The canvas may live in host memory while the network runs on a GPU: bands travel, eps comes back.
+        dev = self.unet.stem.weight.device
+        t_dev, cond = t.to(dev), Cond(cond.z.to(dev), cond.keep_z.to(dev), cond.keep_pos.to(dev))
         x_in = x.to(self.unet.stem.weight.dtype)
-        with precision.autocast(x.device, enabled=self.autocast):
+        with precision.autocast(dev, enabled=self.autocast):
             if self.mode == "feature":
-                out = self._feature(x_in, t, cond)
+                out = self._feature(x_in, t_dev, cond)
             elif self.mode == "sliding":
-                out = self._windows(x_in, t, cond, self.stride or p // 2)
+                out = self._windows(x_in, t_dev, cond, self.stride or p // 2)
             elif self.mode == "pixel" and calls % 2 == 1:
-                out = crop_half_patch(self._windows(pad_half_patch(x_in, p), t, cond, p, offset=-0.5), p).contiguous()
+                out = self._windows(pad_half_patch(x_in, p), t_dev, cond, p, offset=-0.5)
+                out = crop_half_patch(out, p).contiguous()
             else:
-                out = self._windows(x_in, t, cond, p)
+                out = self._windows(x_in, t_dev, cond, p)
         if self.prediction == "v":
             if self.schedule is None:
                 raise ValueError("a v-prediction model needs the schedule to turn its output into eps")
@@ -116,8 +120,12 @@ class CanvasDenoiser:
             yield slice(s, min(n, s + self.chunk))
 
     def _prep(self, x: Tensor) -> Tensor:
-        fmt = torch.channels_last if self.unet.stem.weight.is_contiguous(memory_format=torch.channels_last) else None
-        return x.contiguous(memory_format=fmt) if fmt is not None else x
+        """Patches onto the network's device, in its memory format."""
+        w = self.unet.stem.weight
+        x = x.to(w.device, non_blocking=True)
+        return (
+            x.contiguous(memory_format=torch.channels_last) if w.is_contiguous(memory_format=torch.channels_last) else x
+        )
 
     # -- feature collage, streamed by bands of patch rows ------------------------------------------
 
@@ -134,14 +142,15 @@ class CanvasDenoiser:
             feats = [collage(torch.cat([a, c], dim=1).flatten(0, 2), grid) for a, c in zip(prev, cur)]
             prev = [c[:, -1:].clone() for c in cur]  # a view would keep the whole band alive
             del cur
-            origin = torch.tensor([[float(r0), 0.0]], device=x.device).expand(b, 2)
+            dev = t.device
+            origin = torch.tensor([[float(r0), 0.0]], device=dev).expand(b, 2)
             pos = grid_positions(grid, origin, shifted=True)
-            index = torch.arange(b, device=x.device).repeat_interleave(k * cols)
-            eps = torch.empty(b * k * cols, x.shape[1], p, p, dtype=torch.float32, device=x.device)
+            index = torch.arange(b, device=dev).repeat_interleave(k * cols)
+            eps = torch.empty(b * k * cols, x.shape[1], p, p, dtype=torch.float32, device=dev)
             for s in self._chunks(eps.shape[0]):
                 eps[s] = self.unet.decode([f[s] for f in feats], self._emb(t, cond, index[s], pos[s])).float()
             self.evals["decode"] += eps.shape[0]
-            out[:, :, r0 * p : (r0 + k) * p] = from_patches(eps, Grid(k, cols))
+            out[:, :, r0 * p : (r0 + k) * p] = from_patches(eps, Grid(k, cols)).to(x.device)
         return out
 
     def _encode_rows(self, x: Tensor, t: Tensor, cond: Cond, r: int, k: int) -> list[Tensor]:
@@ -150,9 +159,9 @@ class CanvasDenoiser:
         band = padded_band(x, p, r * p, k * p, self.wrap)  # built per band: no padded copy of the canvas
         cols = band.shape[-1] // p
         patches = self._prep(to_patches(band, p))
-        origin = torch.tensor([[float(r), 0.0]], device=x.device).expand(b, 2)
+        origin = torch.tensor([[float(r), 0.0]], device=t.device).expand(b, 2)
         pos = grid_positions(Grid(k, cols), origin)
-        index = torch.arange(b, device=x.device).repeat_interleave(k * cols)
+        index = torch.arange(b, device=t.device).repeat_interleave(k * cols)
         parts = [self.unet.encode(patches[s], self._emb(t, cond, index[s], pos[s])) for s in self._chunks(len(patches))]
         self.evals["encode"] += len(patches)
         return [torch.cat(level).reshape(b, k, cols, *level[0].shape[1:]) for level in zip(*parts)]
@@ -172,11 +181,11 @@ class CanvasDenoiser:
         for s in self._chunks(len(windows)):
             batch = windows[s]
             patches = self._prep(torch.stack([x[i, :, y : y + p, x0 : x0 + p] for i, y, x0 in batch]))
-            index = torch.tensor([i for i, _, _ in batch], device=x.device)
+            index = torch.tensor([i for i, _, _ in batch], device=t.device)
             # centre of the window in patch units: an aligned cell k sits at k + 0.5
-            pos = torch.tensor([[y / p + 0.5 + offset, x0 / p + 0.5 + offset] for _, y, x0 in batch], device=x.device)
+            pos = torch.tensor([[y / p + 0.5 + offset, x0 / p + 0.5 + offset] for _, y, x0 in batch], device=t.device)
             emb = self._emb(t, cond, index, pos)
-            eps = self.unet.decode(self.unet.encode(patches, emb), emb).float()
+            eps = self.unet.decode(self.unet.encode(patches, emb), emb).float().to(x.device)
             for (i, y, x0), e in zip(batch, eps):
                 total[i, :, y : y + p, x0 : x0 + p] += e
         self.evals["encode"] += len(windows)

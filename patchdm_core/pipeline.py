@@ -134,9 +134,22 @@ class PatchDM:
     def cond(self, z: Tensor | None, batch: int = 1) -> Cond:
         return Cond.make(z, batch, self.cfg.unet.z_dim, self.device)
 
-    def initial_noise(self, seed: int, height: int, width: int, origin: tuple[int, int] = (0, 0)) -> Tensor:
-        """Per-patch noise for a canvas of whole patches (see noise.patch_noise)."""
-        return patch_noise(seed, height // self.p, width // self.p, self.p, origin=origin, device=self.device)
+    def canvas_device(self, height: int, width: int, offload: bool | None = None) -> torch.device:
+        """Where canvas-sized tensors live: the model's device, or host memory for huge canvases on a GPU
+        (offload None = automatic: when eight canvas copies would take over a quarter of free GPU memory).
+        The network then receives bands of patches and returns eps bands (CanvasDenoiser)."""
+        if self.device.type != "cuda" or offload is False:
+            return self.device
+        if offload:
+            return torch.device("cpu")
+        free, _ = torch.cuda.mem_get_info(self.device)
+        return torch.device("cpu") if 8 * 3 * height * width * 4 > free / 4 else self.device
+
+    def initial_noise(
+        self, seed: int, height: int, width: int, origin: tuple[int, int] = (0, 0), device: torch.device | None = None
+    ) -> Tensor:
+        """Per-patch noise for a canvas of whole patches (see noise.patch_noise), drawn on the CPU."""
+        return patch_noise(seed, height // self.p, width // self.p, self.p, origin=origin, device=device or self.device)
 
     def generate(
         self,
@@ -153,14 +166,17 @@ class PatchDM:
         chunk: int | None = None,
         positions: str | None = None,
         stride: int | None = None,
+        offload: bool | None = None,
     ) -> Iterator[Step]:
-        """Paint a height x width canvas; sizes off the patch grid are painted larger and centre-cropped."""
+        """Paint a height x width canvas; sizes off the patch grid are painted larger and centre-cropped.
+
+        `offload` keeps the canvas in host memory while the network runs on the GPU (None: automatic)."""
         if height < 1 or width < 1:
             raise ValueError(f"canvas size must be positive, got {width}x{height}")
         if tileable and mode != "feature":
             raise ValueError("tileable output needs the feature sampler (mode feature)")
         big_h, big_w = round_up(height, self.p), round_up(width, self.p)
-        x = self.initial_noise(seed, big_h, big_w)
+        x = self.initial_noise(seed, big_h, big_w, device=self.canvas_device(big_h, big_w, offload))
         if z is None:
             z = self.default_z(seed)
         den = self.denoiser(mode, chunk=chunk, tileable=tileable, positions=positions, stride=stride)
