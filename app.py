@@ -1,0 +1,49 @@
+"""Launch Patch-DM Studio: `python app.py [--weights FILE] [--device auto] [--host 127.0.0.1] [--port 7860]`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from app.state import CheckpointError, build_parser, load_model
+
+    args = build_parser().parse_args(argv)
+    if args.threads > 0:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        pipe, banner = load_model(args.weights, args.device)
+    except (CheckpointError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from app.handlers import Studio
+    from app.history import History
+    from app.imaging import Limits
+    from app.ui import CSS, THEME, build
+
+    limits = Limits(max_pixels=args.max_pixels, max_upload_bytes=args.max_upload_mb * 2**20)
+    studio = Studio(pipe, History(args.outputs), limits, banner)
+    print(f"model: {pipe.name} ({pipe.model_hash}) on {pipe.device}; outputs: {studio.history.root}")
+    if banner:
+        print(f"warning: {banner}", file=sys.stderr)
+    demo = build(studio, queue_size=args.queue_size)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        allowed_paths=[str(studio.history.root)],
+        max_file_size=limits.max_upload_bytes,
+        theme=THEME,
+        css=CSS,
+        footer_links=["api"],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

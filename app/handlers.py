@@ -1,0 +1,419 @@
+"""What the app's buttons do, as plain generators of `Update`s (no gradio here; tests call them directly).
+
+Every job checks its inputs before any work (an `InputError` means nothing was computed or
+written), streams a status line every step and a downscaled preview every few steps, checks its
+stop flag every step, and saves each finished picture to the history with its parameters.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from torch import Tensor
+
+from patchdm_core.cli import resolve_seed
+from patchdm_core.images import from_pil, to_pil
+from patchdm_core.sampler import Step
+
+from .history import History
+from .imaging import (
+    GRID,
+    InputError,
+    Limits,
+    PictureSource,
+    check_canvas,
+    keep_mask,
+    load_picture,
+    mask_cells,
+    outpaint_layout,
+    picture_and_mask,
+    preview,
+    round_up,
+    size_note,
+    snap,
+)
+
+MODES = ("feature", "naive", "pixel", "sliding")
+NO_EDITING = "inpainting and outpainting are not available in this build (the core has no editing API)"
+
+
+@dataclass
+class Update:
+    """One message from a running job to the UI; None fields leave that output unchanged."""
+
+    status: str
+    preview: Image.Image | None = None  # downscaled predicted clean picture
+    final: Path | None = None  # a finished full-resolution PNG in the history
+    seed: int | None = None  # the seed in use
+    index: int = 0  # steps done (for the progress bar)
+    total: int = 0
+    history_changed: bool = False
+    warning: str | None = None  # shown as a toast too
+    note: str | None = None  # shown as an info toast
+
+
+class Jobs:
+    """Stop flags of running jobs, one per browser session."""
+
+    def __init__(self) -> None:
+        self._flags: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self, key: str) -> threading.Event:
+        with self._lock:
+            flag = self._flags[key] = threading.Event()
+            return flag
+
+    def stop(self, key: str) -> bool:
+        """Ask this session's running job to stop after its current step; False if none runs."""
+        with self._lock:
+            flag = self._flags.get(key)
+        if flag is None:
+            return False
+        flag.set()
+        return True
+
+    def finish(self, key: str, flag: threading.Event) -> None:
+        with self._lock:
+            if self._flags.get(key) is flag:
+                del self._flags[key]
+
+
+def pick_seed(seed: float | None) -> int:
+    """-1 (or empty) -> a random seed; anything else must be a whole number below 2**63."""
+    value = -1 if seed is None or seed == "" else seed
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"the seed must be a whole number (-1 = random), got {seed!r}") from None
+    if n != value or n >= 2**63:
+        raise InputError(f"the seed must be a whole number below 2**63 (-1 = random), got {seed!r}")
+    return resolve_seed(n)
+
+
+def fmt_seconds(s: float) -> str:
+    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {int(s % 60):02d} s"
+
+
+class Studio:
+    """The model, its limits and the history, with one generator per app action."""
+
+    def __init__(self, pipe: Any, history: History, limits: Limits | None = None, banner: str = "") -> None:
+        self.pipe = pipe
+        self.history = history
+        self.limits = limits or Limits()
+        self.banner = banner
+
+    @property
+    def p(self) -> int:
+        return self.pipe.p
+
+    @property
+    def can_edit(self) -> bool:
+        return hasattr(self.pipe, "inpaint") and hasattr(self.pipe, "outpaint")
+
+    def defaults(self) -> tuple[int, float]:
+        """The model's default (steps, guidance)."""
+        return self.pipe.cfg.sampling.steps, self.pipe.cfg.sampling.guidance
+
+    def _steps_guidance(self, steps: float | None, guidance: float | None) -> tuple[int, float]:
+        d_steps, d_guidance = self.defaults()
+        steps = int(steps) if steps else d_steps
+        if not 1 <= steps <= 1000:
+            raise InputError(f"steps must be between 1 and 1000, got {steps}")
+        guidance = d_guidance if guidance is None else float(guidance)
+        if not 0 <= guidance <= 20:
+            raise InputError(f"guidance must be between 0 and 20, got {guidance}")
+        return steps, guidance
+
+    def plan(self, width: float, height: float, steps: float | None) -> str:
+        """'128 patches × 25 steps' (+ the off-grid note) for a canvas; problems come back as text."""
+        try:
+            gw, gh = check_canvas(int(width or 0), int(height or 0), self.p, self.limits)
+        except InputError as exc:
+            return f"⚠ {exc}"
+        steps = int(steps) if steps else self.defaults()[0]
+        note = size_note(int(width), int(height), self.p)
+        text = f"{(gw // self.p) * (gh // self.p)} patches × {steps} steps"
+        return f"{text} · {note}" if note else text
+
+    # -- sampling loop shared by every job -------------------------------------------------------
+
+    def _sample(
+        self,
+        steps: Iterator[Step],
+        *,
+        label: Callable[[int], str],
+        stop: threading.Event | None,
+        seed: int,
+        clock: dict[str, float],
+        done_before: int = 0,
+        work: Callable[[int], int] = lambda total: total,
+    ) -> Iterator[Update | Tensor]:
+        """Stream Updates for one picture; the last item is the final tensor, or nothing when stopped."""
+        last: Step | None = None
+        every = 1
+        it = iter(steps)
+        while True:
+            if stop is not None and stop.is_set():
+                where = f"step {last.index + 1}/{last.total}" if last else "the start"
+                yield Update(f"Stopped at {where}; the last preview is kept and this picture was not saved.", seed=seed)
+                return
+            try:
+                step = next(it)
+            except StopIteration:
+                break
+            now = time.perf_counter()
+            clock.setdefault("first", now)
+            if last is None:
+                every = max(1, round(step.total / 10))
+            last = step
+            clock["total"] = step.total
+            done = done_before + step.index + 1
+            elapsed = now - clock["start"]
+            total_work = work(step.total)
+            rate = (now - clock["first"]) / (done - 1) if done > 1 else elapsed
+            eta = rate * (total_work - done)
+            timing = f"{fmt_seconds(elapsed)} elapsed · ETA {fmt_seconds(eta)}"
+            status = f"{label(step.total)} · step {step.index + 1}/{step.total} · {timing}"
+            show = step.index == 0 or (step.index + 1) % every == 0 or step.index + 1 == step.total
+            yield Update(status, preview=preview(step.x0) if show else None, seed=seed, index=done, total=total_work)
+        if last is None:
+            raise RuntimeError("the sampler produced no steps")
+        yield last.x
+
+    def _finish(self, x: Tensor, params: dict[str, object], kind: str, seed: int) -> Path:
+        return self.history.save(to_pil(x), self.pipe.params(**params), kind, seed)
+
+    # -- generate ---------------------------------------------------------------------------------
+
+    def generate(
+        self,
+        width: float,
+        height: float,
+        steps: float | None = None,
+        guidance: float | None = None,
+        seed: float = -1,
+        batch: float = 1,
+        mode: str = "feature",
+        tileable: bool = False,
+        style: PictureSource = None,
+        stop: threading.Event | None = None,
+    ) -> Iterator[Update]:
+        """Paint `batch` canvases with seeds seed, seed+1, ...; previews, then each final PNG."""
+        width, height, batch = int(width or 0), int(height or 0), int(batch or 1)
+        gw, gh = check_canvas(width, height, self.p, self.limits)
+        steps, guidance = self._steps_guidance(steps, guidance)
+        if mode not in MODES:
+            raise InputError(f"unknown sampler mode {mode!r}; choose one of {', '.join(MODES)}")
+        if tileable and mode != "feature":
+            raise InputError("tileable output needs the feature sampler (Advanced → Sampler: feature)")
+        if not 1 <= batch <= 16:
+            raise InputError(f"batch count must be between 1 and 16, got {batch}")
+        notes = [n for n in [size_note(width, height, self.p)] if n]
+        z, style_name = None, None
+        if style is not None:
+            picture, note = load_picture(style, self.limits, what="style reference")
+            notes += [f"style reference: {note}"] if note else []
+            z = self.pipe.encode_style(picture)
+            style_name = Path(style).name if isinstance(style, (str, Path)) else "reference picture"
+        first = pick_seed(seed)
+        plan = f"{(gw // self.p) * (gh // self.p)} patches × {steps} steps"
+        clock = {"start": time.perf_counter()}
+        if notes:
+            yield Update(f"{plan} · " + "; ".join(notes), seed=first, note="; ".join(notes))
+        for i in range(batch):
+            s = first + i
+            label = f"{plan} · seed {s}" + (f" · image {i + 1}/{batch}" if batch > 1 else "")
+            it = self.pipe.generate(
+                height, width, seed=s, steps=steps, guidance=guidance, z=z, mode=mode, tileable=tileable
+            )
+            x = None
+            for item in self._sample(
+                it,
+                label=lambda _, label=label: label,
+                stop=stop,
+                seed=s,
+                clock=clock,
+                done_before=i * steps,
+                work=lambda t: t * batch,
+            ):
+                if isinstance(item, Update):
+                    yield item
+                else:
+                    x = item
+            if x is None:
+                return
+            params: dict[str, object] = {
+                "Steps": steps,
+                "Sampler": "DDIM",
+                "Seed": s,
+                "Size": f"{width}x{height}",
+                "Guidance": guidance,
+                "Mode": mode,
+            }
+            if tileable:
+                params["Tileable"] = "xy"
+            if style_name:
+                params["Style"] = style_name
+            if batch > 1:
+                params["Batch"] = f"{i + 1}/{batch}"
+            path = self._finish(x, params, "generate", s)
+            took = fmt_seconds(time.perf_counter() - clock["start"])
+            yield Update(
+                f"Done: {width}×{height}, seed {s}, {plan} in {took}"
+                + (f" (image {i + 1}/{batch})" if batch > 1 else ""),
+                final=path,
+                seed=s,
+                history_changed=True,
+            )
+
+    # -- inpaint ------------------------------------------------------------------------------------
+
+    def inpaint(
+        self,
+        editor: Any,
+        blur: float = 8,
+        method: str = "fast",
+        only_masked: bool = False,
+        margin: float = 64,
+        steps: float | None = None,
+        guidance: float | None = None,
+        seed: float = -1,
+        stop: threading.Event | None = None,
+    ) -> Iterator[Update]:
+        """Repaint the painted area of the editor's picture."""
+        if not self.can_edit:
+            raise InputError(NO_EDITING)
+        if method not in ("fast", "harmonized"):
+            raise InputError(f"method must be 'fast' or 'harmonized', got {method!r}")
+        picture, painted, note = picture_and_mask(editor, self.limits, self.p)
+        steps, guidance = self._steps_guidance(steps, guidance)
+        blur, margin = max(0, int(blur or 0)), max(0, int(margin or 0))
+        s = pick_seed(seed)
+        cells = (
+            mask_cells(painted, self.p, margin + blur)
+            if only_masked
+            else (round_up(picture.width, self.p) // self.p) * (round_up(picture.height, self.p) // self.p)
+        )
+        it = self.pipe.inpaint(
+            from_pil(picture),
+            keep_mask(painted),
+            seed=s,
+            steps=steps,
+            guidance=guidance,
+            method=method,
+            blur=blur,
+            only_masked=bool(only_masked),
+            margin=margin,
+        )
+        params: dict[str, object] = {
+            "Steps": steps,
+            "Sampler": "DDIM",
+            "Seed": s,
+            "Size": f"{picture.width}x{picture.height}",
+            "Guidance": guidance,
+            "Mode": "inpaint",
+            "Inpaint": method,
+            "Mask blur": blur,
+            "Only masked": bool(only_masked),
+        }
+        if only_masked:
+            params["Margin"] = margin
+        yield from self._edit(it, cells, params, "inpaint", s, stop, note)
+
+    # -- outpaint ------------------------------------------------------------------------------------
+
+    def outpaint_pad(self, top: float, right: float, bottom: float, left: float) -> tuple[int, int, int, int]:
+        """Extensions snapped to the 64-px grid (InputError when all are zero)."""
+        pad = tuple(snap(v or 0) for v in (top, right, bottom, left))
+        if not any(pad):
+            raise InputError(f"nothing to extend: give at least one side {GRID} px or more")
+        return pad  # type: ignore[return-value]
+
+    def outpaint_layout(
+        self, picture: PictureSource, top: float, right: float, bottom: float, left: float, feather: float = 32
+    ) -> tuple[Image.Image, str]:
+        """A sketch of the grown canvas and its size, before running."""
+        img, note = load_picture(picture, self.limits, self.p)
+        pad = self.outpaint_pad(top, right, bottom, left)
+        w, h = img.width + pad[1] + pad[3], img.height + pad[0] + pad[2]
+        gw, gh = check_canvas(w, h, self.p, self.limits, "grown canvas")
+        text = f"{img.width}×{img.height} → {gw}×{gh} ({(gw // self.p) * (gh // self.p)} patches)"
+        return outpaint_layout(img, pad, int(feather or 0)), text + (f" · {note}" if note else "")
+
+    def outpaint(
+        self,
+        picture: PictureSource,
+        top: float = 0,
+        right: float = 256,
+        bottom: float = 0,
+        left: float = 0,
+        feather: float = 32,
+        steps: float | None = None,
+        guidance: float | None = None,
+        seed: float = -1,
+        stop: threading.Event | None = None,
+    ) -> Iterator[Update]:
+        """Grow the picture by the given pixels per side and paint the new area."""
+        if not self.can_edit:
+            raise InputError(NO_EDITING)
+        img, note = load_picture(picture, self.limits, self.p)
+        pad = self.outpaint_pad(top, right, bottom, left)
+        gw, gh = check_canvas(
+            img.width + pad[1] + pad[3], img.height + pad[0] + pad[2], self.p, self.limits, "grown canvas"
+        )
+        steps, guidance = self._steps_guidance(steps, guidance)
+        feather = max(0, int(feather or 0))
+        s = pick_seed(seed)
+        asked = tuple(int(v or 0) for v in (top, right, bottom, left))
+        if asked != pad:
+            note = "; ".join(
+                n for n in [note, f"extensions snapped to the {GRID}-px grid: {'/'.join(map(str, pad))}"] if n
+            )
+        it = self.pipe.outpaint(from_pil(img), pad, seed=s, steps=steps, guidance=guidance, feather_px=feather)
+        params: dict[str, object] = {
+            "Steps": steps,
+            "Sampler": "DDIM",
+            "Seed": s,
+            "Size": f"{gw}x{gh}",
+            "Guidance": guidance,
+            "Mode": "outpaint",
+            "Extend": ",".join(map(str, pad)),
+            "Feather": feather,
+        }
+        yield from self._edit(it, (gw // self.p) * (gh // self.p), params, "outpaint", s, stop, note)
+
+    def _edit(
+        self,
+        it: Iterator[Step],
+        cells: int,
+        params: dict[str, object],
+        kind: str,
+        seed: int,
+        stop: threading.Event | None,
+        note: str,
+    ) -> Iterator[Update]:
+        clock = {"start": time.perf_counter()}
+        label = lambda total: f"{kind} · {cells} patches × {total} steps · seed {seed}"
+        if note:
+            yield Update(f"{kind}: {note}", seed=seed, note=note)
+        x = None
+        for item in self._sample(it, label=label, stop=stop, seed=seed, clock=clock):
+            if isinstance(item, Update):
+                yield item
+            else:
+                x = item
+        if x is None:
+            return
+        params["Size"] = f"{x.shape[-1]}x{x.shape[-2]}"
+        path = self._finish(x, params, kind, seed)
+        took = fmt_seconds(time.perf_counter() - clock["start"])
+        done = f"Done: {label(int(clock['total']))}, {params['Size']}, in {took}"
+        yield Update(done, final=path, seed=seed, history_changed=True)

@@ -1,0 +1,65 @@
+"""The outputs folder: every finished picture saved atomically, uniquely named, with its parameters."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from PIL import Image
+
+from patchdm_core.images import save_png
+
+
+class History:
+    """Finished pictures under one folder, newest first."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def save(self, img: Image.Image, params: Mapping[str, object], kind: str, seed: int) -> Path:
+        """Write img as `<time>-<kind>-<seed>-<random>.png` with the A1111 `parameters` chunk."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        while True:
+            path = self.root / f"{stamp}-{kind}-{seed}-{secrets.token_hex(3)}.png"
+            if not path.exists():
+                return save_png(img, path, params)
+
+    def items(self, limit: int = 120) -> list[Path]:
+        """Saved pictures, newest first (temporary files of writes in progress are skipped)."""
+        files = [f for f in self.root.glob("*.png") if not f.name.startswith(".")]
+        files.sort(key=lambda f: (f.stat().st_mtime_ns, f.name), reverse=True)
+        return files[:limit]
+
+    def gallery(self, limit: int = 120) -> list[tuple[str, str]]:
+        """(path, caption) pairs for a gallery, newest first."""
+        return [(str(f), caption(f)) for f in self.items(limit)]
+
+    def owns(self, path: str | Path) -> bool:
+        """Whether path is a picture inside this history folder."""
+        try:
+            Path(path).resolve().relative_to(self.root)
+        except ValueError:
+            return False
+        return Path(path).is_file()
+
+
+def caption(path: Path) -> str:
+    """'generate · seed 42' from a history file name."""
+    parts = path.stem.split("-")
+    if len(parts) >= 5:
+        return f"{parts[2]} · seed {parts[3]}"
+    return path.stem
+
+
+def read_parameters(path: str | Path | None) -> str:
+    """The `parameters` text chunk of a PNG ('' when there is none or the file is unreadable)."""
+    if not path:
+        return ""
+    try:
+        with Image.open(path) as img:
+            return str(getattr(img, "text", {}).get("parameters", ""))
+    except OSError:
+        return ""

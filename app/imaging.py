@@ -1,0 +1,247 @@
+"""Pictures in and out of the app: uploads with limits, editor values -> picture + keep mask, previews.
+
+UI masks are PAINTED = REPAINT (what artists expect); core masks are 1 = KEEP. The conversion
+happens here, once (`keep_mask`). Every problem with what the user gave us is an `InputError`
+whose message is shown as-is.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw, UnidentifiedImageError
+from torch import Tensor
+
+from patchdm_core.images import normalize_mode, to_pil
+
+GRID = 64  # UI sizes and outpaint extensions snap to this many pixels
+FORMATS = "PNG, JPEG, WebP, BMP, TIFF or GIF"
+
+
+class InputError(ValueError):
+    """A problem with the user's input; the message is written for the user."""
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An upload that could not be opened at all (stands in for the picture)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_pixels: int = 4096 * 2048  # largest canvas (after snapping to the patch grid), pixels
+    max_upload_bytes: int = 50 * 1024 * 1024  # largest uploaded file
+
+
+PictureSource = str | Path | bytes | Image.Image | np.ndarray | Unreadable | None
+
+
+def fmt_bytes(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.0f} kB"
+
+
+def megapixels(n: int) -> str:
+    return f"{n / 1e6:.1f} MP"
+
+
+def round_up(n: int, grid: int) -> int:
+    return -(-n // grid) * grid
+
+
+def snap(n: float, grid: int = GRID) -> int:
+    """Nearest non-negative multiple of grid."""
+    return max(0, int(round(float(n) / grid)) * grid)
+
+
+def check_canvas(width: int, height: int, p: int, limits: Limits, what: str = "canvas") -> tuple[int, int]:
+    """Grid size (W, H) of a canvas, or InputError when it is empty or over --max-pixels."""
+    if width < 1 or height < 1:
+        raise InputError(f"the {what} size must be positive, got {width}×{height}")
+    gw, gh = round_up(width, p), round_up(height, p)
+    if gw * gh > limits.max_pixels:
+        raise InputError(
+            f"the {what} {gw}×{gh} ({megapixels(gw * gh)}) is over this server's limit of "
+            f"{megapixels(limits.max_pixels)} (--max-pixels {limits.max_pixels}); choose a smaller size"
+        )
+    return gw, gh
+
+
+def size_note(width: int, height: int, p: int) -> str:
+    """'' on the patch grid, else how the canvas is painted larger and cropped."""
+    gw, gh = round_up(width, p), round_up(height, p)
+    if (gw, gh) == (width, height):
+        return ""
+    return f"{width}×{height} is off the {p}-px grid: painted at {gw}×{gh} and centre-cropped"
+
+
+def _open(src: PictureSource, limits: Limits, what: str) -> Image.Image:
+    """A lazily opened PIL image (not decoded yet) with the byte limit checked."""
+    if src is None:
+        raise InputError(f"upload a {what} first")
+    if isinstance(src, Unreadable):
+        raise InputError(f"could not read the {what}: it is not a {FORMATS} picture, or the file is damaged")
+    if isinstance(src, Image.Image):
+        return src
+    if isinstance(src, np.ndarray):
+        try:
+            return Image.fromarray(src)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"could not read the {what}: unsupported pixel layout {src.shape} {src.dtype}") from exc
+    if isinstance(src, bytes):
+        size, opener = len(src), lambda: Image.open(io.BytesIO(src))
+    else:
+        path = Path(src)
+        if not path.is_file():
+            raise InputError(f"the {what} file is missing on the server; upload it again")
+        size, opener = path.stat().st_size, lambda: Image.open(path)
+    if size > limits.max_upload_bytes:
+        raise InputError(
+            f"the {what} file is {fmt_bytes(size)}, over the {fmt_bytes(limits.max_upload_bytes)} upload limit"
+        )
+    try:
+        return opener()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
+        raise InputError(f"could not read the {what}: it is not a {FORMATS} picture, or the file is damaged") from exc
+
+
+def describe_mode(img: Image.Image) -> str:
+    """A note for pictures that are converted on the way in ('' for plain 8-bit RGB)."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return "16-bit picture scaled to 8 bits"
+    if img.mode in ("L", "1", "LA"):
+        return "greyscale picture converted to colour"
+    if img.mode == "CMYK":
+        return "CMYK picture converted to RGB"
+    has_alpha = img.mode in ("RGBA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    if has_alpha and img.convert("RGBA").getchannel("A").getextrema()[0] < 255:
+        return "transparent areas painted white"
+    return ""
+
+
+def decode(src: PictureSource, limits: Limits, p: int = 1, what: str = "picture") -> Image.Image:
+    """Open and decode an upload as it is (mode unchanged), enforcing the byte and pixel limits."""
+    img = _open(src, limits, what)
+    check_canvas(img.width, img.height, p, limits, what)
+    try:
+        if getattr(img, "n_frames", 1) > 1:
+            img.seek(0)
+        img.load()
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InputError(f"could not read the {what}: the file is damaged or truncated") from exc
+    return img
+
+
+def load_picture(src: PictureSource, limits: Limits, p: int = 1, what: str = "picture") -> tuple[Image.Image, str]:
+    """Any upload -> (8-bit RGB picture, conversion note); InputError for anything unusable."""
+    img = decode(src, limits, p, what)
+    return normalize_mode(img), describe_mode(img)
+
+
+# -- masks ------------------------------------------------------------------------------------
+
+
+def painted_pixels(layer: Image.Image) -> np.ndarray:
+    """Bool [H,W] of strokes: alpha > 0 for editor layers; white > 50 % for opaque mask pictures."""
+    has_alpha = layer.mode in ("RGBA", "LA", "PA") or (layer.mode == "P" and "transparency" in layer.info)
+    if has_alpha:
+        alpha = np.asarray(layer.convert("RGBA").getchannel("A"))
+        if alpha.min() < 255:
+            return alpha > 0
+    grey = np.asarray(normalize_mode(layer).convert("L"))
+    return grey >= 128
+
+
+def keep_mask(painted: np.ndarray) -> Tensor:
+    """UI repaint mask (bool [H,W], True = repaint) -> core keep mask [1,1,H,W] float (1 = keep)."""
+    return torch.from_numpy((~painted).astype(np.float32))[None, None]
+
+
+def editor_parts(value: Any) -> tuple[PictureSource, list[PictureSource]]:
+    """(background, layers) of a gr.ImageEditor value (dict) or a bare picture (no layers)."""
+    if value is None:
+        return None, []
+    if isinstance(value, dict):
+        return value.get("background"), [v for v in (value.get("layers") or []) if v is not None]
+    return value, []
+
+
+def picture_and_mask(value: Any, limits: Limits, p: int = 1) -> tuple[Image.Image, np.ndarray, str]:
+    """An editor value -> (RGB picture, painted bool [H,W], note); InputError for empty/mismatched masks."""
+    background, layers = editor_parts(value)
+    picture, note = load_picture(background, limits, p)
+    painted = np.zeros((picture.height, picture.width), dtype=bool)
+    for src in layers:
+        layer = decode(src, limits, 1, what="mask")
+        if layer.size != picture.size:
+            raise InputError(
+                f"the mask is {layer.size[0]}×{layer.size[1]} but the picture is {picture.size[0]}×{picture.size[1]}; "
+                "paint the mask on this picture again"
+            )
+        painted |= painted_pixels(layer)
+    if not painted.any():
+        raise InputError("the mask is empty: paint over the area to repaint first")
+    return picture, painted, note
+
+
+def mask_cells(painted: np.ndarray, p: int, margin: int) -> int:
+    """Patches an only-masked run covers: the mask's bounding box plus margin, on the patch grid."""
+    ys, xs = np.nonzero(painted)
+    h, w = painted.shape
+    r0, c0 = max(0, int(ys.min()) - margin) // p, max(0, int(xs.min()) - margin) // p
+    r1, c1 = -(-min(h, int(ys.max()) + 1 + margin) // p), -(-min(w, int(xs.max()) + 1 + margin) // p)
+    return (r1 - r0) * (c1 - c0)
+
+
+# -- previews ---------------------------------------------------------------------------------
+
+
+def preview(x: Tensor, max_side: int = 768) -> Image.Image:
+    """[1,3,H,W] in [-1,1] -> an RGB picture no larger than max_side (area-averaged), for JPEG previews."""
+    h, w = x.shape[-2:]
+    scale = max_side / max(h, w)
+    if scale < 1:
+        x = F.interpolate(x.float(), size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="area")
+    return to_pil(x)
+
+
+def outpaint_layout(
+    picture: Image.Image, pad: tuple[int, int, int, int], feather: int, max_side: int = 640
+) -> Image.Image:
+    """The grown canvas as a sketch: new area checkered, the old picture in place, the seam band marked."""
+    top, right, bottom, left = pad
+    w, h = picture.width + left + right, picture.height + top + bottom
+    scale = min(1.0, max_side / max(w, h))
+    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+    cell = max(4, round(GRID * scale))
+    board = ((np.arange(sh)[:, None] // cell + np.arange(sw)[None, :] // cell) % 2).astype(np.uint8)
+    canvas = Image.fromarray(np.where(board[..., None] == 1, 200, 160).astype(np.uint8).repeat(3, axis=2))
+    box = (
+        round(left * scale),
+        round(top * scale),
+        round((left + picture.width) * scale),
+        round((top + picture.height) * scale),
+    )
+    canvas.paste(picture.resize((max(1, box[2] - box[0]), max(1, box[3] - box[1])), Image.BILINEAR), box[:2])
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((box[0], box[1], box[2] - 1, box[3] - 1), outline=(255, 46, 136), width=2)
+    f = round(feather * scale)
+    if f > 1:  # the feather band reaches into the old picture on the extended sides
+        x0, y0, x1, y1 = box[0], box[1], box[2] - 1, box[3] - 1
+        band = (255, 200, 0)
+        if top:
+            draw.line((x0, y0 + f, x1, y0 + f), fill=band)
+        if bottom:
+            draw.line((x0, y1 - f, x1, y1 - f), fill=band)
+        if left:
+            draw.line((x0 + f, y0, x0 + f, y1), fill=band)
+        if right:
+            draw.line((x1 - f, y0, x1 - f, y1), fill=band)
+    return canvas

@@ -1,0 +1,333 @@
+"""The app's handlers and conversions without a browser or a server (tiny model, 16-px patches)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from app.handlers import NO_EDITING, Jobs, Studio, Update
+from app.history import History, read_parameters
+from app.imaging import (
+    InputError,
+    Limits,
+    Unreadable,
+    keep_mask,
+    load_picture,
+    painted_pixels,
+    picture_and_mask,
+    size_note,
+    snap,
+)
+from patchdm_core import PatchDM
+from patchdm_core.images import parse_infotext
+
+
+@pytest.fixture
+def studio(tiny_pipe: PatchDM, tmp_path: Path) -> Studio:
+    return Studio(tiny_pipe, History(tmp_path / "outputs"), Limits(max_pixels=128 * 128, max_upload_bytes=200_000))
+
+
+def picture(w: int = 48, h: int = 32, seed: int = 0) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    return Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+
+
+def stroke(w: int, h: int, box: tuple[int, int, int, int]) -> Image.Image:
+    """An editor layer: transparent except an opaque stroke over box = (x0, y0, x1, y1)."""
+    arr = np.zeros((h, w, 4), np.uint8)
+    x0, y0, x1, y1 = box
+    arr[y0:y1, x0:x1] = (255, 46, 136, 166)
+    return Image.fromarray(arr, "RGBA")
+
+
+def run_all(updates) -> list[Update]:
+    return list(updates)
+
+
+def finals(updates: list[Update]) -> list[Path]:
+    return [u.final for u in updates if u.final is not None]
+
+
+def saved(studio: Studio) -> list[Path]:
+    return studio.history.items()
+
+
+# -- generate ---------------------------------------------------------------------------------
+
+
+def test_generate_streams_previews_then_a_png_of_the_asked_size(studio: Studio) -> None:
+    updates = run_all(studio.generate(40, 24, steps=5, seed=11))  # off the 16-px grid
+    previews = [u.preview for u in updates if u.preview is not None]
+    assert len(previews) >= 2 and all(max(p.size) <= 768 for p in previews)
+    [path] = finals(updates)
+    assert Image.open(path).size == (40, 24) and Image.open(path).format == "PNG"
+    params = parse_infotext(read_parameters(path))
+    assert params["Seed"] == "11" and params["Size"] == "40x24" and params["Steps"] == "5"
+    assert params["Mode"] == "feature" and params["Model"] == "tiny-untrained"
+    steps = [u for u in updates if u.total]
+    assert [u.index for u in steps] == [1, 2, 3, 4, 5] and steps[-1].total == 5
+    assert "6 patches × 5 steps" in steps[0].status and "ETA" in steps[0].status
+    assert any("painted at 48×32 and centre-cropped" in u.status for u in updates)
+    assert updates[-1].history_changed and saved(studio) == [path]
+
+
+def test_random_seed_is_resolved_shown_and_saved(studio: Studio) -> None:
+    updates = run_all(studio.generate(32, 32, steps=2, seed=-1))
+    [path] = finals(updates)
+    seed = updates[-1].seed
+    assert isinstance(seed, int) and seed >= 0
+    assert parse_infotext(read_parameters(path))["Seed"] == str(seed) and f"-{seed}-" in path.name
+
+
+def test_batch_uses_consecutive_seeds_and_same_seed_repeats(studio: Studio) -> None:
+    paths = finals(run_all(studio.generate(32, 32, steps=2, seed=5, batch=2)))
+    assert [parse_infotext(read_parameters(p))["Seed"] for p in paths] == ["5", "6"]
+    again = finals(run_all(studio.generate(32, 32, steps=2, seed=6)))
+    assert np.array_equal(np.asarray(Image.open(again[0])), np.asarray(Image.open(paths[1])))
+    assert not np.array_equal(np.asarray(Image.open(paths[0])), np.asarray(Image.open(paths[1])))
+
+
+@pytest.mark.parametrize(
+    ("mode", "tileable"), [("feature", True), ("naive", False), ("pixel", False), ("sliding", False)]
+)
+def test_comparison_modes_and_tileable(studio: Studio, mode: str, tileable: bool) -> None:
+    [path] = finals(run_all(studio.generate(32, 48, steps=2, seed=1, mode=mode, tileable=tileable)))
+    params = parse_infotext(read_parameters(path))
+    assert params["Mode"] == mode and params.get("Tileable") == ("xy" if tileable else None)
+    assert Image.open(path).size == (32, 48)
+
+
+def test_style_reference_sets_the_code(studio: Studio, tmp_path: Path) -> None:
+    ref = tmp_path / "ref.png"
+    picture(64, 32, seed=3).save(ref)
+    [styled] = finals(run_all(studio.generate(32, 32, steps=2, seed=1, style=str(ref))))
+    [plain] = finals(run_all(studio.generate(32, 32, steps=2, seed=1)))
+    assert parse_infotext(read_parameters(styled))["Style"] == "ref.png"
+    assert not np.array_equal(np.asarray(Image.open(styled)), np.asarray(Image.open(plain)))
+
+
+def test_stop_halts_within_a_step_keeps_preview_and_saves_nothing(studio: Studio) -> None:
+    stop = threading.Event()
+    seen: list[Update] = []
+    for u in studio.generate(32, 32, steps=50, seed=1, stop=stop):
+        seen.append(u)
+        if u.index == 2:
+            stop.set()
+    assert seen[-1].status.startswith("Stopped at step 2/50") and seen[-1].preview is None
+    assert max(u.index for u in seen) == 2 and saved(studio) == []
+    assert finals(run_all(studio.generate(32, 32, steps=2, seed=1))), "the next job runs normally"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"width": 256, "height": 128}, "over this server's limit"),
+        ({"width": 0, "height": 32}, "must be positive"),
+        ({"width": 32, "height": 32, "mode": "magic"}, "unknown sampler mode"),
+        ({"width": 32, "height": 32, "batch": 99}, "batch count"),
+        ({"width": 32, "height": 32, "mode": "naive", "tileable": True}, "tileable output needs the feature"),
+        ({"width": 32, "height": 32, "seed": 1.5}, "whole number"),
+        ({"width": 32, "height": 32, "steps": 5000}, "steps must be"),
+        ({"width": 32, "height": 32, "style": Unreadable("broken")}, "could not read the style reference"),
+    ],
+)
+def test_generate_rejects_bad_input_and_writes_nothing(studio: Studio, kwargs: dict, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        run_all(studio.generate(**kwargs))
+    assert saved(studio) == []
+
+
+def test_plan_text(studio: Studio) -> None:
+    assert studio.plan(64, 32, 7) == "8 patches × 7 steps"
+    assert "painted at 48×32" in studio.plan(40, 30, 7)
+    assert studio.plan(4096, 4096, 7).startswith("⚠")
+
+
+# -- uploads and masks ---------------------------------------------------------------------------
+
+
+def test_uploads_of_every_mode_become_8bit_rgb_with_a_note(tmp_path: Path) -> None:
+    limits = Limits()
+    rgba = Image.new("RGBA", (8, 4), (10, 20, 30, 0))
+    img, note = load_picture(rgba, limits)
+    assert img.mode == "RGB" and img.getpixel((0, 0)) == (255, 255, 255) and "transparent" in note
+    grey, note = load_picture(Image.new("L", (8, 4), 77), limits)
+    assert grey.getpixel((0, 0)) == (77, 77, 77) and "greyscale" in note
+    deep = tmp_path / "deep.png"
+    Image.fromarray(np.full((4, 8), 65535, np.uint16)).save(deep)
+    img, note = load_picture(str(deep), limits)
+    assert img.mode == "RGB" and img.getpixel((0, 0)) == (255, 255, 255) and "16-bit" in note
+    opaque, note = load_picture(Image.new("RGBA", (8, 4), (1, 2, 3, 255)), limits)
+    assert opaque.getpixel((0, 0)) == (1, 2, 3) and note == ""
+
+
+def test_bad_uploads_give_clear_messages(tmp_path: Path) -> None:
+    limits = Limits(max_pixels=64 * 64, max_upload_bytes=10_000)
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\nthis is not a picture")
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    truncated = tmp_path / "truncated.png"
+    picture(48, 32).save(truncated)
+    truncated.write_bytes(truncated.read_bytes()[:300])
+    big = tmp_path / "big.png"
+    Image.new("RGB", (80, 80), (9, 9, 9)).save(big)
+    huge = tmp_path / "huge.bmp"
+    picture(60, 60).save(huge)  # ~10.8 kB uncompressed
+    cases = [
+        (None, "upload a picture first"),
+        (Unreadable("x"), "could not read"),
+        (str(corrupt), "not a PNG, JPEG"),
+        (str(text), "not a PNG, JPEG"),
+        (str(truncated), "damaged or truncated"),
+        (str(big), "over this server's limit"),
+        (str(huge), "upload limit"),
+        (str(tmp_path / "gone.png"), "missing"),
+    ]
+    for src, message in cases:
+        with pytest.raises(InputError, match=message):
+            load_picture(src, limits)
+
+
+def test_editor_value_to_picture_and_keep_mask() -> None:
+    bg = picture(48, 32).convert("RGBA")
+    value = {"background": bg, "layers": [stroke(48, 32, (16, 8, 32, 24))], "composite": bg}
+    img, painted, note = picture_and_mask(value, Limits())
+    assert img.size == (48, 32) and img.mode == "RGB" and note == ""
+    assert painted.sum() == 16 * 16 and painted[8:24, 16:32].all()
+    keep = keep_mask(painted)
+    assert keep.shape == (1, 1, 32, 48) and keep.dtype == torch.float32
+    assert keep[0, 0, 10, 20] == 0 and keep[0, 0, 0, 0] == 1  # painted = repaint -> core 0 = repaint
+
+
+def test_editor_layers_union_numpy_and_plain_mask_pictures() -> None:
+    bg = np.asarray(picture(48, 32))
+    a, b = np.asarray(stroke(48, 32, (0, 0, 4, 4))), np.asarray(stroke(48, 32, (40, 28, 48, 32)))
+    _, painted, _ = picture_and_mask({"background": bg, "layers": [a, b], "composite": bg}, Limits())
+    assert painted.sum() == 16 + 32
+    bw = Image.new("L", (48, 32), 0)
+    bw.paste(255, (0, 0, 10, 10))  # white = repaint, for masks uploaded through the API
+    assert painted_pixels(bw).sum() == 100
+
+
+@pytest.mark.parametrize(
+    ("layers", "message"),
+    [
+        ([], "the mask is empty"),
+        ([Image.new("RGBA", (48, 32), (0, 0, 0, 0))], "the mask is empty"),
+        ([stroke(40, 32, (0, 0, 8, 8))], "the mask is 40×32 but the picture is 48×32"),
+        ([Unreadable("nope")], "could not read the mask"),
+    ],
+)
+def test_bad_masks(layers: list, message: str) -> None:
+    bg = picture(48, 32)
+    with pytest.raises(InputError, match=message):
+        picture_and_mask({"background": bg, "layers": layers, "composite": bg}, Limits())
+
+
+def test_grid_helpers() -> None:
+    assert size_note(64, 32, 16) == "" and "painted at 2560×1472" in size_note(2560, 1440, 64)
+    assert (snap(50), snap(31), snap(96), snap(-10)) == (64, 0, 128, 0)
+
+
+# -- inpaint and outpaint (the editing API of patchdm_core) -------------------------------------
+
+
+def test_inpaint_repaints_only_the_painted_area(studio: Studio) -> None:
+    bg = picture(48, 32, seed=4)
+    value = {"background": bg.convert("RGBA"), "layers": [stroke(48, 32, (16, 0, 32, 16))], "composite": bg}
+    updates = run_all(studio.inpaint(value, blur=0, steps=4, seed=2))
+    assert sum(u.preview is not None for u in updates) >= 2
+    [path] = finals(updates)
+    out, src = np.asarray(Image.open(path)), np.asarray(bg)
+    assert out.shape == src.shape
+    assert np.array_equal(out[20:], src[20:]) and np.array_equal(out[:, :12], src[:, :12])
+    assert not np.array_equal(out[:16, 16:32], src[:16, 16:32])
+    params = parse_infotext(read_parameters(path))
+    assert params["Mode"] == "inpaint" and params["Inpaint"] == "fast" and params["Seed"] == "2"
+
+
+def test_inpaint_harmonized_only_masked(studio: Studio) -> None:
+    bg = picture(64, 64, seed=5)
+    value = {"background": bg, "layers": [stroke(64, 64, (0, 0, 8, 8))], "composite": bg}
+    updates = run_all(studio.inpaint(value, method="harmonized", only_masked=True, margin=16, steps=4, seed=1))
+    [path] = finals(updates)
+    assert Image.open(path).size == (64, 64)
+    assert "4 patches" in updates[-1].status  # 8 px + blur 8 + margin 16 -> 2x2 cells of 16 px
+    assert np.array_equal(np.asarray(Image.open(path))[40:], np.asarray(bg)[40:])
+
+
+def test_inpaint_bad_input_writes_nothing(studio: Studio) -> None:
+    bg = picture(48, 32)
+    for value, message in [
+        (None, "upload a picture first"),
+        ({"background": bg, "layers": [], "composite": bg}, "the mask is empty"),
+        ({"background": bg, "layers": [stroke(32, 32, (0, 0, 4, 4))], "composite": bg}, "does not match|but the"),
+        ({"background": picture(200, 200), "layers": [], "composite": None}, "over this server's limit"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            run_all(studio.inpaint(value, steps=2, seed=1))
+    with pytest.raises(InputError, match="method"):
+        run_all(studio.inpaint({"background": bg, "layers": [stroke(48, 32, (0, 0, 4, 4))]}, method="slow"))
+    assert saved(studio) == []
+
+
+def test_outpaint_grows_the_canvas_and_keeps_the_old_picture(studio: Studio) -> None:
+    src = picture(48, 32, seed=6)
+    updates = run_all(studio.outpaint(src, top=0, right=50, bottom=0, left=0, feather=8, steps=4, seed=3))
+    [path] = finals(updates)
+    out = np.asarray(Image.open(path))
+    assert out.shape == (32, 48 + 64, 3)  # 50 px snapped to 64
+    assert np.array_equal(out[:, :40], np.asarray(src)[:, :40])  # outside the 8-px feather band
+    assert any("snapped to the 64-px grid" in u.status for u in updates)
+    params = parse_infotext(read_parameters(path))
+    assert params["Extend"] == "0,64,0,0" and params["Size"] == "112x32" and params["Mode"] == "outpaint"
+
+
+def test_outpaint_layout_and_bad_input(studio: Studio) -> None:
+    sketch, text = studio.outpaint_layout(picture(48, 32), 64, 0, 0, 64, 16)
+    assert sketch.size == (112, 96) and text.startswith("48×32 → 112×96")
+    for args, message in [((0, 0, 0, 0), "nothing to extend"), ((0, 512, 0, 0), "over this server's limit")]:
+        with pytest.raises(InputError, match=message):
+            run_all(studio.outpaint(picture(48, 32), *args, steps=2, seed=1))
+    assert saved(studio) == []
+
+
+def test_without_the_editing_api_the_tabs_say_so(tiny_pipe: PatchDM, tmp_path: Path) -> None:
+    class GenerateOnly:
+        def __init__(self, pipe: PatchDM) -> None:
+            self._pipe = pipe
+
+        def __getattr__(self, name: str):
+            if name in ("inpaint", "outpaint", "reroll"):
+                raise AttributeError(name)
+            return getattr(self._pipe, name)
+
+    studio = Studio(GenerateOnly(tiny_pipe), History(tmp_path))
+    assert not studio.can_edit
+    with pytest.raises(InputError, match="not available in this build") as info:
+        run_all(studio.outpaint(picture(), right=64))
+    assert str(info.value) == NO_EDITING
+
+
+def test_jobs_stop_only_the_running_job_of_that_session() -> None:
+    jobs = Jobs()
+    assert not jobs.stop("a")
+    flag_a, flag_b = jobs.start("a"), jobs.start("b")
+    assert jobs.stop("a") and flag_a.is_set() and not flag_b.is_set()
+    jobs.finish("a", flag_a)
+    assert not jobs.stop("a")
+
+
+def test_history_names_are_unique_and_writes_atomic(tmp_path: Path) -> None:
+    history = History(tmp_path)
+    paths = {history.save(picture(8, 8), {"Seed": 1}, "generate", 1) for _ in range(5)}
+    assert len(paths) == 5 and not list(tmp_path.glob(".tmp-*"))
+    assert history.items()[0] in paths and history.owns(next(iter(paths)))
+    assert not history.owns(tmp_path.parent / "elsewhere.png")
+    assert history.gallery()[0][1] == "generate · seed 1"
