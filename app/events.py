@@ -1,0 +1,167 @@
+"""The bridge between handlers (plain generators of Updates) and Gradio: outputs, toasts, progress, Stop.
+
+Every job streams into the same five outputs: (preview, result, status, seed used, history
+gallery). Problems with the input become a warning toast plus a status line; anything unexpected
+is logged on the server and reported in one sentence. Never a traceback in the UI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from .handlers import Jobs, Studio, Update
+from .history import read_parameters
+from .imaging import InputError
+
+log = logging.getLogger("patchdm.app")
+
+
+def session_key(request: gr.Request | None) -> str:
+    """The browser session (or API client) a job belongs to."""
+    return (getattr(request, "session_hash", None) or "anonymous") if request is not None else "anonymous"
+
+
+def stream(
+    studio: Studio, updates: Callable[[], Iterator[Update]], progress: gr.Progress | None
+) -> Iterator[tuple[Any, ...]]:
+    """Run a handler and turn its Updates into output tuples (gr.skip() = unchanged)."""
+    try:
+        for u in updates():
+            if u.warning:
+                gr.Warning(u.warning)
+            if u.note:
+                gr.Info(u.note)
+            if progress is not None and u.total:
+                progress((u.index, u.total), desc="denoising", unit="steps")
+            yield (
+                u.preview if u.preview is not None else gr.skip(),
+                str(u.final) if u.final is not None else gr.skip(),
+                u.status,
+                u.seed if u.seed is not None else gr.skip(),
+                studio.history.gallery() if u.history_changed else gr.skip(),
+            )
+    except InputError as exc:
+        gr.Warning(str(exc))
+        yield gr.skip(), gr.skip(), f"⚠ {exc}", gr.skip(), gr.skip()
+    except Exception as exc:  # noqa: BLE001 - report, keep the app alive
+        log.exception("job failed")
+        message = f"Something went wrong ({type(exc).__name__}: {exc}). The app is ready for the next job."
+        gr.Warning(message)
+        yield gr.skip(), gr.skip(), f"⚠ {message}", gr.skip(), gr.skip()
+
+
+class Events:
+    """Event functions with the exact signatures Gradio inspects (Request, Progress)."""
+
+    def __init__(self, studio: Studio, jobs: Jobs | None = None) -> None:
+        self.studio = studio
+        self.jobs = jobs or Jobs()
+
+    def _job(self, request: gr.Request | None, progress: gr.Progress | None, make: Callable) -> Iterator:
+        key = session_key(request)
+        flag = self.jobs.start(key)
+        try:
+            yield from stream(self.studio, lambda: make(flag), progress)
+        finally:
+            self.jobs.finish(key, flag)
+
+    def generate(
+        self,
+        width: float,
+        height: float,
+        steps: float,
+        guidance: float,
+        seed: float,
+        batch: float,
+        mode: str,
+        tileable: bool,
+        style: Any,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's documented idiom
+    ) -> Iterator[tuple]:
+        """Paint a canvas: previews while it runs, then the PNG."""
+        args = (width, height, steps, guidance, seed, batch, mode, tileable, style)
+        yield from self._job(request, progress, lambda flag: self.studio.generate(*args, stop=flag))
+
+    def inpaint(
+        self,
+        editor: Any,
+        blur: float,
+        method: str,
+        only_masked: bool,
+        margin: float,
+        steps: float,
+        guidance: float,
+        seed: float,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Iterator[tuple]:
+        """Repaint the painted area of the picture."""
+        args = (editor, blur, method, only_masked, margin, steps, guidance, seed)
+        yield from self._job(request, progress, lambda flag: self.studio.inpaint(*args, stop=flag))
+
+    def outpaint(
+        self,
+        picture: Any,
+        top: float,
+        right: float,
+        bottom: float,
+        left: float,
+        feather: float,
+        steps: float,
+        guidance: float,
+        seed: float,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Iterator[tuple]:
+        """Extend the picture beyond its borders."""
+        args = (picture, top, right, bottom, left, feather, steps, guidance, seed)
+        yield from self._job(request, progress, lambda flag: self.studio.outpaint(*args, stop=flag))
+
+    def stop(self, request: gr.Request) -> str:
+        """Stop this session's running job after its current step."""
+        stopped = self.jobs.stop(session_key(request))
+        return "Stopping after the current step…" if stopped else "Nothing is running."
+
+    def outpaint_layout(
+        self, picture: Any, top: float, right: float, bottom: float, left: float, feather: float
+    ) -> tuple[Any, str]:
+        """A sketch of the grown canvas (no model involved)."""
+        if picture is None:
+            return None, "Upload a picture, then choose how far to extend each side."
+        try:
+            return self.studio.outpaint_layout(picture, top, right, bottom, left, feather)
+        except InputError as exc:
+            return None, f"⚠ {exc}"
+
+    def plan(self, width: float, height: float, steps: float) -> str:
+        return self.studio.plan(width, height, steps)
+
+    def history(self) -> list[tuple[str, str]]:
+        """Every saved picture, newest first."""
+        return self.studio.history.gallery()
+
+    def select(self, evt: gr.SelectData) -> tuple[str | None, str]:
+        """Remember the picked history picture and show its parameters."""
+        value = evt.value if isinstance(evt.value, dict) else {}
+        image = value.get("image", value)
+        served = image.get("path") if isinstance(image, dict) else None
+        # Gradio serves a cached copy that keeps the file name; history names are unique.
+        path = self.studio.history.root / Path(served).name if served else None
+        if path is None or not self.studio.history.owns(path):
+            items = self.studio.history.items()
+            path = items[evt.index] if isinstance(evt.index, int) and evt.index < len(items) else None
+        path = str(path) if path else None
+        return path, read_parameters(path) or "(no parameters stored)"
+
+    def send(self, path: str | None, tab: str) -> tuple[Any, Any]:
+        """Put a picture into the Inpaint or Outpaint tab and switch to it."""
+        if not path:
+            gr.Warning("pick a picture first")
+            return gr.skip(), gr.skip()
+        return path, gr.Tabs(selected=tab)

@@ -1,0 +1,57 @@
+"""Command-line flags and model loading for the app (shipped weights, or an untrained demo model)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from patchdm_core.checkpoint import CheckpointError
+from patchdm_core.cli import default_weights
+from patchdm_core.config import demo
+from patchdm_core.pipeline import PatchDM
+
+from .imaging import Limits
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python app.py",
+        description="Patch-DM Studio: paint, inpaint and outpaint wallpapers of any size in the browser.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--weights", type=Path, default=None, help="weights file (default: the shipped demo model)")
+    p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:1, mps")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 = every interface)")
+    p.add_argument("--port", type=int, default=7860, help="port to listen on")
+    p.add_argument("--outputs", type=Path, default=Path("outputs"), help="folder for finished pictures (history)")
+    p.add_argument(
+        "--max-pixels",
+        type=int,
+        default=Limits.max_pixels,
+        help="largest canvas in pixels (after snapping to the patch grid); larger requests are refused",
+    )
+    p.add_argument("--max-upload-mb", type=int, default=50, help="largest uploaded file in MB")
+    p.add_argument("--queue-size", type=int, default=8, help="jobs that may wait for the model; more get 'busy'")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="CPU threads for the model (0 = PyTorch's default; 1 is far faster while another job uses the CPU)",
+    )
+    p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
+    return p
+
+
+def load_model(weights: Path | None, device: str = "auto") -> tuple[PatchDM, str]:
+    """(pipeline, banner): the given weights (errors are fatal), else the shipped ones, else an
+    untrained demo model with a banner that says so."""
+    if weights is not None:
+        return PatchDM.load(weights, device=device), ""
+    path = default_weights()
+    if path.exists():
+        return PatchDM.load(path, device=device), ""
+    banner = f"untrained demo model: no weights found at {path}; pictures will be noise-like until weights land"
+    return PatchDM.random_init(demo(), device=device), banner
+
+
+__all__ = ["build_parser", "load_model", "CheckpointError"]

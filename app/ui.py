@@ -1,0 +1,228 @@
+"""Layout of the studio: Generate, Inpaint, Outpaint and History tabs, wired to app.events.
+
+All model events share one worker (concurrency_id "model"); the queue is bounded (a full queue
+answers "busy, try again"). Small UI helpers (plans, layout sketches, Stop) bypass the queue.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from .components import mask_editor, upload_image
+from .events import Events
+from .handlers import MODES, NO_EDITING, Studio
+
+PRESETS = {"1024×512": (1024, 512), "2048×1024": (2048, 1024), "2560×1440": (2560, 1440), "3840×2160": (3840, 2160)}
+CUSTOM = "custom"
+MODEL = {"concurrency_id": "model", "concurrency_limit": 1, "trigger_mode": "once"}
+QUICK = {"queue": False, "api_visibility": "private"}
+CSS = """
+#banner {background: #fff4d6; border: 1px solid #e0b100; border-radius: 8px; padding: 6px 12px;}
+#gen-plan p, #out-size p {margin: 2px 0; opacity: 0.85;}
+.status textarea {font-family: var(--font-mono); font-size: 13px;}
+"""
+THEME = gr.themes.Soft(primary_hue="pink", secondary_hue="slate")
+
+
+def sampling_controls(studio: Studio, prefix: str) -> tuple[gr.Slider, gr.Slider, gr.Number]:
+    """Steps, guidance and seed (−1 = random)."""
+    steps, guidance = studio.defaults()
+    with gr.Row():
+        s = gr.Slider(1, 200, value=steps, step=1, label="Steps", elem_id=f"{prefix}-steps")
+        g = gr.Slider(0, 10, value=guidance, step=0.1, label="Guidance", elem_id=f"{prefix}-guidance")
+    seed = gr.Number(-1, precision=0, label="Seed (−1 = random)", elem_id=f"{prefix}-seed")
+    return s, g, seed
+
+
+def result_panel(prefix: str) -> tuple[gr.Image, gr.Image, gr.Textbox, gr.Number]:
+    """Live preview (JPEG), final PNG, status line and the seed used."""
+    status = gr.Textbox(label="Status", interactive=False, elem_id=f"{prefix}-status", elem_classes=["status"])
+    with gr.Row():
+        preview = gr.Image(
+            label="Live preview", format="jpeg", type="pil", interactive=False, height=300, elem_id=f"{prefix}-preview"
+        )
+        result = gr.Image(
+            label="Result (PNG with parameters)",
+            format="png",
+            type="filepath",
+            interactive=False,
+            height=300,
+            buttons=["download", "fullscreen"],
+            elem_id=f"{prefix}-result",
+        )
+    seed_used = gr.Number(label="Seed used", interactive=False, precision=0, elem_id=f"{prefix}-seed-used")
+    return preview, result, status, seed_used
+
+
+def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> gr.Blocks:
+    """The whole app as gr.Blocks (queue configured; launch it with theme=THEME, css=CSS)."""
+    ev = events or Events(studio)
+    pipe = studio.pipe
+    with gr.Blocks(title="Patch-DM Studio", analytics_enabled=False, delete_cache=(3600, 24 * 3600)) as demo:
+        gr.Markdown(
+            f"## Patch-DM Studio\nWallpapers of any size from a model that only sees {studio.p}×{studio.p} patches. "
+            f"Model **{pipe.name}** (`{pipe.model_hash}`) on **{pipe.device}**."
+        )
+        if studio.banner:
+            gr.Markdown(f"⚠ {studio.banner}", elem_id="banner")
+        gallery = gr.Gallery(  # placed in the History tab; every finished job refreshes it
+            render=False,
+            format="png",
+            label="History (newest first; saved under the outputs folder)",
+            columns=5,
+            height=520,
+            object_fit="contain",
+            buttons=["download", "fullscreen"],
+            elem_id="history",
+        )
+        with gr.Tabs() as tabs:
+            with gr.Tab("Generate", id="generate"):
+                with gr.Row():
+                    with gr.Column(scale=2):
+                        preset = gr.Dropdown([*PRESETS, CUSTOM], value="1024×512", label="Canvas", elem_id="gen-preset")
+                        with gr.Row():
+                            width = gr.Number(1024, precision=0, minimum=16, label="Width", elem_id="gen-width")
+                            height = gr.Number(512, precision=0, minimum=16, label="Height", elem_id="gen-height")
+                        plan = gr.Markdown(elem_id="gen-plan")
+                        steps, guidance, seed = sampling_controls(studio, "gen")
+                        batch = gr.Slider(1, 8, value=1, step=1, label="Batch count (seed, seed+1, …)")
+                        tileable = gr.Checkbox(label="Tileable (wraps around: the picture tiles without seams)")
+                        style = upload_image(
+                            sources=["upload", "clipboard"],
+                            label="Style reference (optional; else the latent model samples a code)",
+                            height=150,
+                            elem_id="gen-style",
+                        )
+                        with gr.Accordion("Advanced", open=False):
+                            mode = gr.Radio(
+                                list(MODES),
+                                value="feature",
+                                label="Sampler",
+                                info="feature = Patch-DM feature collage; naive, pixel, sliding for comparison",
+                            )
+                        with gr.Row():
+                            go = gr.Button("Generate", variant="primary", elem_id="gen-run")
+                            stop = gr.Button("Stop", variant="stop", elem_id="gen-stop")
+                    with gr.Column(scale=3):
+                        g_preview, g_result, g_status, g_seed = result_panel("gen")
+                        with gr.Row():
+                            reuse = gr.Button("Reuse seed", size="sm")
+                            g_to_inpaint = gr.Button("Send to Inpaint", size="sm")
+                            g_to_outpaint = gr.Button("Send to Outpaint", size="sm")
+            with gr.Tab("Inpaint", id="inpaint"):
+                if not studio.can_edit:
+                    gr.Markdown(f"⚠ {NO_EDITING}", elem_id="banner")
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        editor = mask_editor(
+                            label="Picture: paint over what to repaint",
+                            sources=("upload", "clipboard"),
+                            layers=False,
+                            transforms=(),
+                            brush=gr.Brush(colors=[("#ff2e88", 0.65)], color_mode="fixed"),
+                            eraser=gr.Eraser(),
+                            format="png",
+                            height=460,
+                            elem_id="inp-editor",
+                        )
+                    with gr.Column(scale=2):
+                        blur = gr.Slider(0, 64, value=8, step=1, label="Mask blur (px)")
+                        method = gr.Radio(
+                            ["fast", "harmonized"],
+                            value="fast",
+                            label="Method",
+                            info="harmonized = RePaint resampling: blends better, ~4.6× the time",
+                        )
+                        with gr.Row():
+                            only_masked = gr.Checkbox(label="Only the masked area", value=False)
+                            margin = gr.Slider(0, 256, value=64, step=16, label="Margin around it (px)")
+                        i_steps, i_guidance, i_seed = sampling_controls(studio, "inp")
+                        with gr.Row():
+                            i_go = gr.Button("Inpaint", variant="primary", elem_id="inp-run")
+                            i_stop = gr.Button("Stop", variant="stop", elem_id="inp-stop")
+                i_preview, i_result, i_status, i_seed_used = result_panel("inp")
+            with gr.Tab("Outpaint", id="outpaint"):
+                if not studio.can_edit:
+                    gr.Markdown(f"⚠ {NO_EDITING}", elem_id="banner")
+                with gr.Row():
+                    with gr.Column(scale=2):
+                        picture = upload_image(
+                            sources=["upload", "clipboard"],
+                            label="Picture",
+                            height=260,
+                            elem_id="out-picture",
+                        )
+                        with gr.Row():
+                            top = gr.Slider(0, 1024, value=0, step=64, label="Top (px)", elem_id="out-top")
+                            bottom = gr.Slider(0, 1024, value=0, step=64, label="Bottom (px)", elem_id="out-bottom")
+                        with gr.Row():
+                            left = gr.Slider(0, 1024, value=0, step=64, label="Left (px)", elem_id="out-left")
+                            right = gr.Slider(0, 1024, value=256, step=64, label="Right (px)", elem_id="out-right")
+                        feather = gr.Slider(0, 128, value=32, step=4, label="Seam feather (px)")
+                        o_steps, o_guidance, o_seed = sampling_controls(studio, "out")
+                        with gr.Row():
+                            o_go = gr.Button("Outpaint", variant="primary", elem_id="out-run")
+                            o_stop = gr.Button("Stop", variant="stop", elem_id="out-stop")
+                    with gr.Column(scale=3):
+                        layout = gr.Image(
+                            label="New canvas layout (old picture outlined; feather band in yellow)",
+                            format="jpeg",
+                            type="pil",
+                            interactive=False,
+                            height=260,
+                            elem_id="out-layout",
+                        )
+                        size = gr.Markdown(elem_id="out-size")
+                        o_preview, o_result, o_status, o_seed_used = result_panel("out")
+            with gr.Tab("History", id="history"):
+                gallery.render()
+                with gr.Row():
+                    refresh = gr.Button("Refresh", size="sm")
+                    h_to_inpaint = gr.Button("Send to Inpaint", size="sm", elem_id="hist-inpaint")
+                    h_to_outpaint = gr.Button("Send to Outpaint", size="sm", elem_id="hist-outpaint")
+                params = gr.Textbox(label="Parameters (PNG `parameters` chunk)", interactive=False, lines=2)
+                selected = gr.State(None)
+
+        # -- wiring ---------------------------------------------------------------------------
+        g_out = [g_preview, g_result, g_status, g_seed, gallery]
+        g_in = [width, height, steps, guidance, seed, batch, mode, tileable, style]
+        go.click(ev.generate, g_in, g_out, api_name="generate", show_progress_on=[g_result], **MODEL)
+        i_out = [i_preview, i_result, i_status, i_seed_used, gallery]
+        i_in = [editor, blur, method, only_masked, margin, i_steps, i_guidance, i_seed]
+        i_go.click(ev.inpaint, i_in, i_out, api_name="inpaint", show_progress_on=[i_result], **MODEL)
+        o_out = [o_preview, o_result, o_status, o_seed_used, gallery]
+        o_in = [picture, top, right, bottom, left, feather, o_steps, o_guidance, o_seed]
+        o_go.click(ev.outpaint, o_in, o_out, api_name="outpaint", show_progress_on=[o_result], **MODEL)
+        stop_reply = gr.Textbox(visible=False)  # for API clients; the job's status line tells the user
+        for button in (stop, i_stop, o_stop):
+            public = button is stop  # one /stop endpoint for API clients
+            visibility = "public" if public else "private"
+            button.click(
+                ev.stop, None, stop_reply, api_name="stop" if public else None, queue=False, api_visibility=visibility
+            )
+
+        preset.change(lambda p: PRESETS.get(p, (gr.skip(), gr.skip())), preset, [width, height], **QUICK)
+        gr.on([width.input, height.input], lambda: CUSTOM, None, preset, **QUICK)
+        gr.on([demo.load, width.change, height.change, steps.change], ev.plan, [width, height, steps], plan, **QUICK)
+        reuse.click(lambda s: s, g_seed, seed, **QUICK)
+        layout_in = [picture, top, right, bottom, left, feather]
+        gr.on(
+            [picture.change, top.release, right.release, bottom.release, left.release, feather.release],
+            ev.outpaint_layout,
+            layout_in,
+            [layout, size],
+            api_name="outpaint_layout",
+            queue=False,
+        )
+        demo.load(ev.history, None, gallery, **QUICK)
+        refresh.click(ev.history, None, gallery, **QUICK)
+        gallery.select(ev.select, None, [selected, params], **QUICK)
+        for button, source, target, tab in (
+            (g_to_inpaint, g_result, editor, "inpaint"),
+            (g_to_outpaint, g_result, picture, "outpaint"),
+            (h_to_inpaint, selected, editor, "inpaint"),
+            (h_to_outpaint, selected, picture, "outpaint"),
+        ):
+            button.click(lambda path, tab=tab: ev.send(path, tab), source, [target, tabs], **QUICK)
+    demo.queue(max_size=queue_size, default_concurrency_limit=1)
+    return demo

@@ -1,0 +1,170 @@
+"""The app's API through gradio_client against a server launched here (tiny model, 16-px patches)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from gradio_client import Client, handle_file
+from gradio_client.utils import QueueError
+from PIL import Image
+
+from app.handlers import Studio
+from app.history import History
+from app.imaging import Limits
+from patchdm_core import PatchDM
+from patchdm_core.images import parse_infotext
+from tests.app_server import serve
+
+LONG = dict(width=128, height=128, steps=200)  # long enough to interrupt (~0.1 s per step on one thread)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    """The tiny model runs fastest on one thread, and far faster when another job shares the CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def studio(tiny_pipe: PatchDM, tmp_path_factory: pytest.TempPathFactory) -> Studio:
+    root = tmp_path_factory.mktemp("outputs")
+    return Studio(tiny_pipe, History(root), Limits(max_pixels=256 * 256, max_upload_bytes=2**20))
+
+
+@pytest.fixture(scope="module")
+def url(studio: Studio) -> Iterator[str]:
+    with serve(studio) as u:
+        yield u
+
+
+@pytest.fixture
+def client(url: str) -> Client:
+    return Client(url, verbose=False)
+
+
+def generate(client: Client, width=64, height=32, steps=6, seed=5, batch=1, mode="feature", tileable=False, style=None):
+    return client.submit(width, height, steps, 1.5, seed, batch, mode, tileable, style, api_name="/generate")
+
+
+def wait_for_outputs(job, n: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while len(job.outputs()) < n:
+        assert not job.done(), f"the job ended early: {job.status()}"
+        assert time.monotonic() < deadline, f"no {n} outputs after {timeout} s: {job.status()}"
+        time.sleep(0.05)
+
+
+def is_skip(value) -> bool:
+    return isinstance(value, dict) and value.get("__type__") == "update"
+
+
+def test_endpoints(client: Client) -> None:
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/generate", "/inpaint", "/outpaint", "/outpaint_layout", "/stop"} <= names
+
+
+def test_generate_streams_previews_and_the_png_keeps_its_parameters(client: Client, studio: Studio) -> None:
+    job = generate(client, seed=5)
+    preview, result, status, seed, gallery = job.result(timeout=120)
+    previews = [o[0] for o in job.outputs() if not is_skip(o[0])]
+    assert len(previews) >= 2 and all(Path(p).suffix in (".jpeg", ".jpg") for p in previews)
+    assert status.startswith("Done: 64×32, seed 5") and seed == 5
+    downloaded = Image.open(result)
+    assert downloaded.format == "PNG" and downloaded.size == (64, 32)
+    params = parse_infotext(downloaded.text["parameters"])
+    assert params["Seed"] == "5" and params["Size"] == "64x32" and params["Sampler"] == "DDIM"
+    assert Path(result).name in {Path(g["image"]).name for g in gallery}
+    assert (studio.history.root / Path(result).name).is_file()
+
+
+def test_inpaint_with_an_uploaded_mask(client: Client, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    bg = tmp_path / "bg.png"
+    Image.fromarray(rng.integers(0, 256, (32, 48, 3), dtype=np.uint8)).save(bg)
+    mask = tmp_path / "mask.png"
+    m = Image.new("L", (48, 32), 0)
+    m.paste(255, (16, 0, 32, 16))  # white = repaint
+    m.save(mask)
+    editor = {"background": handle_file(str(bg)), "layers": [handle_file(str(mask))], "composite": handle_file(str(bg))}
+    _, result, status, seed, _ = client.predict(editor, 0, "fast", False, 64, 4, 1.5, 9, api_name="/inpaint")
+    assert status.startswith("Done: inpaint") and seed == 9
+    out = np.asarray(Image.open(result))
+    assert out.shape == (32, 48, 3) and np.array_equal(out[20:], np.asarray(Image.open(bg))[20:])
+    assert parse_infotext(Image.open(result).text["parameters"])["Mode"] == "inpaint"
+
+
+def test_outpaint_and_its_layout_preview(client: Client, tmp_path: Path) -> None:
+    src = tmp_path / "src.png"
+    Image.new("RGB", (48, 32), (40, 90, 160)).save(src)
+    sketch, text = client.predict(handle_file(str(src)), 0, 64, 0, 0, 16, api_name="/outpaint_layout")
+    assert Image.open(sketch).size == (112, 32) and text.startswith("48×32 → 112×32")
+    _, result, status, _, _ = client.predict(handle_file(str(src)), 0, 64, 0, 0, 16, 4, 1.5, 1, api_name="/outpaint")
+    assert status.startswith("Done: outpaint") and Image.open(result).size == (112, 32)
+
+
+def test_cancel_mid_run_then_run_again(client: Client, studio: Studio) -> None:
+    before = set(studio.history.items())
+    job = generate(client, **LONG, seed=424242)
+    wait_for_outputs(job, 3)
+    job.cancel()
+    deadline = time.monotonic() + 30
+    while not job.done():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    _, result, status, _, _ = generate(client, seed=7).result(timeout=120)
+    assert status.startswith("Done") and Image.open(result).size == (64, 32)
+    time.sleep(0.5)
+    assert not any("-424242-" in p.name for p in set(studio.history.items()) - before)
+
+
+def test_stop_endpoint_stops_within_a_step_and_keeps_the_preview(client: Client, studio: Studio) -> None:
+    before = set(studio.history.items())
+    job = generate(client, **LONG, seed=31337)
+    wait_for_outputs(job, 3)
+    assert client.predict(api_name="/stop") == "Stopping after the current step…"
+    preview, result, status, _, _ = job.result(timeout=60)
+    assert status.startswith("Stopped at step") and is_skip(preview) and is_skip(result)
+    assert int(status.split("step ")[1].split("/")[0]) < LONG["steps"]
+    assert set(studio.history.items()) == before
+    assert client.predict(api_name="/stop") == "Nothing is running."
+
+
+def test_bad_input_gives_a_message_and_writes_nothing(client: Client, studio: Studio, tmp_path: Path) -> None:
+    before = set(studio.history.items())
+    corrupt = tmp_path / "broken.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    out = client.predict(handle_file(str(corrupt)), 0, 64, 0, 0, 16, 4, 1.5, 1, api_name="/outpaint")
+    assert out[2].startswith("⚠ could not read the picture") and is_skip(out[1])
+    out = generate(client, width=1024, height=1024).result(timeout=60)
+    assert "over this server's limit" in out[2]
+    bg = tmp_path / "bg.png"
+    Image.new("RGB", (48, 32)).save(bg)
+    empty = tmp_path / "empty.png"
+    Image.new("RGBA", (48, 32), (0, 0, 0, 0)).save(empty)
+    editor = {"background": handle_file(str(bg)), "layers": [handle_file(str(empty))], "composite": None}
+    out = client.predict(editor, 8, "fast", False, 64, 4, 1.5, 1, api_name="/inpaint")
+    assert out[2] == "⚠ the mask is empty: paint over the area to repaint first"
+    assert set(studio.history.items()) == before
+    assert generate(client).result(timeout=120)[2].startswith("Done"), "the app keeps working"
+
+
+def test_full_queue_says_busy(tiny_pipe: PatchDM, tmp_path: Path) -> None:
+    studio = Studio(tiny_pipe, History(tmp_path), Limits(max_pixels=256 * 256))
+    with serve(studio, queue_size=1) as url:
+        users = [Client(url, verbose=False) for _ in range(3)]
+        running = generate(users[0], **LONG)
+        wait_for_outputs(running, 2)
+        waiting = generate(users[1], **LONG)
+        time.sleep(0.5)
+        with pytest.raises(QueueError, match="Queue is full! Please try again"):
+            generate(users[2]).result(timeout=30)
+        waiting.cancel()
+        users[0].predict(api_name="/stop")
+        assert running.result(timeout=60)[2].startswith("Stopped at step")
