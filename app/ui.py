@@ -34,12 +34,25 @@ def sampling_controls(studio: Studio, prefix: str) -> tuple[gr.Slider, gr.Slider
     return s, g, seed
 
 
-def result_panel(prefix: str) -> tuple[gr.Image, gr.Image, gr.Textbox, gr.Number]:
-    """Live preview (JPEG), final PNG, status line and the seed used."""
-    status = gr.Textbox(label="Status", interactive=False, elem_id=f"{prefix}-status", elem_classes=["status"])
+def result_panel(prefix: str, action: str) -> tuple[gr.Button, gr.Button, gr.Image, gr.Image, gr.Textbox, gr.Number]:
+    """Run and Stop, status line, seed used, live preview (JPEG) and the final PNG."""
     with gr.Row():
+        run = gr.Button(action, variant="primary", elem_id=f"{prefix}-run", scale=3)
+        stop = gr.Button("Stop", variant="stop", elem_id=f"{prefix}-stop", scale=1)
+    with gr.Row():
+        status = gr.Textbox(
+            label="Status", interactive=False, elem_id=f"{prefix}-status", elem_classes=["status"], scale=4
+        )
+        seed_used = gr.Number(None, label="Seed used", interactive=False, precision=0, elem_id=f"{prefix}-seed-used")
+    with gr.Row(equal_height=True):
         preview = gr.Image(
-            label="Live preview", format="jpeg", type="pil", interactive=False, height=300, elem_id=f"{prefix}-preview"
+            label="Live preview",
+            format="jpeg",
+            type="pil",
+            interactive=False,
+            height=300,
+            buttons=["fullscreen"],
+            elem_id=f"{prefix}-preview",
         )
         result = gr.Image(
             label="Result (PNG with parameters)",
@@ -50,8 +63,7 @@ def result_panel(prefix: str) -> tuple[gr.Image, gr.Image, gr.Textbox, gr.Number
             buttons=["download", "fullscreen"],
             elem_id=f"{prefix}-result",
         )
-    seed_used = gr.Number(label="Seed used", interactive=False, precision=0, elem_id=f"{prefix}-seed-used")
-    return preview, result, status, seed_used
+    return run, stop, preview, result, status, seed_used
 
 
 def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> gr.Blocks:
@@ -89,8 +101,8 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                         tileable = gr.Checkbox(label="Tileable (wraps around: the picture tiles without seams)")
                         style = upload_image(
                             sources=["upload", "clipboard"],
-                            label="Style reference (optional; else the latent model samples a code)",
-                            height=150,
+                            label="Style reference (optional)",
+                            height=180,
                             elem_id="gen-style",
                         )
                         with gr.Accordion("Advanced", open=False):
@@ -100,11 +112,8 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                                 label="Sampler",
                                 info="feature = Patch-DM feature collage; naive, pixel, sliding for comparison",
                             )
-                        with gr.Row():
-                            go = gr.Button("Generate", variant="primary", elem_id="gen-run")
-                            stop = gr.Button("Stop", variant="stop", elem_id="gen-stop")
                     with gr.Column(scale=3):
-                        g_preview, g_result, g_status, g_seed = result_panel("gen")
+                        go, stop, g_preview, g_result, g_status, g_seed = result_panel("gen", "Generate")
                         with gr.Row():
                             reuse = gr.Button("Reuse seed", size="sm")
                             g_to_inpaint = gr.Button("Send to Inpaint", size="sm")
@@ -137,10 +146,7 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             only_masked = gr.Checkbox(label="Only the masked area", value=False)
                             margin = gr.Slider(0, 256, value=64, step=16, label="Margin around it (px)")
                         i_steps, i_guidance, i_seed = sampling_controls(studio, "inp")
-                        with gr.Row():
-                            i_go = gr.Button("Inpaint", variant="primary", elem_id="inp-run")
-                            i_stop = gr.Button("Stop", variant="stop", elem_id="inp-stop")
-                i_preview, i_result, i_status, i_seed_used = result_panel("inp")
+                i_go, i_stop, i_preview, i_result, i_status, i_seed_used = result_panel("inp", "Inpaint")
             with gr.Tab("Outpaint", id="outpaint"):
                 if not studio.can_edit:
                     gr.Markdown(f"⚠ {NO_EDITING}", elem_id="banner")
@@ -160,9 +166,6 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             right = gr.Slider(0, 1024, value=256, step=64, label="Right (px)", elem_id="out-right")
                         feather = gr.Slider(0, 128, value=32, step=4, label="Seam feather (px)")
                         o_steps, o_guidance, o_seed = sampling_controls(studio, "out")
-                        with gr.Row():
-                            o_go = gr.Button("Outpaint", variant="primary", elem_id="out-run")
-                            o_stop = gr.Button("Stop", variant="stop", elem_id="out-stop")
                     with gr.Column(scale=3):
                         layout = gr.Image(
                             label="New canvas layout (old picture outlined; feather band in yellow)",
@@ -170,17 +173,20 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             type="pil",
                             interactive=False,
                             height=260,
+                            buttons=["fullscreen"],
                             elem_id="out-layout",
                         )
                         size = gr.Markdown(elem_id="out-size")
-                        o_preview, o_result, o_status, o_seed_used = result_panel("out")
+                        o_go, o_stop, o_preview, o_result, o_status, o_seed_used = result_panel("out", "Outpaint")
             with gr.Tab("History", id="history"):
                 gallery.render()
                 with gr.Row():
                     refresh = gr.Button("Refresh", size="sm")
                     h_to_inpaint = gr.Button("Send to Inpaint", size="sm", elem_id="hist-inpaint")
                     h_to_outpaint = gr.Button("Send to Outpaint", size="sm", elem_id="hist-outpaint")
-                params = gr.Textbox(label="Parameters (PNG `parameters` chunk)", interactive=False, lines=2)
+                params = gr.Textbox(
+                    label="Parameters (PNG `parameters` chunk)", interactive=False, lines=2, elem_id="hist-params"
+                )
                 selected = gr.State(None)
 
         # -- wiring ---------------------------------------------------------------------------

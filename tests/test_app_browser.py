@@ -1,0 +1,224 @@
+"""The studio in a real browser: Playwright driving Debian's Chromium (never a downloaded one).
+
+Each test saves screenshots under the pytest temp folder (or $PATCHDM_SCREENSHOTS) and prints where.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from app.handlers import Studio
+from app.history import History
+from app.imaging import Limits
+from patchdm_core import PatchDM
+from tests.app_server import serve
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/lib/chromium/chromium"
+FLAGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
+WAIT = 60_000  # ms
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+# Records every src the live preview shows, and how many it had shown when the final PNG arrived.
+WATCH_PREVIEWS = """prefix => {
+  const w = window.__watch = {previews: [], finalAt: null};
+  const look = () => {
+    const p = document.querySelector(`#${prefix}-preview img[src*="file="]`);
+    if (p && w.finalAt === null && w.previews[w.previews.length - 1] !== p.src) w.previews.push(p.src);
+    const r = document.querySelector(`#${prefix}-result img[src*="file="]`);
+    if (r && w.finalAt === null) w.finalAt = w.previews.length;
+  };
+  new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                     attributeFilter: ["src"]});
+}"""
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(os.environ.get("PATCHDM_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def url(tiny_pipe: PatchDM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the tiny model is fastest on one thread (and a CPU shared with training)
+    studio = Studio(
+        tiny_pipe,
+        History(tmp_path_factory.mktemp("outputs")),
+        Limits(max_pixels=1024 * 1024),
+        banner="untrained tiny test model",
+    )
+    with serve(studio) as u:
+        yield u
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Debian's chromium is missing at {CHROMIUM} (make chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, url: str) -> Iterator:
+    context = browser.new_context(viewport={"width": 1360, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(WAIT)
+    pg.goto(url)
+    expect(pg.locator("#gen-plan")).to_contain_text("2048 patches × 4 steps")  # page loaded, load events done
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("pictures")
+    y = np.linspace(0, 1, 96)[:, None, None]
+    sky = (np.array([40, 90, 170]) * (1 - y) + np.array([230, 180, 120]) * y).astype(np.uint8)
+    img = Image.fromarray(np.broadcast_to(sky, (96, 160, 3)).copy())
+    img.save(folder / "landscape.png")
+    return {"landscape": folder / "landscape.png"}
+
+
+def set_number(page, elem_id: str, value: int | float) -> None:
+    """Type into a gr.Number or a gr.Slider's number box and commit it."""
+    box = page.locator(f"#{elem_id} input[type=number]").first
+    box.fill(str(value))
+    box.press("Enter")
+    box.blur()
+
+
+def natural_size(page, selector: str) -> tuple[int, int]:
+    return tuple(page.locator(selector).evaluate("img => [img.naturalWidth, img.naturalHeight]"))
+
+
+def status(page, prefix: str):
+    return page.locator(f"#{prefix}-status textarea")
+
+
+def test_generate_shows_changing_previews_then_the_png(page, shots: Path) -> None:
+    expect(page.locator("#banner")).to_contain_text("untrained tiny test model")
+    page.locator("#gen-preset input").click()
+    page.get_by_role("option", name="custom").click()
+    set_number(page, "gen-width", 128)
+    set_number(page, "gen-height", 96)
+    set_number(page, "gen-steps", 30)
+    set_number(page, "gen-seed", 1234)
+    expect(page.locator("#gen-plan")).to_contain_text("48 patches × 30 steps")
+    page.evaluate(WATCH_PREVIEWS, "gen")
+    page.locator("#gen-run").click()
+    expect(status(page, "gen")).to_have_value(re.compile(r"step \d+/30 .* elapsed · ETA"))
+    page.screenshot(path=shots / "generate-running.png")
+    expect(status(page, "gen")).to_have_value(re.compile(r"^Done: 128×96, seed 1234"))
+    page.wait_for_selector('#gen-result img[src*="file="]')
+    watch = page.evaluate("window.__watch")
+    assert watch["finalAt"] is not None and watch["finalAt"] >= 2, watch
+    assert natural_size(page, "#gen-result img") == (128, 96)
+    expect(page.locator("#gen-seed-used input")).to_have_value("1234")
+    page.screenshot(path=shots / "generate.png", full_page=True)
+
+
+def test_paint_a_stroke_and_inpaint(page, shots: Path, pictures: dict[str, Path]) -> None:
+    page.get_by_role("tab", name="Inpaint").click()
+    page.locator("#inp-editor input[type=file]").first.set_input_files(str(pictures["landscape"]))
+    canvas = page.locator("#inp-editor canvas").first
+    expect(canvas).to_be_visible()
+    time.sleep(1.0)  # the editor lays out the uploaded picture
+    page.locator("#inp-editor button[aria-label='Brush']").click()
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.5
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + box["width"] * 0.3, y, steps=6)
+    page.mouse.up()
+    set_number(page, "inp-steps", 8)
+    set_number(page, "inp-seed", 7)
+    page.screenshot(path=shots / "inpaint-painted.png")
+    t0 = time.perf_counter()
+    page.locator("#inp-run").click()
+    expect(status(page, "inp")).to_have_value(re.compile(r"^Done: inpaint"), timeout=WAIT)
+    page.wait_for_selector('#inp-result img[src*="file="]')
+    print(f"inpaint click -> result: {time.perf_counter() - t0:.1f} s")
+    assert natural_size(page, "#inp-result img") == (160, 96)
+    page.screenshot(path=shots / "inpaint.png", full_page=True)
+
+
+def test_empty_mask_is_explained_and_the_app_keeps_working(page, pictures: dict[str, Path]) -> None:
+    page.get_by_role("tab", name="Inpaint").click()
+    page.locator("#inp-editor input[type=file]").first.set_input_files(str(pictures["landscape"]))
+    expect(page.locator("#inp-editor canvas").first).to_be_visible()
+    time.sleep(1.0)
+    page.locator("#inp-run").click()
+    expect(status(page, "inp")).to_have_value("⚠ the mask is empty: paint over the area to repaint first")
+    expect(page.get_by_text("the mask is empty").first).to_be_visible()  # the warning toast
+
+
+def test_extend_to_the_right_in_outpaint(page, shots: Path, pictures: dict[str, Path]) -> None:
+    page.get_by_role("tab", name="Outpaint").click()
+    page.locator("#out-picture input[type=file]").first.set_input_files(str(pictures["landscape"]))
+    expect(page.locator("#out-size")).to_contain_text("160×96 → 416×96")  # right: 256 px by default
+    page.wait_for_selector('#out-layout img[src*="file="]')
+    set_number(page, "out-steps", 8)
+    page.locator("#out-run").click()
+    expect(status(page, "out")).to_have_value(re.compile(r"^Done: outpaint"))
+    page.wait_for_selector('#out-result img[src*="file="]')
+    assert natural_size(page, "#out-result img") == (416, 96)
+    page.screenshot(path=shots / "outpaint.png", full_page=True)
+
+
+def test_stop_during_a_run_keeps_the_preview_and_the_app_recovers(page, shots: Path) -> None:
+    page.locator("#gen-preset input").click()
+    page.get_by_role("option", name="custom").click()
+    set_number(page, "gen-width", 256)
+    set_number(page, "gen-height", 256)
+    set_number(page, "gen-steps", 200)
+    page.locator("#gen-run").click()
+    expect(status(page, "gen")).to_have_value(re.compile(r"step ([3-9]|\d\d+)/200"))
+    page.locator("#gen-stop").click()
+    expect(status(page, "gen")).to_have_value(re.compile(r"^Stopped at step \d+/200"))
+    assert page.locator('#gen-preview img[src*="file="]').count() == 1
+    assert page.locator('#gen-result img[src*="file="]').count() == 0
+    page.screenshot(path=shots / "stopped.png", full_page=True)
+    set_number(page, "gen-steps", 4)
+    page.locator("#gen-run").click()
+    expect(status(page, "gen")).to_have_value(re.compile(r"^Done: 256×256"))
+    page.wait_for_selector('#gen-result img[src*="file="]')
+
+
+def test_history_sends_a_picture_to_outpaint(page, shots: Path) -> None:
+    set_number(page, "gen-width", 64)
+    set_number(page, "gen-height", 48)
+    page.locator("#gen-run").click()
+    expect(status(page, "gen")).to_have_value(re.compile(r"^Done: 64×48"))
+    page.get_by_role("tab", name="History").click()
+    thumbs = page.locator("#history button img")
+    expect(thumbs.first).to_be_visible()
+    thumbs.first.click()
+    expect(page.locator("#hist-params textarea")).to_have_value(re.compile(r"^Steps: \d+, Sampler: DDIM, Seed: \d+"))
+    page.screenshot(path=shots / "history.png", full_page=True)
+    page.locator("#hist-outpaint").click()
+    expect(page.get_by_role("tab", name="Outpaint")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#out-size")).to_contain_text("64×48 → 320×48")
+    page.get_by_role("tab", name="Generate").click()
+    page.get_by_role("button", name="Send to Inpaint").first.click()
+    expect(page.get_by_role("tab", name="Inpaint")).to_have_attribute("aria-selected", "true")
+    page.locator("#inp-run").click()  # the picture arrived: only the mask is missing
+    expect(status(page, "inp")).to_have_value(re.compile(r"the mask is empty"))
