@@ -129,6 +129,8 @@ class PatchDM:
             wrap=wrap_axes(tileable),
             positions=positions or self.cfg.sampling.positions,
             train_grid=(tr[0] // self.p, tr[1] // self.p),
+            prediction=self.cfg.diffusion.prediction,
+            schedule=self.schedule,
         )
 
     def cond(self, z: Tensor | None, batch: int = 1) -> Cond:

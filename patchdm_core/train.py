@@ -53,10 +53,11 @@ class Objective(nn.Module):
         out = self.unet(
             to_patches(x_t, p), t, Grid(2, 2), self.code(batch), keep_z, keep_pos, batch.origin, return_unshifted=True
         )
-        centre = noise[..., p // 2 : p // 2 + p, p // 2 : p // 2 + p]
+        target = self.schedule.v_target(batch.x0, t, noise) if self.prediction == "v" else noise
+        centre = target[..., p // 2 : p // 2 + p, p // 2 : p // 2 + p]
         l_shift = F.mse_loss(out.shifted.float(), centre)
         plain = from_patches(out.unshifted, Grid(2, 2)).float()
-        l_plain = ((plain - noise) ** 2 * batch.mask).sum() / (batch.mask.sum() * noise.shape[1]).clamp(min=1)
+        l_plain = ((plain - target) ** 2 * batch.mask).sum() / (batch.mask.sum() * noise.shape[1]).clamp(min=1)
         return l_shift + l_plain, l_shift.detach(), l_plain.detach()
 
 

@@ -43,3 +43,10 @@ def test_random_init_is_seeded() -> None:
     a = PatchDM.random_init(tiny(), device="cpu", seed=3).model.state_dict()
     b = PatchDM.random_init(tiny(), device="cpu", seed=3).model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_v_prediction_models_convert_to_eps() -> None:
+    from patchdm_core import demo
+
+    assert PatchDM.random_init(demo()).denoiser().prediction == "v"
+    assert PatchDM.random_init(tiny()).denoiser().prediction == "eps"

@@ -114,3 +114,32 @@ def test_two_process_gloo_ddp_keeps_replicas_identical(tmp_path) -> None:
     assert any(not torch.equal(a[k], init[k]) for k in a if k.startswith("unet."))
     assert (tmp_path / "run" / "weights.safetensors").exists()
     assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == 3  # only rank 0 writes
+
+
+def test_v_prediction_objective_targets_v(tmp_path) -> None:
+    """With prediction v, a network that outputs the true v has zero loss (and eps mode targets the noise)."""
+    cfg = _cfg()
+    cfg = cfg.replace(diffusion=dataclasses.replace(cfg.diffusion, prediction="v"))
+    model = PatchDMModel(cfg)
+    ds = ImageFolderWindows(image_folder(tmp_path / "d"), cfg.train.image_size, cfg.patch_size, cfg.encoder.view_size)
+    gen = torch.Generator().manual_seed(0)
+    batch, noise = ds.sample(3, gen), torch.randn(3, 3, 32, 32, generator=gen)
+    t, on = torch.tensor([100, 500, 900]), torch.ones(3, dtype=torch.bool)
+    schedule = Schedule.linear()
+    v = schedule.v_target(batch.x0, t, noise)
+
+    class Oracle(torch.nn.Module):
+        cfg = model.unet.cfg
+
+        def forward(self, x, t, grid, z, keep_z, keep_pos, origin, return_unshifted=False):
+            from patchdm_core.collage import to_patches
+            from patchdm_core.unet import UNetOut
+
+            return UNetOut(to_patches(v[..., 8:24, 8:24], 16), to_patches(v, 16))
+
+    objective = Objective(model, schedule)
+    objective.unet = Oracle()
+    loss, _, _ = objective(batch, t, noise, on, on)
+    assert loss.item() < 1e-10
+    objective.prediction = "eps"
+    assert objective(batch, t, noise, on, on)[0].item() > 0.1
