@@ -32,16 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     if banner:
         print(f"warning: {banner}", file=sys.stderr)
     demo = build(studio, queue_size=args.queue_size)
-    demo.launch(
-        server_name=args.host,
-        server_port=args.port,
-        share=args.share,
-        allowed_paths=[str(studio.history.root)],
-        max_file_size=limits.max_upload_bytes,
-        theme=THEME,
-        css=CSS,
-        footer_links=["api"],
-    )
+    try:
+        demo.launch(
+            server_name=args.host,
+            server_port=args.port,
+            share=args.share,
+            allowed_paths=[str(studio.history.root)],
+            max_file_size=limits.max_upload_bytes,
+            theme=THEME,
+            css=CSS,
+            footer_links=["api"],
+        )
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port} ({exc}); try another --port", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -32,8 +32,6 @@ def stream(
     """Run a handler and turn its Updates into output tuples (gr.skip() = unchanged)."""
     try:
         for u in updates():
-            if u.warning:
-                gr.Warning(u.warning)
             if u.note:
                 gr.Info(u.note)
             if progress is not None and u.total:

@@ -54,8 +54,7 @@ class Update:
     index: int = 0  # steps done (for the progress bar)
     total: int = 0
     history_changed: bool = False
-    warning: str | None = None  # shown as a toast too
-    note: str | None = None  # shown as an info toast
+    note: str | None = None  # also shown as an info toast
 
 
 class Jobs:

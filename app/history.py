@@ -27,14 +27,15 @@ class History:
             if not path.exists():
                 return save_png(img, path, params)
 
-    def items(self, limit: int = 120) -> list[Path]:
+    def items(self, limit: int = 48) -> list[Path]:
         """Saved pictures, newest first (temporary files of writes in progress are skipped)."""
         files = [f for f in self.root.glob("*.png") if not f.name.startswith(".")]
         files.sort(key=lambda f: (f.stat().st_mtime_ns, f.name), reverse=True)
         return files[:limit]
 
-    def gallery(self, limit: int = 120) -> list[tuple[str, str]]:
-        """(path, caption) pairs for a gallery, newest first."""
+    def gallery(self, limit: int = 48) -> list[tuple[str, str]]:
+        """(path, caption) pairs for a gallery, newest first (Gradio hashes every file it serves, so
+        the gallery shows the latest `limit`; older pictures stay in the folder)."""
         return [(str(f), caption(f)) for f in self.items(limit)]
 
     def owns(self, path: str | Path) -> bool:
