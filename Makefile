@@ -24,7 +24,7 @@ chromium:
 		|| (echo "could not install Debian's chromium: run 'apt-get install -y chromium' as root" && exit 1)
 
 run: install
-	$(PY) -m patchdm_core generate --size 1024x512 --seed -1 -o outputs/wallpaper.png $(ARGS)
+	$(PY) app.py $(ARGS)
 
 test: install chromium
 	$(PY) -m pytest -q $(ARGS)
