@@ -1,7 +1,7 @@
 """The bridge between handlers (plain generators of Updates) and Gradio: outputs, toasts, progress, Stop.
 
-Every job streams into the same five outputs: (preview, result, status, seed used, history
-gallery). Problems with the input become a warning toast plus a status line; anything unexpected
+Every job streams into the same six outputs: (preview, result, status, seed used, history
+gallery, progress bar). Problems with the input become a warning toast plus a status line; anything unexpected
 is logged on the server and reported in one sentence. Never a traceback in the UI.
 """
 
@@ -26,10 +26,17 @@ def session_key(request: gr.Request | None) -> str:
     return (getattr(request, "session_hash", None) or "anonymous") if request is not None else "anonymous"
 
 
+def progress_bar(index: int, total: int) -> str:
+    """A thin HTML progress bar (Gradio draws no bar while a generator streams its outputs)."""
+    pct = 100.0 * index / total if total else 0.0
+    return f'<div class="pdm-bar" title="{index}/{total} steps"><div style="width:{pct:.1f}%"></div></div>'
+
+
 def stream(
     studio: Studio, updates: Callable[[], Iterator[Update]], progress: gr.Progress | None
 ) -> Iterator[tuple[Any, ...]]:
-    """Run a handler and turn its Updates into output tuples (gr.skip() = unchanged)."""
+    """Run a handler and turn its Updates into output tuples (gr.skip() = unchanged):
+    (preview, result, status, seed used, history gallery, progress bar)."""
     try:
         for u in updates():
             if u.note:
@@ -42,15 +49,16 @@ def stream(
                 u.status,
                 u.seed if u.seed is not None else gr.skip(),
                 studio.history.gallery() if u.history_changed else gr.skip(),
+                progress_bar(u.index, u.total) if u.total else gr.skip(),
             )
     except InputError as exc:
         gr.Warning(str(exc))
-        yield gr.skip(), gr.skip(), f"⚠ {exc}", gr.skip(), gr.skip()
+        yield gr.skip(), gr.skip(), f"⚠ {exc}", gr.skip(), gr.skip(), gr.skip()
     except Exception as exc:  # noqa: BLE001 - report, keep the app alive
         log.exception("job failed")
         message = f"Something went wrong ({type(exc).__name__}: {exc}). The app is ready for the next job."
         gr.Warning(message)
-        yield gr.skip(), gr.skip(), f"⚠ {message}", gr.skip(), gr.skip()
+        yield gr.skip(), gr.skip(), f"⚠ {message}", gr.skip(), gr.skip(), gr.skip()
 
 
 class Events:

@@ -270,6 +270,8 @@ class Studio:
                 + (f" (image {i + 1}/{batch})" if batch > 1 else ""),
                 final=path,
                 seed=s,
+                index=(i + 1) * steps,
+                total=batch * steps,
                 history_changed=True,
             )
 
@@ -415,4 +417,5 @@ class Studio:
         path = self._finish(x, params, kind, seed)
         took = fmt_seconds(time.perf_counter() - clock["start"])
         done = f"Done: {label(int(clock['total']))}, {params['Size']}, in {took}"
-        yield Update(done, final=path, seed=seed, history_changed=True)
+        n = int(clock["total"])
+        yield Update(done, final=path, seed=seed, index=n, total=n, history_changed=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .components import mask_editor, upload_image
-from .events import Events
+from .events import Events, progress_bar
 from .handlers import MODES, NO_EDITING, Studio
 
 PRESETS = {"1024×512": (1024, 512), "2048×1024": (2048, 1024), "2560×1440": (2560, 1440), "3840×2160": (3840, 2160)}
@@ -20,6 +20,8 @@ CSS = """
 #banner {background: #fff4d6; border: 1px solid #e0b100; border-radius: 8px; padding: 6px 12px;}
 #gen-plan p, #out-size p {margin: 2px 0; opacity: 0.85;}
 .status textarea {font-family: var(--font-mono); font-size: 13px;}
+.pdm-bar {height: 6px; border-radius: 3px; background: var(--neutral-200); overflow: hidden; margin: 0 4px;}
+.pdm-bar > div {height: 100%; background: var(--color-accent); transition: width 0.15s linear;}
 """
 THEME = gr.themes.Soft(primary_hue="pink", secondary_hue="slate")
 
@@ -34,8 +36,8 @@ def sampling_controls(studio: Studio, prefix: str) -> tuple[gr.Slider, gr.Slider
     return s, g, seed
 
 
-def result_panel(prefix: str, action: str) -> tuple[gr.Button, gr.Button, gr.Image, gr.Image, gr.Textbox, gr.Number]:
-    """Run and Stop, status line, seed used, live preview (JPEG) and the final PNG."""
+def result_panel(prefix: str, action: str) -> tuple:
+    """Run and Stop, status line, seed used, progress bar, live preview (JPEG) and the final PNG."""
     with gr.Row():
         run = gr.Button(action, variant="primary", elem_id=f"{prefix}-run", scale=3)
         stop = gr.Button("Stop", variant="stop", elem_id=f"{prefix}-stop", scale=1)
@@ -44,6 +46,7 @@ def result_panel(prefix: str, action: str) -> tuple[gr.Button, gr.Button, gr.Ima
             label="Status", interactive=False, elem_id=f"{prefix}-status", elem_classes=["status"], scale=4
         )
         seed_used = gr.Number(None, label="Seed used", interactive=False, precision=0, elem_id=f"{prefix}-seed-used")
+    bar = gr.HTML(progress_bar(0, 0), elem_id=f"{prefix}-bar", padding=False)
     with gr.Row(equal_height=True):
         preview = gr.Image(
             label="Live preview",
@@ -63,7 +66,7 @@ def result_panel(prefix: str, action: str) -> tuple[gr.Button, gr.Button, gr.Ima
             buttons=["download", "fullscreen"],
             elem_id=f"{prefix}-result",
         )
-    return run, stop, preview, result, status, seed_used
+    return run, stop, preview, result, status, seed_used, bar
 
 
 def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> gr.Blocks:
@@ -113,7 +116,7 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                                 info="feature = Patch-DM feature collage; naive, pixel, sliding for comparison",
                             )
                     with gr.Column(scale=3):
-                        go, stop, g_preview, g_result, g_status, g_seed = result_panel("gen", "Generate")
+                        go, stop, g_preview, g_result, g_status, g_seed, g_bar = result_panel("gen", "Generate")
                         with gr.Row():
                             reuse = gr.Button("Reuse seed", size="sm")
                             g_to_inpaint = gr.Button("Send to Inpaint", size="sm")
@@ -146,7 +149,7 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             only_masked = gr.Checkbox(label="Only the masked area", value=False)
                             margin = gr.Slider(0, 256, value=64, step=16, label="Margin around it (px)")
                         i_steps, i_guidance, i_seed = sampling_controls(studio, "inp")
-                i_go, i_stop, i_preview, i_result, i_status, i_seed_used = result_panel("inp", "Inpaint")
+                i_go, i_stop, i_preview, i_result, i_status, i_seed_used, i_bar = result_panel("inp", "Inpaint")
             with gr.Tab("Outpaint", id="outpaint"):
                 if not studio.can_edit:
                     gr.Markdown(f"⚠ {NO_EDITING}", elem_id="banner")
@@ -177,7 +180,9 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             elem_id="out-layout",
                         )
                         size = gr.Markdown(elem_id="out-size")
-                        o_go, o_stop, o_preview, o_result, o_status, o_seed_used = result_panel("out", "Outpaint")
+                        o_go, o_stop, o_preview, o_result, o_status, o_seed_used, o_bar = result_panel(
+                            "out", "Outpaint"
+                        )
             with gr.Tab("History", id="history"):
                 gallery.render()
                 with gr.Row():
@@ -190,13 +195,13 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                 selected = gr.State(None)
 
         # -- wiring ---------------------------------------------------------------------------
-        g_out = [g_preview, g_result, g_status, g_seed, gallery]
+        g_out = [g_preview, g_result, g_status, g_seed, gallery, g_bar]
         g_in = [width, height, steps, guidance, seed, batch, mode, tileable, style]
         go.click(ev.generate, g_in, g_out, api_name="generate", show_progress_on=[g_result], **MODEL)
-        i_out = [i_preview, i_result, i_status, i_seed_used, gallery]
+        i_out = [i_preview, i_result, i_status, i_seed_used, gallery, i_bar]
         i_in = [editor, blur, method, only_masked, margin, i_steps, i_guidance, i_seed]
         i_go.click(ev.inpaint, i_in, i_out, api_name="inpaint", show_progress_on=[i_result], **MODEL)
-        o_out = [o_preview, o_result, o_status, o_seed_used, gallery]
+        o_out = [o_preview, o_result, o_status, o_seed_used, gallery, o_bar]
         o_in = [picture, top, right, bottom, left, feather, o_steps, o_guidance, o_seed]
         o_go.click(ev.outpaint, o_in, o_out, api_name="outpaint", show_progress_on=[o_result], **MODEL)
         stop_reply = gr.Textbox(visible=False)  # for API clients; the job's status line tells the user

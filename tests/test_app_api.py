@@ -72,7 +72,7 @@ def test_endpoints(client: Client) -> None:
 
 def test_generate_streams_previews_and_the_png_keeps_its_parameters(client: Client, studio: Studio) -> None:
     job = generate(client, seed=5)
-    preview, result, status, seed, gallery = job.result(timeout=120)
+    preview, result, status, seed, gallery, bar = job.result(timeout=120)
     previews = [o[0] for o in job.outputs() if not is_skip(o[0])]
     assert len(previews) >= 2 and all(Path(p).suffix in (".jpeg", ".jpg") for p in previews)
     assert status.startswith("Done: 64×32, seed 5") and seed == 5
@@ -82,6 +82,7 @@ def test_generate_streams_previews_and_the_png_keeps_its_parameters(client: Clie
     assert params["Seed"] == "5" and params["Size"] == "64x32" and params["Sampler"] == "DDIM"
     assert Path(result).name in {Path(g["image"]).name for g in gallery}
     assert (studio.history.root / Path(result).name).is_file()
+    assert 'style="width:100.0%"' in bar and "6/6 steps" in bar
 
 
 def test_inpaint_with_an_uploaded_mask(client: Client, tmp_path: Path) -> None:
@@ -93,7 +94,7 @@ def test_inpaint_with_an_uploaded_mask(client: Client, tmp_path: Path) -> None:
     m.paste(255, (16, 0, 32, 16))  # white = repaint
     m.save(mask)
     editor = {"background": handle_file(str(bg)), "layers": [handle_file(str(mask))], "composite": handle_file(str(bg))}
-    _, result, status, seed, _ = client.predict(editor, 0, "fast", False, 64, 4, 1.5, 9, api_name="/inpaint")
+    _, result, status, seed, _, _ = client.predict(editor, 0, "fast", False, 64, 4, 1.5, 9, api_name="/inpaint")
     assert status.startswith("Done: inpaint") and seed == 9
     out = np.asarray(Image.open(result))
     assert out.shape == (32, 48, 3) and np.array_equal(out[20:], np.asarray(Image.open(bg))[20:])
@@ -105,7 +106,7 @@ def test_outpaint_and_its_layout_preview(client: Client, tmp_path: Path) -> None
     Image.new("RGB", (48, 32), (40, 90, 160)).save(src)
     sketch, text = client.predict(handle_file(str(src)), 0, 64, 0, 0, 16, api_name="/outpaint_layout")
     assert Image.open(sketch).size == (112, 32) and text.startswith("48×32 → 112×32")
-    _, result, status, _, _ = client.predict(handle_file(str(src)), 0, 64, 0, 0, 16, 4, 1.5, 1, api_name="/outpaint")
+    _, result, status, _, _, _ = client.predict(handle_file(str(src)), 0, 64, 0, 0, 16, 4, 1.5, 1, api_name="/outpaint")
     assert status.startswith("Done: outpaint") and Image.open(result).size == (112, 32)
 
 
@@ -118,7 +119,7 @@ def test_cancel_mid_run_then_run_again(client: Client, studio: Studio) -> None:
     while not job.done():
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    _, result, status, _, _ = generate(client, seed=7).result(timeout=120)
+    _, result, status, *_ = generate(client, seed=7).result(timeout=120)
     assert status.startswith("Done") and Image.open(result).size == (64, 32)
     time.sleep(0.5)
     assert not any("-424242-" in p.name for p in set(studio.history.items()) - before)
@@ -129,7 +130,7 @@ def test_stop_endpoint_stops_within_a_step_and_keeps_the_preview(client: Client,
     job = generate(client, **LONG, seed=31337)
     wait_for_outputs(job, 3)
     assert client.predict(api_name="/stop") == "Stopping after the current step…"
-    preview, result, status, _, _ = job.result(timeout=60)
+    preview, result, status, *_ = job.result(timeout=60)
     assert status.startswith("Stopped at step") and is_skip(preview) and is_skip(result)
     assert int(status.split("step ")[1].split("/")[0]) < LONG["steps"]
     assert set(studio.history.items()) == before

@@ -132,6 +132,7 @@ def test_generate_shows_changing_previews_then_the_png(page, shots: Path) -> Non
     watch = page.evaluate("window.__watch")
     assert watch["finalAt"] is not None and watch["finalAt"] >= 2, watch
     assert natural_size(page, "#gen-result img") == (128, 96)
+    expect(page.locator("#gen-bar .pdm-bar > div")).to_have_attribute("style", "width:100.0%")
     expect(page.locator("#gen-seed-used input")).to_have_value("1234")
     page.screenshot(path=shots / "generate.png", full_page=True)
 
@@ -192,6 +193,7 @@ def test_stop_during_a_run_keeps_the_preview_and_the_app_recovers(page, shots: P
     set_number(page, "gen-steps", 200)
     page.locator("#gen-run").click()
     expect(status(page, "gen")).to_have_value(re.compile(r"step ([3-9]|\d\d+)/200"))
+    expect(page.locator("#gen-bar .pdm-bar > div")).not_to_have_attribute("style", "width:0.0%")
     page.locator("#gen-stop").click()
     expect(status(page, "gen")).to_have_value(re.compile(r"^Stopped at step \d+/200"))
     assert page.locator('#gen-preview img[src*="file="]').count() == 1

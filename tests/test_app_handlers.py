@@ -69,8 +69,9 @@ def test_generate_streams_previews_then_a_png_of_the_asked_size(studio: Studio) 
     params = parse_infotext(read_parameters(path))
     assert params["Seed"] == "11" and params["Size"] == "40x24" and params["Steps"] == "5"
     assert params["Mode"] == "feature" and params["Model"] == "tiny-untrained"
-    steps = [u for u in updates if u.total]
+    steps = [u for u in updates if u.total and u.final is None]
     assert [u.index for u in steps] == [1, 2, 3, 4, 5] and steps[-1].total == 5
+    assert (updates[-1].index, updates[-1].total) == (5, 5)
     assert "6 patches × 5 steps" in steps[0].status and "ETA" in steps[0].status
     assert any("painted at 48×32 and centre-cropped" in u.status for u in updates)
     assert updates[-1].history_changed and saved(studio) == [path]
