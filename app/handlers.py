@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 from torch import Tensor
 
-from patchdm_core.cli import resolve_seed
 from patchdm_core.images import from_pil, to_pil
 from patchdm_core.sampler import Step
 
@@ -33,71 +31,16 @@ from .imaging import (
     mask_cells,
     outpaint_layout,
     picture_and_mask,
-    preview,
     round_up,
     size_note,
     snap,
 )
+from .jobs import Jobs, Update, fmt_seconds, pick_seed, sample_updates
+
+__all__ = ["MODES", "NO_EDITING", "Jobs", "Studio", "Update"]
 
 MODES = ("feature", "naive", "pixel", "sliding")
 NO_EDITING = "inpainting and outpainting are not available in this build (the core has no editing API)"
-
-
-@dataclass
-class Update:
-    """One message from a running job to the UI; None fields leave that output unchanged."""
-
-    status: str
-    preview: Image.Image | None = None  # downscaled predicted clean picture
-    final: Path | None = None  # a finished full-resolution PNG in the history
-    seed: int | None = None  # the seed in use
-    index: int = 0  # steps done (for the progress bar)
-    total: int = 0
-    history_changed: bool = False
-    note: str | None = None  # also shown as an info toast
-
-
-class Jobs:
-    """Stop flags of running jobs, one per browser session."""
-
-    def __init__(self) -> None:
-        self._flags: dict[str, threading.Event] = {}
-        self._lock = threading.Lock()
-
-    def start(self, key: str) -> threading.Event:
-        with self._lock:
-            flag = self._flags[key] = threading.Event()
-            return flag
-
-    def stop(self, key: str) -> bool:
-        """Ask this session's running job to stop after its current step; False if none runs."""
-        with self._lock:
-            flag = self._flags.get(key)
-        if flag is None:
-            return False
-        flag.set()
-        return True
-
-    def finish(self, key: str, flag: threading.Event) -> None:
-        with self._lock:
-            if self._flags.get(key) is flag:
-                del self._flags[key]
-
-
-def pick_seed(seed: float | None) -> int:
-    """-1 (or empty) -> a random seed; anything else must be a whole number below 2**63."""
-    value = -1 if seed is None or seed == "" else seed
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        raise InputError(f"the seed must be a whole number (-1 = random), got {seed!r}") from None
-    if n != value or n >= 2**63:
-        raise InputError(f"the seed must be a whole number below 2**63 (-1 = random), got {seed!r}")
-    return resolve_seed(n)
-
-
-def fmt_seconds(s: float) -> str:
-    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {int(s % 60):02d} s"
 
 
 class Studio:
@@ -141,51 +84,6 @@ class Studio:
         note = size_note(int(width), int(height), self.p)
         text = f"{(gw // self.p) * (gh // self.p)} patches × {steps} steps"
         return f"{text} · {note}" if note else text
-
-    # -- sampling loop shared by every job -------------------------------------------------------
-
-    def _sample(
-        self,
-        steps: Iterator[Step],
-        *,
-        label: Callable[[int], str],
-        stop: threading.Event | None,
-        seed: int,
-        clock: dict[str, float],
-        done_before: int = 0,
-        work: Callable[[int], int] = lambda total: total,
-    ) -> Iterator[Update | Tensor]:
-        """Stream Updates for one picture; the last item is the final tensor, or nothing when stopped."""
-        last: Step | None = None
-        every = 1
-        it = iter(steps)
-        while True:
-            if stop is not None and stop.is_set():
-                where = f"step {last.index + 1}/{last.total}" if last else "the start"
-                yield Update(f"Stopped at {where}; the last preview is kept and this picture was not saved.", seed=seed)
-                return
-            try:
-                step = next(it)
-            except StopIteration:
-                break
-            now = time.perf_counter()
-            clock.setdefault("first", now)
-            if last is None:
-                every = max(1, round(step.total / 10))
-            last = step
-            clock["total"] = step.total
-            done = done_before + step.index + 1
-            elapsed = now - clock["start"]
-            total_work = work(step.total)
-            rate = (now - clock["first"]) / (done - 1) if done > 1 else elapsed
-            eta = rate * (total_work - done)
-            timing = f"{fmt_seconds(elapsed)} elapsed · ETA {fmt_seconds(eta)}"
-            status = f"{label(step.total)} · step {step.index + 1}/{step.total} · {timing}"
-            show = step.index == 0 or (step.index + 1) % every == 0 or step.index + 1 == step.total
-            yield Update(status, preview=preview(step.x0) if show else None, seed=seed, index=done, total=total_work)
-        if last is None:
-            raise RuntimeError("the sampler produced no steps")
-        yield last.x
 
     def _finish(self, x: Tensor, params: dict[str, object], kind: str, seed: int) -> Path:
         return self.history.save(to_pil(x), self.pipe.params(**params), kind, seed)
@@ -234,7 +132,7 @@ class Studio:
                 height, width, seed=s, steps=steps, guidance=guidance, z=z, mode=mode, tileable=tileable
             )
             x = None
-            for item in self._sample(
+            for item in sample_updates(
                 it,
                 label=lambda _, label=label: label,
                 stop=stop,
@@ -406,7 +304,7 @@ class Studio:
         if note:
             yield Update(f"{kind}: {note}", seed=seed, note=note)
         x = None
-        for item in self._sample(it, label=label, stop=stop, seed=seed, clock=clock):
+        for item in sample_updates(it, label=label, stop=stop, seed=seed, clock=clock):
             if isinstance(item, Update):
                 yield item
             else:
