@@ -37,10 +37,9 @@ from .imaging import (
 )
 from .jobs import Jobs, Update, fmt_seconds, pick_seed, sample_updates
 
-__all__ = ["MODES", "NO_EDITING", "Jobs", "Studio", "Update"]
+__all__ = ["MODES", "Jobs", "Studio", "Update"]
 
 MODES = ("feature", "naive", "pixel", "sliding")
-NO_EDITING = "inpainting and outpainting are not available in this build (the core has no editing API)"
 
 
 class Studio:
@@ -55,10 +54,6 @@ class Studio:
     @property
     def p(self) -> int:
         return self.pipe.p
-
-    @property
-    def can_edit(self) -> bool:
-        return hasattr(self.pipe, "inpaint") and hasattr(self.pipe, "outpaint")
 
     def defaults(self) -> tuple[int, float]:
         """The model's default (steps, guidance)."""
@@ -188,8 +183,6 @@ class Studio:
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
         """Repaint the painted area of the editor's picture."""
-        if not self.can_edit:
-            raise InputError(NO_EDITING)
         if method not in ("fast", "harmonized"):
             raise InputError(f"method must be 'fast' or 'harmonized', got {method!r}")
         picture, painted, note = picture_and_mask(editor, self.limits, self.p)
@@ -261,8 +254,6 @@ class Studio:
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
         """Grow the picture by the given pixels per side and paint the new area."""
-        if not self.can_edit:
-            raise InputError(NO_EDITING)
         img, note = load_picture(picture, self.limits, self.p)
         pad = self.outpaint_pad(top, right, bottom, left)
         gw, gh = check_canvas(

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw, UnidentifiedImageError
 from torch import Tensor
 
+from patchdm_core.collage import round_up
 from patchdm_core.images import normalize_mode, to_pil
 
 GRID = 64  # UI sizes and outpaint extensions snap to this many pixels
@@ -50,10 +51,6 @@ def fmt_bytes(n: int) -> str:
 
 def megapixels(n: int) -> str:
     return f"{n / 1e6:.1f} MP"
-
-
-def round_up(n: int, grid: int) -> int:
-    return -(-n // grid) * grid
 
 
 def snap(n: float, grid: int = GRID) -> int:

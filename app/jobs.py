@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image
 from torch import Tensor
 
-from patchdm_core.cli import resolve_seed
+from patchdm_core.noise import resolve_seed
 from patchdm_core.sampler import Step
 
 from .imaging import InputError, preview

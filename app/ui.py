@@ -10,7 +10,7 @@ import gradio as gr
 
 from .components import mask_editor, upload_image
 from .events import Events, progress_bar
-from .handlers import MODES, NO_EDITING, Studio
+from .handlers import MODES, Studio
 
 PRESETS = {"1024×512": (1024, 512), "2048×1024": (2048, 1024), "2560×1440": (2560, 1440), "3840×2160": (3840, 2160)}
 CUSTOM = "custom"
@@ -122,8 +122,6 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             g_to_inpaint = gr.Button("Send to Inpaint", size="sm")
                             g_to_outpaint = gr.Button("Send to Outpaint", size="sm")
             with gr.Tab("Inpaint", id="inpaint"):
-                if not studio.can_edit:
-                    gr.Markdown(f"⚠ {NO_EDITING}", elem_id="banner")
                 with gr.Row():
                     with gr.Column(scale=3):
                         editor = mask_editor(
@@ -151,8 +149,6 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                         i_steps, i_guidance, i_seed = sampling_controls(studio, "inp")
                 i_go, i_stop, i_preview, i_result, i_status, i_seed_used, i_bar = result_panel("inp", "Inpaint")
             with gr.Tab("Outpaint", id="outpaint"):
-                if not studio.can_edit:
-                    gr.Markdown(f"⚠ {NO_EDITING}", elem_id="banner")
                 with gr.Row():
                     with gr.Column(scale=2):
                         picture = upload_image(

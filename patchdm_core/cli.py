@@ -8,13 +8,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import secrets
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from .checkpoint import CheckpointError
+from .noise import resolve_seed  # noqa: F401  (re-exported for the subcommands)
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "patchdm-demo.safetensors"
 
@@ -70,11 +70,6 @@ def load_pipeline(args: argparse.Namespace):
             f"weights file not found: {path} (train one, or pass --random-init demo to try the tools)"
         )
     return PatchDM.load(path, device=args.device, clip_weights=getattr(args, "clip_weights", None))
-
-
-def resolve_seed(seed: int) -> int:
-    """-1 -> a random seed (printed and saved by the caller)."""
-    return secrets.randbelow(2**31 - 1) if seed < 0 else seed
 
 
 def parse_size(text: str) -> tuple[int, int]:

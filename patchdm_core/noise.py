@@ -6,12 +6,18 @@ re-rolling a region leaves the noise of every other patch unchanged.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
 _MASK64 = (1 << 64) - 1
+
+
+def resolve_seed(seed: int) -> int:
+    """-1 (or any negative) -> a fresh random seed, which the caller prints and saves."""
+    return secrets.randbelow(2**31 - 1) if seed < 0 else seed
 
 
 def randn(

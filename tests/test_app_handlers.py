@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from app.handlers import NO_EDITING, Jobs, Studio, Update
+from app.handlers import Jobs, Studio, Update
 from app.history import History, read_parameters
 from app.imaging import (
     InputError,
@@ -297,23 +297,6 @@ def test_outpaint_layout_and_bad_input(studio: Studio) -> None:
         with pytest.raises(InputError, match=message):
             run_all(studio.outpaint(picture(48, 32), *args, steps=2, seed=1))
     assert saved(studio) == []
-
-
-def test_without_the_editing_api_the_tabs_say_so(tiny_pipe: PatchDM, tmp_path: Path) -> None:
-    class GenerateOnly:
-        def __init__(self, pipe: PatchDM) -> None:
-            self._pipe = pipe
-
-        def __getattr__(self, name: str):
-            if name in ("inpaint", "outpaint", "reroll"):
-                raise AttributeError(name)
-            return getattr(self._pipe, name)
-
-    studio = Studio(GenerateOnly(tiny_pipe), History(tmp_path))
-    assert not studio.can_edit
-    with pytest.raises(InputError, match="not available in this build") as info:
-        run_all(studio.outpaint(picture(), right=64))
-    assert str(info.value) == NO_EDITING
 
 
 def test_jobs_stop_only_the_running_job_of_that_session() -> None:
