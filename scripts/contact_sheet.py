@@ -1,0 +1,49 @@
+"""Contact sheet for the model card: samples at 1024x512 and 2048x1024 from a weights file, in one
+256-colour PNG under ~1 MB.
+
+    python scripts/contact_sheet.py --weights weights/patchdm-demo.safetensors --out weights/samples.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PIL import Image, ImageDraw  # noqa: E402
+
+from patchdm_core import PatchDM, run, to_pil  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seeds", default="1,2,3,4", help="seeds of the 1024x512 row(s)")
+    ap.add_argument("--big-seeds", default="1,2", help="seeds of the 2048x1024 samples")
+    ap.add_argument("--width", type=int, default=1280, help="width of the sheet in pixels")
+    args = ap.parse_args()
+    pipe = PatchDM.load(args.weights)
+    small = [to_pil(run(pipe.generate(512, 1024, seed=int(s)))) for s in args.seeds.split(",")]
+    big = [to_pil(run(pipe.generate(1024, 2048, seed=int(s)))) for s in args.big_seeds.split(",")]
+    col = args.width // 2
+    tiles = [im.resize((col, col // 2), Image.Resampling.LANCZOS) for im in small + big]
+    rows = (len(tiles) + 1) // 2
+    sheet = Image.new("RGB", (2 * col, rows * (col // 2 + 18)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, (tile, src) in enumerate(zip(tiles, small + big)):
+        x, y = (i % 2) * col, (i // 2) * (col // 2 + 18)
+        sheet.paste(tile, (x, y + 18))
+        seeds = args.seeds.split(",") + args.big_seeds.split(",")
+        draw.text((x + 4, y + 3), f"{src.width}x{src.height}, seed {seeds[i]}", fill="black")
+    # 256 colours (dithered) keep the PNG under 1 MB; the full-size samples are one command away
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.quantize(colors=256, dither=Image.Dither.FLOYDSTEINBERG).save(args.out, optimize=True)
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
