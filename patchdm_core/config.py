@@ -87,6 +87,7 @@ class SamplingConfig:
     steps: int = 50  # default DDIM steps
     guidance: float = 1.5  # default classifier-free guidance scale (official w=0.5 -> 1.5)
     positions: Literal["absolute", "stretch"] = "stretch"  # how positions map on canvases != train size
+    alternate: bool = False  # feature mode: shift the patch grid by half a patch every other step
 
 
 @dataclass(frozen=True)

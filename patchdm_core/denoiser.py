@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from . import precision
@@ -50,6 +51,7 @@ class CanvasDenoiser:
     train_grid: tuple[int, int] | None = None  # training image in patches (rows, cols), for "stretch"
     autocast: bool = True  # bf16 autocast on CPU and CUDA
     window: tuple[int, int, int, int] | None = None  # (row0, col0, rows, cols) in cells: this canvas is a crop
+    alternate: bool = False  # feature mode: every other call, run on the grid shifted by half a patch
     prediction: Literal["eps", "v"] = "eps"  # what the network outputs; __call__ always returns eps
     schedule: Schedule | None = None  # needed to turn a v output into eps
     evals: dict[str, int] = field(default_factory=lambda: {"encode": 0, "decode": 0, "calls": 0})
@@ -78,7 +80,9 @@ class CanvasDenoiser:
         t_dev, cond = t.to(dev), Cond(cond.z.to(dev), cond.keep_z.to(dev), cond.keep_pos.to(dev))
         x_in = x.to(self.unet.stem.weight.dtype)
         with precision.autocast(dev, enabled=self.autocast):
-            if self.mode == "feature":
+            if self.mode == "feature" and self.alternate and calls % 2 == 1:
+                out = self._feature_shifted(x_in, t_dev, cond)
+            elif self.mode == "feature":
                 out = self._feature(x_in, t_dev, cond)
             elif self.mode == "sliding":
                 out = self._windows(x_in, t_dev, cond, self.stride or p // 2)
@@ -152,6 +156,22 @@ class CanvasDenoiser:
             self.evals["decode"] += eps.shape[0]
             out[:, :, r0 * p : (r0 + k) * p] = from_patches(eps, Grid(k, cols)).to(x.device)
         return out
+
+    def _feature_shifted(self, x: Tensor, t: Tensor, cond: Cond) -> Tensor:
+        """Feature mode on the canvas moved by half a patch (padded along open axes, rolled along
+        wrapped ones), so the cell borders of this step fall mid-cell of the next one."""
+        h = self.p // 2
+        pad_y, pad_x = (0 if self.wrap[0] else h), (0 if self.wrap[1] else h)
+        moved = torch.roll(x, [h if self.wrap[0] else 0, h if self.wrap[1] else 0], dims=(-2, -1))
+        moved = F.pad(moved, (pad_x, pad_x, pad_y, pad_y))
+        shift = self._shift.clone()
+        self._shift = self._shift - 0.5 * self._scale * torch.tensor([pad_y > 0, pad_x > 0], dtype=torch.float32)
+        try:
+            out = self._feature(moved, t, cond)
+        finally:
+            self._shift = shift
+        out = out[..., pad_y : out.shape[-2] - pad_y, pad_x : out.shape[-1] - pad_x]
+        return torch.roll(out, [-h if self.wrap[0] else 0, -h if self.wrap[1] else 0], dims=(-2, -1)).contiguous()
 
     def _encode_rows(self, x: Tensor, t: Tensor, cond: Cond, r: int, k: int) -> list[Tensor]:
         """Encode rows r..r+k-1 of the half-patch-padded canvas -> per level [B, k, cols+1, c, h, h]."""

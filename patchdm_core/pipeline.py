@@ -119,6 +119,7 @@ class PatchDM:
         tileable: bool | str = False,
         positions: str | None = None,
         stride: int | None = None,
+        alternate: bool | None = None,
     ) -> CanvasDenoiser:
         tr = self.cfg.train.image_size
         return CanvasDenoiser(
@@ -131,6 +132,7 @@ class PatchDM:
             train_grid=(tr[0] // self.p, tr[1] // self.p),
             prediction=self.cfg.diffusion.prediction,
             schedule=self.schedule,
+            alternate=self.cfg.sampling.alternate if alternate is None else alternate,
         )
 
     def cond(self, z: Tensor | None, batch: int = 1) -> Cond:
@@ -169,6 +171,7 @@ class PatchDM:
         positions: str | None = None,
         stride: int | None = None,
         offload: bool | None = None,
+        alternate: bool | None = None,
     ) -> Iterator[Step]:
         """Paint a height x width canvas; sizes off the patch grid are painted larger and centre-cropped.
 
@@ -181,7 +184,9 @@ class PatchDM:
         x = self.initial_noise(seed, big_h, big_w, device=self.canvas_device(big_h, big_w, offload))
         if z is None:
             z = self.default_z(seed)
-        den = self.denoiser(mode, chunk=chunk, tileable=tileable, positions=positions, stride=stride)
+        den = self.denoiser(
+            mode, chunk=chunk, tileable=tileable, positions=positions, stride=stride, alternate=alternate
+        )
         eps_fn = cfg(den, self.cond(z), self.cfg.sampling.guidance if guidance is None else guidance)
         gen = torch.Generator().manual_seed(patch_seed(seed, -1, -1))
         top, left = (big_h - height) // 2, (big_w - width) // 2

@@ -95,3 +95,20 @@ def test_bad_canvas_and_mode(tiny_pipe) -> None:
         _den(tiny_pipe)(torch.randn(1, 3, 20, 32), torch.tensor([1]), _cond(tiny_pipe))
     with pytest.raises(ValueError, match="unknown mode"):
         CanvasDenoiser(tiny_pipe.model.unet, mode="bogus")
+
+
+def test_alternate_shifts_the_grid_on_every_other_call(tiny_pipe) -> None:
+    p = tiny_pipe.p
+    x, t, cond = torch.randn(1, 3, 2 * p, 3 * p), torch.tensor([400]), _cond(tiny_pipe)
+    plain = _den(tiny_pipe, mode="feature")(x, t, cond)
+    den = _den(tiny_pipe, mode="feature", alternate=True)
+    assert torch.equal(den(x, t, cond), plain)
+    shifted = den(x, t, cond)
+    assert shifted.shape == x.shape and not torch.allclose(shifted, plain)
+    assert den.evals["encode"] == (3 * 4) + (4 * 5)  # the shifted grid has one more row and column
+    # on a wrapped canvas the shift is a roll: still no border anywhere
+    wrap = _den(tiny_pipe, mode="feature", wrap=(True, True), alternate=True)
+    wrap(x, t, cond)
+    rolled = wrap(torch.roll(x, (p, p), dims=(-2, -1)), t, cond)
+    wrap.evals["calls"] = 1
+    torch.testing.assert_close(rolled, torch.roll(wrap(x, t, cond), (p, p), dims=(-2, -1)), atol=1e-5, rtol=1e-4)
