@@ -138,6 +138,9 @@ def train(
     if resume:
         step, seconds = _restore(tensors, info, model, ema, opt, gen, dist)
     if dist.rank == 0:
+        # The config actually trained (on --resume: the one stored in the state, not the CLI's).
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(json.loads(cfg.to_json()), indent=1))
         print(
             f"training {cfg.name}: {count_parameters(model.unet) / 1e6:.2f} M UNet parameters, "
             f"{len(dataset)} images from {data}, batch {tc.batch_size} x {dist.world} process(es) "
@@ -317,9 +320,6 @@ def main(args: argparse.Namespace) -> int:
     if args.resume and not (args.out / "state" / "state.json").exists():
         raise CheckpointError(f"--resume: no training state in {args.out / 'state'}")
     cfg = config_from_args(args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    if int(os.environ.get("RANK", "0")) == 0:
-        (args.out / "config.json").write_text(json.dumps(json.loads(cfg.to_json()), indent=1))
     result = train(
         cfg,
         args.data,

@@ -68,8 +68,10 @@ def test_resume_is_exact(tmp_path) -> None:
     data = image_folder(tmp_path / "d")
     straight = train(_cfg(), data, tmp_path / "a", steps=6)
     train(_cfg(), data, tmp_path / "b", steps=3)
-    resumed = train(_cfg(), data, tmp_path / "b", steps=6, resume=True)
+    # On resume the stored config wins over the one passed in, and config.json says so.
+    resumed = train(_cfg(lr=5e-3), data, tmp_path / "b", steps=6, resume=True)
     assert resumed.step == straight.step == 6
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["train"]["lr"] == _cfg().train.lr
     for (name, a), (_, b) in zip(straight.model.state_dict().items(), resumed.model.state_dict().items()):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5, msg=name)
     for (name, a), (_, b) in zip(straight.ema.state_dict().items(), resumed.ema.state_dict().items()):
