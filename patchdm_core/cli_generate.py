@@ -41,6 +41,12 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="patch positions on canvases larger than the training images (default: the model's)",
     )
+    p.add_argument(
+        "--alternate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="feature mode: shift the collage grid by half a patch every other step (default: the model's)",
+    )
     p.add_argument("--style", default=None, help="reference picture whose global code to paint with")
 
 
@@ -67,7 +73,9 @@ def main(args: argparse.Namespace) -> int:
         chunk=args.chunk,
         positions=args.positions,
         stride=args.stride,
+        alternate=args.alternate,
     )
+    alternate = pipe.cfg.sampling.alternate if args.alternate is None else args.alternate
     image = to_pil(run(with_progress(it, "generate")))
     params = {
         "Steps": steps,
@@ -76,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
         "Size": f"{width}x{height}",
         "Guidance": guidance,
         "Eta": args.eta,
-        "Mode": args.mode,
+        "Mode": args.mode + ("+alternate" if args.mode == "feature" and alternate else ""),
     }
     if args.tileable:
         params["Tileable"] = args.tileable

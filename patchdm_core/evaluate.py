@@ -63,14 +63,23 @@ def evaluate(
                 "seconds": 0.0,
             }
         )
-        for mode in modes:
+        for spec in modes:
+            # "feature" is the paper's sampler (fixed grid); "feature-alt" shifts the grid every other step
+            mode, alternate = ("feature", spec == "feature-alt") if spec in ("feature", "feature-alt") else (spec, None)
             for pos in positions:
                 fakes, start = [], time.perf_counter()
                 for seed in range(n):
                     x = (
                         run(
                             pipe.generate(
-                                height, width, seed=seed, steps=steps, guidance=guidance, mode=mode, positions=pos
+                                height,
+                                width,
+                                seed=seed,
+                                steps=steps,
+                                guidance=guidance,
+                                mode=mode,
+                                positions=pos,
+                                alternate=alternate,
                             )
                         )
                         .float()
@@ -78,13 +87,13 @@ def evaluate(
                     )
                     fakes.append(x)
                     if save_dir is not None:
-                        save_png(to_pil(x), save_dir / f"{width}x{height}-{mode}-{pos or 'default'}-{seed}.png")
+                        save_png(to_pil(x), save_dir / f"{width}x{height}-{spec}-{pos or 'default'}-{seed}.png")
                 seconds = (time.perf_counter() - start) / n
                 fake = torch.cat(fakes)
                 seams = [seam_score(f, pipe.p) for f in fake]
                 row = {
                     "size": f"{width}x{height}",
-                    "mode": mode,
+                    "mode": spec,
                     "positions": pos or pipe.cfg.sampling.positions,
                     "n": n,
                     "seam": statistics.mean(seams),
@@ -93,7 +102,7 @@ def evaluate(
                     "seconds": seconds,
                 }
                 print(
-                    f"{row['size']:>10} {mode:>8} {row['positions']:>8}: seam {row['seam']:.3f} "
+                    f"{row['size']:>10} {spec:>11} {row['positions']:>8}: seam {row['seam']:.3f} "
                     f"SWD {row['swd']:.1f}  {seconds:.0f} s/image",
                     flush=True,
                 )
@@ -123,7 +132,11 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--data", type=Path, required=True, help="held-out pictures (never seen in training)")
     p.add_argument("--n", type=int, default=4, help="canvases per size and mode (seeds 0..n-1)")
     p.add_argument("--sizes", default="1024x512,2048x1024", help="comma list of WxH")
-    p.add_argument("--modes", default="feature,pixel,naive,sliding", help="comma list of sampler modes")
+    p.add_argument(
+        "--modes",
+        default="feature,pixel,naive,sliding",
+        help="comma list of sampler modes (feature-alt: feature with the grid shifted every other step)",
+    )
     p.add_argument("--positions", default="", help="comma list of absolute,stretch to compare (default: the model's)")
     p.add_argument("--steps", type=int, default=None, help="DDIM steps (default: the model's)")
     p.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the model's)")

@@ -24,10 +24,24 @@ def main() -> int:
     ap.add_argument("--seeds", default="1,2,3,4", help="seeds of the 1024x512 row(s)")
     ap.add_argument("--big-seeds", default="1,2", help="seeds of the 2048x1024 samples")
     ap.add_argument("--width", type=int, default=1280, help="width of the sheet in pixels")
+    ap.add_argument(
+        "--from-eval", type=Path, default=None, help="reuse the canvases of `eval --save-images` (OUT/images)"
+    )
     args = ap.parse_args()
     pipe = PatchDM.load(args.weights)
-    small = [to_pil(run(pipe.generate(512, 1024, seed=int(s)))) for s in args.seeds.split(",")]
-    big = [to_pil(run(pipe.generate(1024, 2048, seed=int(s)))) for s in args.big_seeds.split(",")]
+
+    def sample(height: int, width: int, seed: str) -> Image.Image:
+        # `eval --save-images` already painted these canvases (default settings, feature mode)
+        spec = "feature-alt" if pipe.cfg.sampling.alternate else "feature"
+        done = (
+            next(args.from_eval.rglob(f"{width}x{height}-{spec}-default-{seed}.png"), None) if args.from_eval else None
+        )
+        if done is not None:
+            return Image.open(done).convert("RGB")
+        return to_pil(run(pipe.generate(height, width, seed=int(seed))))
+
+    small = [sample(512, 1024, s) for s in args.seeds.split(",")]
+    big = [sample(1024, 2048, s) for s in args.big_seeds.split(",")]
     col = args.width // 2
     tiles = [im.resize((col, col // 2), Image.Resampling.LANCZOS) for im in small + big]
     rows = (len(tiles) + 1) // 2

@@ -113,3 +113,12 @@ def test_generate_tileable(tmp_path) -> None:
         == 0
     )
     assert parse_infotext(Image.open(out).info["parameters"])["Tileable"] == "xy"
+
+
+def test_alternate_flag_overrides_the_model_default_and_is_recorded(tmp_path) -> None:
+    out = tmp_path / "alt.png"
+    args = ["generate", "--random-init", "tiny", "--size", "32x32", "--steps", "2", "--seed", "1", "-o", str(out)]
+    assert main([*args, "--alternate"]) == 0
+    assert parse_infotext(Image.open(out).info["parameters"])["Mode"] == "feature+alternate"
+    assert main([*args, "--no-alternate"]) == 0
+    assert parse_infotext(Image.open(out).info["parameters"])["Mode"] == "feature"

@@ -75,7 +75,7 @@ def test_eval_command_writes_a_table(tmp_path) -> None:
                 "--sizes",
                 "64x32",
                 "--modes",
-                "feature,naive",
+                "feature,feature-alt,naive",
                 "--positions",
                 "absolute,stretch",
                 "--steps",
@@ -88,7 +88,9 @@ def test_eval_command_writes_a_table(tmp_path) -> None:
         == 0
     )
     rows = json.loads((out / "eval.json").read_text())["rows"]
-    assert [r["mode"] for r in rows] == ["held-out pictures", "feature", "feature", "naive", "naive"]
+    modes = [r["mode"] for r in rows]
+    assert modes == ["held-out pictures", "feature", "feature", "feature-alt", "feature-alt", "naive", "naive"]
     assert all(r["seam"] > 0 for r in rows) and all(r["swd"] > 0 for r in rows[1:])
     assert "| 64x32 | feature | stretch | 2 |" in (out / "eval.md").read_text()
     assert Image.open(out / "images" / "64x32-naive-absolute-1.png").size == (64, 32)
+    assert (out / "images" / "64x32-feature-alt-stretch-0.png").exists()
