@@ -89,7 +89,7 @@ def measure_step(
     repeats: int = 1,
 ) -> dict:
     """One denoiser evaluation of a whole canvas (guidance 1 = one unguided step), timed after a warm-up."""
-    den = pipe.denoiser(mode, chunk=chunk, stride=stride)
+    den = pipe.denoiser(mode, chunk=chunk, stride=stride, alternate=False)  # the paper's fixed grid
     x = torch.randn(1, 3, height, width, device=pipe.device)
     t = torch.tensor([500], device=pipe.device)
     cond = pipe.cond(None)

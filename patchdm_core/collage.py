@@ -90,6 +90,27 @@ def collage(feats: Tensor, grid: Grid) -> Tensor:
     return to_patches(crop_half_patch(from_patches(feats, grid), h), h)
 
 
+def collage_band(prev: Tensor, cur: Tensor) -> Tensor:
+    """Collage of a streamed band: `prev` [B, 1, Q, C, s, s] (the row above) and `cur` [B, k, Q, C, s, s]
+    (encoder features of k padded rows) -> the k x (Q-1) shifted cells, [B*k*(Q-1), C, s, s].
+
+    Equals collage(cat([prev, cur], 1).flatten(0, 2), Grid(k + 1, Q)), but gathers the four
+    quadrants straight into one channels_last tensor (the layout the CPU and GPU convolutions run
+    in): one pass over the features instead of the cat / un-patch / crop / re-patch copies, and no
+    layout conversion in front of the decoder.
+    """
+    b, k, q, c, s, _ = cur.shape
+    m = s // 2
+    out = torch.empty(b, k, q - 1, s, s, c, dtype=cur.dtype, device=cur.device).permute(0, 1, 2, 5, 3, 4)
+    # top halves come from the row above each output row: `prev` for the first, `cur` for the rest
+    for rows, src in ((slice(0, 1), prev), (slice(1, k), cur[:, : k - 1])):
+        out[:, rows, :, :, :m, :m] = src[:, :, :-1, :, m:, m:]
+        out[:, rows, :, :, :m, m:] = src[:, :, 1:, :, m:, :m]
+    out[..., m:, :m] = cur[:, :, :-1, :, :m, m:]
+    out[..., m:, m:] = cur[:, :, 1:, :, :m, :m]
+    return out.reshape(b * k * (q - 1), c, s, s)
+
+
 def grid_positions(grid: Grid, origin: Tensor, shifted: bool = False) -> Tensor:
     """Patch-centre coordinates in patch units, [B*R*Q, 2] as (y, x).
 

@@ -23,7 +23,7 @@ from torch import Tensor
 from . import precision
 from .collage import (
     Grid,
-    collage,
+    collage_band,
     crop_half_patch,
     from_patches,
     grid_positions,
@@ -143,7 +143,7 @@ class CanvasDenoiser:
             k = min(band, rows - r0)
             cur = self._encode_rows(x, t, cond, r0 + 1, k)
             grid = Grid(k + 1, cols + 1)
-            feats = [collage(torch.cat([a, c], dim=1).flatten(0, 2), grid) for a, c in zip(prev, cur)]
+            feats = [collage_band(a, c) for a, c in zip(prev, cur)]
             prev = [c[:, -1:].clone() for c in cur]  # a view would keep the whole band alive
             del cur
             dev = t.device

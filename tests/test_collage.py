@@ -6,6 +6,7 @@ import torch
 from patchdm_core.collage import (
     Grid,
     collage,
+    collage_band,
     crop_half_patch,
     from_patches,
     grid_positions,
@@ -68,3 +69,13 @@ def test_padded_band_is_a_slice_of_the_padded_canvas(wrap) -> None:
     full = pad_half_patch(x, 4, wrap)
     for top, height in [(0, 4), (4, 8), (12, 4), (0, 16), (8, 8)]:
         assert torch.equal(padded_band(x, 4, top, height, wrap), full[..., top : top + height, :])
+
+
+@pytest.mark.parametrize("k,q", [(1, 2), (1, 5), (3, 2), (4, 6)])
+def test_collage_band_equals_collage_of_the_stacked_rows(k, q) -> None:
+    """The streamed gather equals the reference collage, and comes out channels_last."""
+    prev, cur = torch.randn(2, 1, q, 5, 8, 8), torch.randn(2, k, q, 5, 8, 8)
+    ref = collage(torch.cat([prev, cur], dim=1).flatten(0, 2), Grid(k + 1, q))
+    out = collage_band(prev, cur)
+    assert torch.equal(out, ref)
+    assert out.is_contiguous(memory_format=torch.channels_last)
