@@ -219,6 +219,8 @@ class PatchDM:
             raise ValueError("nothing to extend: give at least one side a positive extension")
         canvas, keep, (top, left) = grow_canvas(image, pad, self.p)
         noise_origin = (-(top // self.p), -(left // self.p))  # the old picture's cells keep their noise seeds
+        if kw.get("z") is None:
+            kw["z"] = self.encode_style(image)  # the old picture's code, not the grown canvas's
         return self._masked(canvas, feather(1 - keep, feather_px), seed=seed, noise_origin=noise_origin, **kw)
 
     def reroll(
@@ -269,9 +271,11 @@ class PatchDM:
         crop = (..., slice(r0 * p, r1 * p), slice(c0 * p, c1 * p))
         den = self.denoiser(mode, chunk=chunk)
         den.window = (r0, c0, big_h // p, big_w // p)
+        # Edits paint with the global code of the picture being edited (unless given one), so the new
+        # area takes its palette and texture; a code sampled from the latent model would not match it.
         eps_fn = cfg(
             den,
-            self.cond(z if z is not None else self.default_z(seed)),
+            self.cond(z if z is not None else self.encode_style(known[..., :height, :width])),
             self.cfg.sampling.guidance if guidance is None else guidance,
         )
         gen = torch.Generator().manual_seed(patch_seed(seed, -3, -3))

@@ -119,3 +119,22 @@ def test_bad_edits_are_clear_errors(tiny_pipe) -> None:
         list(tiny_pipe.reroll(image, (30, 0, 8, 8), seed=0))
     with pytest.raises(ValueError, match="tileable"):
         list(tiny_pipe.generate(32, 32, seed=0, tileable=True, mode="naive"))
+
+
+def test_edits_paint_with_the_global_code_of_the_edited_picture(tiny_pipe, monkeypatch) -> None:
+    """Not a code sampled from the latent model: the new area should take the picture's palette."""
+    p = tiny_pipe.p
+    image = torch.rand(1, 3, 2 * p, 3 * p) * 2 - 1
+    seen = []
+    cond = tiny_pipe.cond
+    monkeypatch.setattr(tiny_pipe, "cond", lambda z: seen.append(z) or cond(z))
+    keep = torch.ones(1, 1, 2 * p, 3 * p)
+    keep[..., :p, :p] = 0
+    run(tiny_pipe.inpaint(image, keep, seed=1, steps=1))
+    run(tiny_pipe.outpaint(image, (0, p, 0, 0), seed=1, steps=1))
+    mine = torch.randn(1, tiny_pipe.cfg.unet.z_dim)
+    run(tiny_pipe.outpaint(image, (0, p, 0, 0), seed=1, steps=1, z=mine))
+    code = tiny_pipe.encode_style(image)
+    torch.testing.assert_close(seen[0], code)
+    torch.testing.assert_close(seen[1], code)  # the old picture's code, not the grown canvas's
+    assert torch.equal(seen[2], mine)
