@@ -87,7 +87,8 @@ def collage(feats: Tensor, grid: Grid) -> Tensor:
     h, w = feats.shape[-2:]
     if h != w or h % 2:
         raise ValueError(f"feature maps of {h}x{w} cannot be collaged (square, even side needed)")
-    return to_patches(crop_half_patch(from_patches(feats, grid), h), h)
+    v = feats.reshape(feats.shape[0] // grid.cells, grid.rows, grid.cols, *feats.shape[1:])
+    return collage_band(v[:, :1], v[:, 1:])
 
 
 def collage_band(prev: Tensor, cur: Tensor) -> Tensor:
@@ -102,6 +103,8 @@ def collage_band(prev: Tensor, cur: Tensor) -> Tensor:
     b, k, q, c, s, _ = cur.shape
     m = s // 2
     out = torch.empty(b, k, q - 1, s, s, c, dtype=cur.dtype, device=cur.device).permute(0, 1, 2, 5, 3, 4)
+    if k == 0 or q < 2:
+        return out.reshape(b * k * max(q - 1, 0), c, s, s)
     # top halves come from the row above each output row: `prev` for the first, `cur` for the rest
     for rows, src in ((slice(0, 1), prev), (slice(1, k), cur[:, : k - 1])):
         out[:, rows, :, :, :m, :m] = src[:, :, :-1, :, m:, m:]

@@ -75,7 +75,8 @@ def test_padded_band_is_a_slice_of_the_padded_canvas(wrap) -> None:
 def test_collage_band_equals_collage_of_the_stacked_rows(k, q) -> None:
     """The streamed gather equals the reference collage, and comes out channels_last."""
     prev, cur = torch.randn(2, 1, q, 5, 8, 8), torch.randn(2, k, q, 5, 8, 8)
-    ref = collage(torch.cat([prev, cur], dim=1).flatten(0, 2), Grid(k + 1, q))
+    # the definition: un-patch the grid, crop half a cell from every side, re-patch
+    ref = to_patches(crop_half_patch(from_patches(torch.cat([prev, cur], dim=1).flatten(0, 2), Grid(k + 1, q)), 8), 8)
     out = collage_band(prev, cur)
     assert torch.equal(out, ref)
     assert out.is_contiguous(memory_format=torch.channels_last)
