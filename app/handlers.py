@@ -126,8 +126,7 @@ class Studio:
             it = self.pipe.generate(
                 height, width, seed=s, steps=steps, guidance=guidance, z=z, mode=mode, tileable=tileable
             )
-            x = None
-            for item in sample_updates(
+            x = yield from sample_updates(
                 it,
                 label=lambda _, label=label: label,
                 stop=stop,
@@ -135,11 +134,7 @@ class Studio:
                 clock=clock,
                 done_before=i * steps,
                 work=lambda t: t * batch,
-            ):
-                if isinstance(item, Update):
-                    yield item
-                else:
-                    x = item
+            )
             if x is None:
                 return
             params: dict[str, object] = {
@@ -294,12 +289,7 @@ class Studio:
         label = lambda total: f"{kind} · {cells} patches × {total} steps · seed {seed}"
         if note:
             yield Update(f"{kind}: {note}", seed=seed, note=note)
-        x = None
-        for item in sample_updates(it, label=label, stop=stop, seed=seed, clock=clock):
-            if isinstance(item, Update):
-                yield item
-            else:
-                x = item
+        x = yield from sample_updates(it, label=label, stop=stop, seed=seed, clock=clock)
         if x is None:
             return
         params["Size"] = f"{x.shape[-1]}x{x.shape[-2]}"

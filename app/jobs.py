@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,8 +84,9 @@ def sample_updates(
     clock: dict[str, float],
     done_before: int = 0,
     work: Callable[[int], int] = lambda total: total,
-) -> Iterator[Update | Tensor]:
-    """Stream Updates for one picture; the last item is the final tensor, or nothing when stopped."""
+) -> Generator[Update, None, Tensor | None]:
+    """Stream Updates for one picture and return its final tensor (None when stopped):
+    `x = yield from sample_updates(...)`."""
     last: Step | None = None
     every = 1
     it = iter(steps)
@@ -93,7 +94,7 @@ def sample_updates(
         if stop is not None and stop.is_set():
             where = f"step {last.index + 1}/{last.total}" if last else "the start"
             yield Update(f"Stopped at {where}; the last preview is kept and this picture was not saved.", seed=seed)
-            return
+            return None
         try:
             step = next(it)
         except StopIteration:
@@ -115,4 +116,4 @@ def sample_updates(
         yield Update(status, preview=preview(step.x0) if show else None, seed=seed, index=done, total=total_work)
     if last is None:
         raise RuntimeError("the sampler produced no steps")
-    yield last.x
+    return last.x

@@ -103,8 +103,8 @@ def collage_band(prev: Tensor, cur: Tensor) -> Tensor:
     b, k, q, c, s, _ = cur.shape
     m = s // 2
     out = torch.empty(b, k, q - 1, s, s, c, dtype=cur.dtype, device=cur.device).permute(0, 1, 2, 5, 3, 4)
-    if k == 0 or q < 2:
-        return out.reshape(b * k * max(q - 1, 0), c, s, s)
+    if k == 0:  # a one-row grid has no shifted cells
+        return out.reshape(0, c, s, s)
     # top halves come from the row above each output row: `prev` for the first, `cur` for the rest
     for rows, src in ((slice(0, 1), prev), (slice(1, k), cur[:, : k - 1])):
         out[:, rows, :, :, :m, :m] = src[:, :, :-1, :, m:, m:]
