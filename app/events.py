@@ -87,11 +87,14 @@ class Events:
         mode: str,
         tileable: bool,
         style: Any,
+        sampler: str | None,
+        grid: str | None,
+        eta: float | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's documented idiom
     ) -> Iterator[tuple]:
         """Paint a canvas: previews while it runs, then the PNG."""
-        args = (width, height, steps, guidance, seed, batch, mode, tileable, style)
+        args = (width, height, steps, guidance, seed, batch, mode, tileable, style, sampler, grid, eta)
         yield from self._job(request, progress, lambda flag: self.studio.generate(*args, stop=flag))
 
     def inpaint(
@@ -104,11 +107,14 @@ class Events:
         steps: float,
         guidance: float,
         seed: float,
+        sampler: str | None,
+        grid: str | None,
+        eta: float | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> Iterator[tuple]:
         """Repaint the painted area of the picture."""
-        args = (editor, blur, method, only_masked, margin, steps, guidance, seed)
+        args = (editor, blur, method, only_masked, margin, steps, guidance, seed, sampler, grid, eta)
         yield from self._job(request, progress, lambda flag: self.studio.inpaint(*args, stop=flag))
 
     def outpaint(
@@ -122,11 +128,14 @@ class Events:
         steps: float,
         guidance: float,
         seed: float,
+        sampler: str | None,
+        grid: str | None,
+        eta: float | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> Iterator[tuple]:
         """Extend the picture beyond its borders."""
-        args = (picture, top, right, bottom, left, feather, steps, guidance, seed)
+        args = (picture, top, right, bottom, left, feather, steps, guidance, seed, sampler, grid, eta)
         yield from self._job(request, progress, lambda flag: self.studio.outpaint(*args, stop=flag))
 
     def stop(self, request: gr.Request) -> str:

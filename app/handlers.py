@@ -16,8 +16,10 @@ from typing import Any
 from PIL import Image
 from torch import Tensor
 
+from patchdm_core.denoiser import GRIDS
 from patchdm_core.images import from_pil, to_pil
 from patchdm_core.sampler import Step
+from patchdm_core.solvers import SAMPLERS, sampling_params
 
 from .history import History
 from .imaging import (
@@ -59,7 +61,20 @@ class Studio:
         """The model's default (steps, guidance)."""
         return self.pipe.cfg.sampling.steps, self.pipe.cfg.sampling.guidance
 
-    def _steps_guidance(self, steps: float | None, guidance: float | None) -> tuple[int, float]:
+    def solver_defaults(self) -> tuple[str, str, float]:
+        """The model's default (sampler, grid rule, eta)."""
+        d = self.pipe.cfg.sampling
+        return d.sampler, d.grid, d.eta
+
+    def _settings(
+        self,
+        steps: float | None,
+        guidance: float | None,
+        sampler: str | None = None,
+        grid: str | None = None,
+        eta: float | None = None,
+    ) -> dict[str, object]:
+        """Checked sampling settings, the model's defaults where a value is missing (PatchDM.settings)."""
         d_steps, d_guidance = self.defaults()
         steps = int(steps) if steps else d_steps
         if not 1 <= steps <= 1000:
@@ -67,7 +82,19 @@ class Studio:
         guidance = d_guidance if guidance is None else float(guidance)
         if not 0 <= guidance <= 20:
             raise InputError(f"guidance must be between 0 and 20, got {guidance}")
-        return steps, guidance
+        if sampler and sampler not in SAMPLERS:
+            raise InputError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        if grid and grid not in GRIDS:
+            raise InputError(f"unknown grid rule {grid!r}; choose one of {', '.join(GRIDS)}")
+        if eta is not None and not 0 <= float(eta) <= 1:
+            raise InputError(f"eta must be between 0 and 1, got {eta}")
+        return self.pipe.settings(
+            steps=steps,
+            guidance=guidance,
+            sampler=sampler or None,
+            grid=grid or None,
+            eta=None if eta is None else float(eta),
+        )
 
     def plan(self, width: float, height: float, steps: float | None) -> str:
         """'128 patches × 25 steps' (+ the off-grid note) for a canvas; problems come back as text."""
@@ -96,12 +123,16 @@ class Studio:
         mode: str = "feature",
         tileable: bool = False,
         style: PictureSource = None,
+        sampler: str | None = None,
+        grid: str | None = None,
+        eta: float | None = None,
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
         """Paint `batch` canvases with seeds seed, seed+1, ...; previews, then each final PNG."""
         width, height, batch = int(width or 0), int(height or 0), int(batch or 1)
         gw, gh = check_canvas(width, height, self.p, self.limits)
-        steps, guidance = self._steps_guidance(steps, guidance)
+        settings = self._settings(steps, guidance, sampler, grid, eta)
+        steps = int(settings["steps"])
         if mode not in MODES:
             raise InputError(f"unknown sampler mode {mode!r}; choose one of {', '.join(MODES)}")
         if tileable and mode != "feature":
@@ -123,9 +154,7 @@ class Studio:
         for i in range(batch):
             s = first + i
             label = f"{plan} · seed {s}" + (f" · image {i + 1}/{batch}" if batch > 1 else "")
-            it = self.pipe.generate(
-                height, width, seed=s, steps=steps, guidance=guidance, z=z, mode=mode, tileable=tileable
-            )
+            it = self.pipe.generate(height, width, seed=s, z=z, mode=mode, tileable=tileable, **settings)
             x = yield from sample_updates(
                 it,
                 label=lambda _, label=label: label,
@@ -137,14 +166,7 @@ class Studio:
             )
             if x is None:
                 return
-            params: dict[str, object] = {
-                "Steps": steps,
-                "Sampler": "DDIM",
-                "Seed": s,
-                "Size": f"{width}x{height}",
-                "Guidance": guidance,
-                "Mode": mode,
-            }
+            params = {**sampling_params(settings, mode), "Seed": s, "Size": f"{width}x{height}"}
             if tileable:
                 params["Tileable"] = "xy"
             if style_name:
@@ -175,13 +197,16 @@ class Studio:
         steps: float | None = None,
         guidance: float | None = None,
         seed: float = -1,
+        sampler: str | None = None,
+        grid: str | None = None,
+        eta: float | None = None,
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
         """Repaint the painted area of the editor's picture."""
         if method not in ("fast", "harmonized"):
             raise InputError(f"method must be 'fast' or 'harmonized', got {method!r}")
         picture, painted, note = picture_and_mask(editor, self.limits, self.p)
-        steps, guidance = self._steps_guidance(steps, guidance)
+        settings = self._settings(steps, guidance, sampler, grid, eta)
         blur, margin = max(0, int(blur or 0)), max(0, int(margin or 0))
         s = pick_seed(seed)
         cells = (
@@ -193,20 +218,17 @@ class Studio:
             from_pil(picture),
             keep_mask(painted),
             seed=s,
-            steps=steps,
-            guidance=guidance,
             method=method,
             blur=blur,
             only_masked=bool(only_masked),
             margin=margin,
+            **settings,
         )
         params: dict[str, object] = {
-            "Steps": steps,
-            "Sampler": "DDIM",
+            **sampling_params(settings),
+            "Mode": "inpaint",
             "Seed": s,
             "Size": f"{picture.width}x{picture.height}",
-            "Guidance": guidance,
-            "Mode": "inpaint",
             "Inpaint": method,
             "Mask blur": blur,
             "Only masked": bool(only_masked),
@@ -246,6 +268,9 @@ class Studio:
         steps: float | None = None,
         guidance: float | None = None,
         seed: float = -1,
+        sampler: str | None = None,
+        grid: str | None = None,
+        eta: float | None = None,
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
         """Grow the picture by the given pixels per side and paint the new area."""
@@ -254,7 +279,7 @@ class Studio:
         gw, gh = check_canvas(
             img.width + pad[1] + pad[3], img.height + pad[0] + pad[2], self.p, self.limits, "grown canvas"
         )
-        steps, guidance = self._steps_guidance(steps, guidance)
+        settings = self._settings(steps, guidance, sampler, grid, eta)
         feather = max(0, int(feather or 0))
         s = pick_seed(seed)
         asked = tuple(int(v or 0) for v in (top, right, bottom, left))
@@ -262,14 +287,12 @@ class Studio:
             note = "; ".join(
                 n for n in [note, f"extensions snapped to the {GRID}-px grid: {'/'.join(map(str, pad))}"] if n
             )
-        it = self.pipe.outpaint(from_pil(img), pad, seed=s, steps=steps, guidance=guidance, feather_px=feather)
+        it = self.pipe.outpaint(from_pil(img), pad, seed=s, feather_px=feather, **settings)
         params: dict[str, object] = {
-            "Steps": steps,
-            "Sampler": "DDIM",
+            **sampling_params(settings),
+            "Mode": "outpaint",
             "Seed": s,
             "Size": f"{gw}x{gh}",
-            "Guidance": guidance,
-            "Mode": "outpaint",
             "Extend": ",".join(map(str, pad)),
             "Feather": feather,
         }

@@ -36,6 +36,27 @@ def sampling_controls(studio: Studio, prefix: str) -> tuple[gr.Slider, gr.Slider
     return s, g, seed
 
 
+def solver_controls(studio: Studio, prefix: str) -> tuple[gr.Radio, gr.Radio, gr.Slider]:
+    """Sampler, grid rule and eta (defaults: the model's); call inside an Advanced accordion."""
+    sampler, grid, eta = studio.solver_defaults()
+    s = gr.Radio(
+        [("DPM++ 2M", "dpmpp-2m"), ("DDIM", "ddim")],
+        value=sampler,
+        label="Sampler",
+        info="DPM-Solver++(2M) needs about half DDIM's steps for the same picture",
+        elem_id=f"{prefix}-sampler",
+    )
+    g = gr.Radio(
+        [("random", "random"), ("alternate", "alternate"), ("fixed (paper)", "fixed")],
+        value=grid,
+        label="Patch grid",
+        info="where the 64-px patch grid sits each step: moving it hides the seams between patches",
+        elem_id=f"{prefix}-grid",
+    )
+    e = gr.Slider(0, 1, value=eta, step=0.05, label="Eta (0 = deterministic)", elem_id=f"{prefix}-eta")
+    return s, g, e
+
+
 def result_panel(prefix: str, action: str) -> tuple:
     """Run and Stop, status line, seed used, progress bar, live preview (JPEG) and the final PNG."""
     with gr.Row():
@@ -109,10 +130,11 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             elem_id="gen-style",
                         )
                         with gr.Accordion("Advanced", open=False):
+                            g_sampler, g_grid, g_eta = solver_controls(studio, "gen")
                             mode = gr.Radio(
                                 list(MODES),
                                 value="feature",
-                                label="Sampler",
+                                label="Patch joining",
                                 info="feature = Patch-DM feature collage; naive, pixel, sliding for comparison",
                             )
                     with gr.Column(scale=3):
@@ -147,6 +169,8 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             only_masked = gr.Checkbox(label="Only the masked area", value=False)
                             margin = gr.Slider(0, 256, value=64, step=16, label="Margin around it (px)")
                         i_steps, i_guidance, i_seed = sampling_controls(studio, "inp")
+                        with gr.Accordion("Advanced", open=False):
+                            i_sampler, i_grid, i_eta = solver_controls(studio, "inp")
                 i_go, i_stop, i_preview, i_result, i_status, i_seed_used, i_bar = result_panel("inp", "Inpaint")
             with gr.Tab("Outpaint", id="outpaint"):
                 with gr.Row():
@@ -165,6 +189,8 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             right = gr.Slider(0, 1024, value=256, step=64, label="Right (px)", elem_id="out-right")
                         feather = gr.Slider(0, 128, value=32, step=4, label="Seam feather (px)")
                         o_steps, o_guidance, o_seed = sampling_controls(studio, "out")
+                        with gr.Accordion("Advanced", open=False):
+                            o_sampler, o_grid, o_eta = solver_controls(studio, "out")
                     with gr.Column(scale=3):
                         layout = gr.Image(
                             label="New canvas layout (old picture outlined; feather band in yellow)",
@@ -192,13 +218,13 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
 
         # -- wiring ---------------------------------------------------------------------------
         g_out = [g_preview, g_result, g_status, g_seed, gallery, g_bar]
-        g_in = [width, height, steps, guidance, seed, batch, mode, tileable, style]
+        g_in = [width, height, steps, guidance, seed, batch, mode, tileable, style, g_sampler, g_grid, g_eta]
         go.click(ev.generate, g_in, g_out, api_name="generate", show_progress_on=[g_result], **MODEL)
         i_out = [i_preview, i_result, i_status, i_seed_used, gallery, i_bar]
-        i_in = [editor, blur, method, only_masked, margin, i_steps, i_guidance, i_seed]
+        i_in = [editor, blur, method, only_masked, margin, i_steps, i_guidance, i_seed, i_sampler, i_grid, i_eta]
         i_go.click(ev.inpaint, i_in, i_out, api_name="inpaint", show_progress_on=[i_result], **MODEL)
         o_out = [o_preview, o_result, o_status, o_seed_used, gallery, o_bar]
-        o_in = [picture, top, right, bottom, left, feather, o_steps, o_guidance, o_seed]
+        o_in = [picture, top, right, bottom, left, feather, o_steps, o_guidance, o_seed, o_sampler, o_grid, o_eta]
         o_go.click(ev.outpaint, o_in, o_out, api_name="outpaint", show_progress_on=[o_result], **MODEL)
         stop_reply = gr.Textbox(visible=False)  # for API clients; the job's status line tells the user
         for button in (stop, i_stop, o_stop):

@@ -78,6 +78,30 @@ def load_weights(path: str | Path) -> tuple[PatchDMConfig, dict[str, Tensor], di
     return cfg, state, meta
 
 
+def set_sampling_defaults(path: str | Path, **fields: object) -> PatchDMConfig:
+    """Rewrite the sampling defaults (SamplingConfig fields) in a weights file's metadata, atomically.
+
+    The tensors are copied as stored (same dtype, same bytes); only the config JSON changes."""
+    import dataclasses
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    cfg, _, meta = load_weights(path)
+    try:
+        cfg = cfg.replace(sampling=dataclasses.replace(cfg.sampling, **fields))  # SamplingConfig checks values
+    except TypeError as exc:
+        raise ValueError(f"not a sampling setting: {exc}") from None
+    path = Path(path)
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        state = {k: f.get_tensor(k) for k in f.keys()}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(state, str(tmp), metadata={**meta, "config": cfg.to_json()})
+    tmp.chmod(0o644)
+    tmp.replace(path)
+    return cfg
+
+
 def load_into(model: nn.Module, state: dict[str, Tensor], name: str) -> None:
     """Copy tensors into a model built from the file's config; any mismatch is one clear error."""
     own = model.state_dict()

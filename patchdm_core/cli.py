@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .checkpoint import CheckpointError
 from .noise import resolve_seed  # noqa: F401  (re-exported for the subcommands)
+from .solvers import sampling_params  # noqa: F401  (re-exported for the subcommands)
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "patchdm-demo.safetensors"
 
@@ -28,6 +29,7 @@ COMMANDS = {
     "train-latent": ("patchdm_core.train_latent", "train the latent model over the global codes"),
     "eval": ("patchdm_core.evaluate", "seam score and SWD per sampler mode"),
     "bench": ("patchdm_core.bench", "speed and memory against canvas size"),
+    "set-defaults": ("patchdm_core.cli_defaults", "change the sampling defaults stored in a weights file"),
 }
 
 
@@ -48,10 +50,31 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_sampling_args(p: argparse.ArgumentParser) -> None:
+    from .denoiser import GRIDS
+    from .solvers import SAMPLERS
+
     p.add_argument("--seed", type=int, default=-1, help="-1 = random; the seed used is printed and saved")
-    p.add_argument("--steps", type=int, default=None, help="DDIM steps (default: the model's)")
+    p.add_argument("--steps", type=int, default=None, help="solver steps = model evaluations (default: the model's)")
     p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale (default: the model's)")
-    p.add_argument("--eta", type=float, default=0.0, help="DDIM eta (0 = deterministic)")
+    p.add_argument(
+        "--sampler",
+        choices=list(SAMPLERS),
+        default=None,
+        help="solver: DDIM or DPM-Solver++(2M) (default: the model's)",
+    )
+    p.add_argument(
+        "--grid",
+        choices=list(GRIDS),
+        default=None,
+        help="feature mode: where the patch grid sits each step: fixed (the paper), alternate (half a patch every "
+        "other step), random (a new offset every step) (default: the model's)",
+    )
+    p.add_argument(
+        "--eta",
+        type=float,
+        default=None,
+        help="stochasticity: DDIM eta / DPM++ SDE share, 0 = deterministic (default: the model's)",
+    )
     p.add_argument("--chunk", type=int, default=None, help="patches per network call (default: by device)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output PNG")
 

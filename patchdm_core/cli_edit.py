@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .cli import add_model_args, add_sampling_args, load_pipeline, resolve_seed, with_progress
+from .cli import add_model_args, add_sampling_args, load_pipeline, resolve_seed, sampling_params, with_progress
 from .images import from_pil, normalize_mode, save_png, to_pil
 from .sampler import run
 
@@ -93,17 +93,9 @@ def main(args: argparse.Namespace) -> int:
     image = from_pil(picture)
     pipe = load_pipeline(args)
     seed = resolve_seed(args.seed)
-    steps = args.steps or pipe.cfg.sampling.steps
-    guidance = pipe.cfg.sampling.guidance if args.guidance is None else args.guidance
-    common = {"seed": seed, "steps": steps, "guidance": guidance, "eta": args.eta, "chunk": args.chunk}
-    params: dict[str, object] = {
-        "Steps": steps,
-        "Sampler": "DDIM",
-        "Seed": seed,
-        "Guidance": guidance,
-        "Mode": args.command,
-        "Source": args.image.name,
-    }
+    s = pipe.settings(steps=args.steps, guidance=args.guidance, eta=args.eta, grid=args.grid, sampler=args.sampler)
+    common = {"seed": seed, "chunk": args.chunk, **s}
+    params: dict[str, object] = {**sampling_params(s), "Mode": args.command, "Seed": seed, "Source": args.image.name}
     if args.command == "inpaint":
         keep = keep_mask_from_white(read_picture(args.mask), picture.size)
         it = pipe.inpaint(

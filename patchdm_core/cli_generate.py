@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from .cli import add_model_args, add_sampling_args, load_pipeline, parse_size, resolve_seed, with_progress
+from .cli import (
+    add_model_args,
+    add_sampling_args,
+    load_pipeline,
+    parse_size,
+    resolve_seed,
+    sampling_params,
+    with_progress,
+)
 from .denoiser import MODES
 from .images import save_png, to_pil
 from .sampler import run
@@ -41,12 +49,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="patch positions on canvases larger than the training images (default: the model's)",
     )
-    p.add_argument(
-        "--alternate",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="feature mode: shift the collage grid by half a patch every other step (default: the model's)",
-    )
     p.add_argument("--style", default=None, help="reference picture whose global code to paint with")
 
 
@@ -57,35 +59,22 @@ def main(args: argparse.Namespace) -> int:
     seed = resolve_seed(args.seed)
     width, height = args.size
     z = pipe.encode_style(Image.open(args.style)) if args.style else None
-    steps = args.steps or pipe.cfg.sampling.steps
-    guidance = pipe.cfg.sampling.guidance if args.guidance is None else args.guidance
+    s = pipe.settings(steps=args.steps, guidance=args.guidance, eta=args.eta, grid=args.grid, sampler=args.sampler)
     print(f"seed: {seed}  size: {width}x{height}  model: {pipe.name}  device: {pipe.device}")
     it = pipe.generate(
         height,
         width,
         seed=seed,
-        steps=steps,
-        guidance=guidance,
-        eta=args.eta,
         z=z,
         mode=args.mode,
         tileable=args.tileable or False,
         chunk=args.chunk,
         positions=args.positions,
         stride=args.stride,
-        alternate=args.alternate,
+        **s,
     )
-    alternate = pipe.cfg.sampling.alternate if args.alternate is None else args.alternate
     image = to_pil(run(with_progress(it, "generate")))
-    params = {
-        "Steps": steps,
-        "Sampler": "DDIM",
-        "Seed": seed,
-        "Size": f"{width}x{height}",
-        "Guidance": guidance,
-        "Eta": args.eta,
-        "Mode": args.mode + ("+alternate" if args.mode == "feature" and alternate else ""),
-    }
+    params = {**sampling_params(s, args.mode), "Seed": seed, "Size": f"{width}x{height}"}
     if args.tileable:
         params["Tileable"] = args.tileable
     if args.style:

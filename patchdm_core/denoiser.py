@@ -3,7 +3,10 @@
 Modes:
 - `feature` (Patch-DM): pad by p/2, encode the offset grid, collage, decode the aligned grid.
   Padded rows stream through in bands, so at most one band plus one row of encoder features is
-  alive and peak memory does not grow with the canvas height.
+  alive and peak memory does not grow with the canvas height. A position rule (`grid`) moves the
+  whole cell lattice between calls so that cell borders do not stay in one place: `fixed` (the
+  paper), `alternate` (half a patch every other call), `random` (a fresh offset (dy, dx) in
+  [0, p)^2 per call, from a hash of `grid_seed` and the call index).
 - `naive`: independent aligned patches (encoder and decoder without collage).
 - `pixel`: naive on even calls; on odd calls naive on the canvas shifted by half a patch.
 - `sliding`: MultiDiffusion-style overlapping p x p windows at `stride`, predictions averaged.
@@ -33,11 +36,14 @@ from .collage import (
 )
 from .guidance import Cond
 from .nn import Emb
+from .noise import patch_seed
 from .schedule import Schedule
 from .unet import PatchUNet
 
 Mode = Literal["feature", "pixel", "naive", "sliding"]
 MODES: tuple[str, ...] = ("feature", "pixel", "naive", "sliding")
+GridRule = Literal["fixed", "alternate", "random"]
+GRIDS: tuple[str, ...] = ("fixed", "alternate", "random")
 
 
 @dataclass
@@ -51,7 +57,8 @@ class CanvasDenoiser:
     train_grid: tuple[int, int] | None = None  # training image in patches (rows, cols), for "stretch"
     autocast: bool = True  # bf16 autocast on CPU and CUDA
     window: tuple[int, int, int, int] | None = None  # (row0, col0, rows, cols) in cells: this canvas is a crop
-    alternate: bool = False  # feature mode: every other call, run on the grid shifted by half a patch
+    grid: GridRule = "fixed"  # feature mode: where the cell lattice sits on each call (see the module doc)
+    grid_seed: int = 0  # seeds the offsets of grid "random" (the picture's seed: same seed, same picture)
     prediction: Literal["eps", "v"] = "eps"  # what the network outputs; __call__ always returns eps
     schedule: Schedule | None = None  # needed to turn a v output into eps
     evals: dict[str, int] = field(default_factory=lambda: {"encode": 0, "decode": 0, "calls": 0})
@@ -61,6 +68,8 @@ class CanvasDenoiser:
             raise ValueError(f"unknown mode {self.mode!r}; choose one of {', '.join(MODES)}")
         if self.chunk < 1:
             raise ValueError("chunk must be at least 1")
+        if self.grid not in GRIDS:
+            raise ValueError(f"unknown grid rule {self.grid!r}; choose one of {', '.join(GRIDS)}")
 
     @property
     def p(self) -> int:
@@ -80,10 +89,8 @@ class CanvasDenoiser:
         t_dev, cond = t.to(dev), Cond(cond.z.to(dev), cond.keep_z.to(dev), cond.keep_pos.to(dev))
         x_in = x.to(self.unet.stem.weight.dtype)
         with precision.autocast(dev, enabled=self.autocast):
-            if self.mode == "feature" and self.alternate and calls % 2 == 1:
-                out = self._feature_shifted(x_in, t_dev, cond)
-            elif self.mode == "feature":
-                out = self._feature(x_in, t_dev, cond)
+            if self.mode == "feature":
+                out = self._feature_moved(x_in, t_dev, cond, self.grid_offset(calls))
             elif self.mode == "sliding":
                 out = self._windows(x_in, t_dev, cond, self.stride or p // 2)
             elif self.mode == "pixel" and calls % 2 == 1:
@@ -157,21 +164,41 @@ class CanvasDenoiser:
             out[:, :, r0 * p : (r0 + k) * p] = from_patches(eps, Grid(k, cols)).to(x.device)
         return out
 
-    def _feature_shifted(self, x: Tensor, t: Tensor, cond: Cond) -> Tensor:
-        """Feature mode on the canvas moved by half a patch (padded along open axes, rolled along
-        wrapped ones), so the cell borders of this step fall mid-cell of the next one."""
-        h = self.p // 2
-        pad_y, pad_x = (0 if self.wrap[0] else h), (0 if self.wrap[1] else h)
-        moved = torch.roll(x, [h if self.wrap[0] else 0, h if self.wrap[1] else 0], dims=(-2, -1))
-        moved = F.pad(moved, (pad_x, pad_x, pad_y, pad_y))
+    def grid_offset(self, call: int) -> tuple[int, int]:
+        """(dy, dx) in [0, p): how far the cell lattice of this call sits from the canvas's own grid."""
+        p = self.p
+        if self.grid == "alternate":
+            return (p // 2, p // 2) if call % 2 else (0, 0)
+        if self.grid == "random":
+            return grid_offset(self.grid_seed, call, p)
+        return (0, 0)
+
+    def _feature_moved(self, x: Tensor, t: Tensor, cond: Cond, offset: tuple[int, int]) -> Tensor:
+        """Feature mode with the cell lattice moved by `offset` = (dy, dx) px: cells start at -dy, -dx.
+
+        An open axis is padded by dy before and p - dy after (mirroring the canvas, so the network sees
+        picture-like content rather than a border it never met in training); a wrapped axis is rolled
+        instead, so its wrap seam moves like every other border. Positions follow the moved cells."""
+        if offset == (0, 0):
+            return self._feature(x, t, cond)
+        p, pads, rolls = self.p, [], []
+        for axis, o in enumerate(offset):
+            pads.append((0, 0) if self.wrap[axis] or o == 0 else (o, p - o))  # pads < p <= canvas side
+            rolls.append(o if self.wrap[axis] else 0)
+        moved = torch.roll(x, rolls, dims=(-2, -1)) if any(rolls) else x
+        (top, bottom), (left, right) = pads
+        if top or left:
+            moved = F.pad(moved, (left, right, top, bottom), mode="reflect")
         shift = self._shift.clone()
-        self._shift = self._shift - 0.5 * self._scale * torch.tensor([pad_y > 0, pad_x > 0], dtype=torch.float32)
+        self._shift = self._shift - self._scale * torch.tensor([top / p, left / p], dtype=torch.float32)
         try:
             out = self._feature(moved, t, cond)
         finally:
             self._shift = shift
-        out = out[..., pad_y : out.shape[-2] - pad_y, pad_x : out.shape[-1] - pad_x]
-        return torch.roll(out, [-h if self.wrap[0] else 0, -h if self.wrap[1] else 0], dims=(-2, -1)).contiguous()
+        out = out[..., top : out.shape[-2] - bottom, left : out.shape[-1] - right]
+        if any(rolls):
+            out = torch.roll(out, [-r for r in rolls], dims=(-2, -1))
+        return out.contiguous()
 
     def _encode_rows(self, x: Tensor, t: Tensor, cond: Cond, r: int, k: int) -> list[Tensor]:
         """Encode rows r..r+k-1 of the half-patch-padded canvas -> per level [B, k, cols+1, c, h, h]."""
@@ -211,6 +238,15 @@ class CanvasDenoiser:
         self.evals["encode"] += len(windows)
         self.evals["decode"] += len(windows)
         return total / count
+
+
+def grid_offset(seed: int, call: int, p: int) -> tuple[int, int]:
+    """The random lattice offset (dy, dx), each in [0, p), of call `call` for picture seed `seed`.
+
+    A hash of (seed, call) rather than a stateful generator: the same picture gets the same offsets
+    however the calls are batched or resumed."""
+    h = patch_seed(seed, -5, call)
+    return h % p, (h // p) % p
 
 
 def _starts(n: int, p: int, stride: int) -> list[int]:

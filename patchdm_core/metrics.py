@@ -33,6 +33,25 @@ def seam_score(img: Tensor, p: int) -> float:
     return float(seam.mean() / rest.mean().clamp(min=1e-8))
 
 
+def lattice_score(img: Tensor, p: int) -> float:
+    """How strongly a p-periodic grid of lines shows, wherever it sits: 1.0 = none.
+
+    seam_score looks only at the canvas's own grid lines; a sampler that moves its grid leaves its
+    seams elsewhere. Per axis, the mean |difference| of each adjacent column (row) pair is divided by
+    the mean over its p-wide block; for every phase in [0, p) the median of that ratio over the
+    blocks says how much the lines at that phase stand out *everywhere* (a single strong edge of the
+    picture lifts one block, not the median). The score is the largest over phases and both axes."""
+    x = _as_float(img)
+    worst = 0.0
+    for d in ((x[:, :, 1:] - x[:, :, :-1]).abs().mean(dim=(0, 1)), (x[:, 1:, :] - x[:, :-1, :]).abs().mean(dim=(0, 2))):
+        blocks = d[: d.shape[0] // p * p].reshape(-1, p)  # [K, p]: pair (j, j+1) at [j // p, j % p]
+        if blocks.shape[0] < 3:
+            raise ValueError(f"a {x.shape[2]}x{x.shape[1]} image is too small for the lattice of patch size {p}")
+        ratio = blocks / blocks.mean(dim=1, keepdim=True).clamp(min=1e-8)
+        worst = max(worst, float(ratio.median(dim=0).values.max()))
+    return worst
+
+
 def wrap_seam_score(img: Tensor, axes: str = "xy") -> float:
     """How visible the wrap-around seam of a tile is: |last - first| column (and row) differences over
     the mean of all interior adjacent differences."""

@@ -21,6 +21,7 @@ from .model import PatchDMModel
 from .noise import patch_noise, patch_seed
 from .sampler import Step, ddim_sample, run
 from .schedule import Schedule
+from .solvers import get_sampler, ladder
 
 __all__ = ["PatchDM", "pick_device", "run", "to_pil", "from_pil", "CheckpointError"]
 
@@ -119,7 +120,8 @@ class PatchDM:
         tileable: bool | str = False,
         positions: str | None = None,
         stride: int | None = None,
-        alternate: bool | None = None,
+        grid: str | None = None,
+        grid_seed: int = 0,
     ) -> CanvasDenoiser:
         tr = self.cfg.train.image_size
         return CanvasDenoiser(
@@ -132,7 +134,8 @@ class PatchDM:
             train_grid=(tr[0] // self.p, tr[1] // self.p),
             prediction=self.cfg.diffusion.prediction,
             schedule=self.schedule,
-            alternate=self.cfg.sampling.alternate if alternate is None else alternate,
+            grid=grid or self.cfg.sampling.grid,
+            grid_seed=grid_seed,
         )
 
     def cond(self, z: Tensor | None, batch: int = 1) -> Cond:
@@ -163,7 +166,7 @@ class PatchDM:
         seed: int,
         steps: int | None = None,
         guidance: float | None = None,
-        eta: float = 0.0,
+        eta: float | None = None,
         z: Tensor | None = None,
         mode: str = "feature",
         tileable: bool | str = False,
@@ -171,10 +174,12 @@ class PatchDM:
         positions: str | None = None,
         stride: int | None = None,
         offload: bool | None = None,
-        alternate: bool | None = None,
+        grid: str | None = None,
+        sampler: str | None = None,
     ) -> Iterator[Step]:
         """Paint a height x width canvas; sizes off the patch grid are painted larger and centre-cropped.
 
+        None picks the model's default (steps, guidance, eta, grid rule, sampler; `self.settings()`).
         `offload` keeps the canvas in host memory while the network runs on the GPU (None: automatic)."""
         if height < 1 or width < 1:
             raise ValueError(f"canvas size must be positive, got {width}x{height}")
@@ -184,15 +189,15 @@ class PatchDM:
         x = self.initial_noise(seed, big_h, big_w, device=self.canvas_device(big_h, big_w, offload))
         if z is None:
             z = self.default_z(seed)
+        s = self.settings(steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler)
         den = self.denoiser(
-            mode, chunk=chunk, tileable=tileable, positions=positions, stride=stride, alternate=alternate
+            mode, chunk=chunk, tileable=tileable, positions=positions, stride=stride, grid=s["grid"], grid_seed=seed
         )
-        eps_fn = cfg(den, self.cond(z), self.cfg.sampling.guidance if guidance is None else guidance)
+        eps_fn = cfg(den, self.cond(z), s["guidance"])
         gen = torch.Generator().manual_seed(patch_seed(seed, -1, -1))
         top, left = (big_h - height) // 2, (big_w - width) // 2
-        for step in ddim_sample(
-            eps_fn, x, self.schedule, steps=steps or self.cfg.sampling.steps, eta=eta, generator=gen
-        ):
+        solve, path = get_sampler(s["sampler"]), ladder(s["sampler"], self.schedule, s["steps"])
+        for step in solve(eps_fn, x, self.schedule, path=path, eta=s["eta"], generator=gen):
             if (big_h, big_w) != (height, width):
                 step.x = step.x[..., top : top + height, left : left + width]
                 step.x0 = step.x0[..., top : top + height, left : left + width]
@@ -204,7 +209,8 @@ class PatchDM:
         """Repaint where keep_mask [1,1,H,W] is 0; known pixels come back exactly outside the `blur` band.
 
         kw: steps, guidance, method ("fast" | "harmonized"), jump, resample, only_masked, margin, eta, z,
-        mode, chunk. "harmonized" defaults to jump 5, resample 5 (4.6x the evaluations of "fast")."""
+        mode, chunk, grid, sampler. "harmonized" defaults to jump 5, resample 5 (4.6x the evaluations of
+        "fast")."""
         if keep_mask.shape[-2:] != image.shape[-2:]:
             raise ValueError(f"mask {tuple(keep_mask.shape[-2:])} does not match the picture {tuple(image.shape[-2:])}")
         return self._masked(image, feather((keep_mask < 0.5).float(), blur), seed=seed, **kw)
@@ -249,11 +255,13 @@ class PatchDM:
         resample: int = 5,
         only_masked: bool = False,
         margin: int = 64,
-        eta: float = 0.0,
+        eta: float | None = None,
         z: Tensor | None = None,
         mode: str = "feature",
         chunk: int | None = None,
         noise_origin: tuple[int, int] = (0, 0),
+        grid: str | None = None,
+        sampler: str | None = None,
     ) -> Iterator[Step]:
         """Sample a canvas whose pixels with soft == 0 are known (projected every step)."""
         if method not in ("fast", "harmonized"):
@@ -269,26 +277,47 @@ class PatchDM:
         if not (soft > 0).any():
             raise ValueError("the mask is empty: paint the area to repaint")
         crop = (..., slice(r0 * p, r1 * p), slice(c0 * p, c1 * p))
-        den = self.denoiser(mode, chunk=chunk)
+        s = self.settings(steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler)
+        den = self.denoiser(mode, chunk=chunk, grid=s["grid"], grid_seed=seed)
         den.window = (r0, c0, big_h // p, big_w // p)
         # Edits paint with the global code of the picture being edited (unless given one), so the new
         # area takes its palette and texture; a code sampled from the latent model would not match it.
         eps_fn = cfg(
             den,
             self.cond(z if z is not None else self.encode_style(known[..., :height, :width])),
-            self.cfg.sampling.guidance if guidance is None else guidance,
+            s["guidance"],
         )
         gen = torch.Generator().manual_seed(patch_seed(seed, -3, -3))
-        levels = self.schedule.ddim_timesteps(steps or self.cfg.sampling.steps)
+        levels = ladder(s["sampler"], self.schedule, s["steps"])
         path = repaint_path(levels, jump, resample) if method == "harmonized" else levels
         project = projection(self.schedule, known[crop], soft[crop], gen)
         origin = (noise_origin[0] + r0, noise_origin[1] + c0)
         x = project(self.initial_noise(seed, (r1 - r0) * p, (c1 - c0) * p, origin=origin), levels[0])
-        for step in ddim_sample(eps_fn, x, self.schedule, path=path, eta=eta, generator=gen, project=project):
+        solve = get_sampler(s["sampler"])
+        for step in solve(eps_fn, x, self.schedule, path=path, eta=s["eta"], generator=gen, project=project):
             if (r0, r1, c0, c1) != (0, big_h // p, 0, big_w // p):
                 step.x, step.x0 = _paste(known, step.x, crop), _paste(known, step.x0, crop)
             step.x, step.x0 = step.x[..., :height, :width], step.x0[..., :height, :width]
             yield step
+
+    def settings(
+        self,
+        *,
+        steps: int | None = None,
+        guidance: float | None = None,
+        eta: float | None = None,
+        grid: str | None = None,
+        sampler: str | None = None,
+    ) -> dict[str, object]:
+        """Sampling settings with the model's defaults (weights metadata) filled in where None."""
+        d = self.cfg.sampling
+        return {
+            "steps": steps or d.steps,
+            "guidance": d.guidance if guidance is None else guidance,
+            "eta": d.eta if eta is None else eta,
+            "grid": grid or d.grid,
+            "sampler": sampler or d.sampler,
+        }
 
     def default_z(self, seed: int) -> Tensor | None:
         """The latent model's code for this seed, or None (the null code) if it was never trained."""

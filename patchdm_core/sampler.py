@@ -39,6 +39,15 @@ def run(steps: Iterator[Step]) -> Tensor:
     return final
 
 
+def renoise(
+    x: Tensor, schedule: Schedule, t_cur: int, t_next: int, generator: torch.Generator | None, project: Project | None
+) -> Tensor:
+    """A RePaint jump: forward diffusion q(x_t_next | x_t_cur) up the ladder (t_next > t_cur), then `project`."""
+    ratio = schedule.alpha_bar(t_next, x) / schedule.alpha_bar(t_cur, x)
+    x = ratio.sqrt() * x + (1 - ratio).sqrt() * randn(x.shape, generator, x.device)
+    return project(x, t_next) if project is not None else x
+
+
 @torch.no_grad()
 def ddim_sample(
     eps_fn: EpsFn,
@@ -63,13 +72,10 @@ def ddim_sample(
     total = sum(1 for a, b in zip(path, path[1:]) if b < a)
     index = 0
     for t_cur, t_next in zip(path, path[1:]):
-        a_cur, a_next = schedule.alpha_bar(t_cur, x), schedule.alpha_bar(t_next, x)
-        if t_next > t_cur:  # RePaint jump: forward diffusion from t_cur to t_next
-            ratio = a_next / a_cur
-            x = ratio.sqrt() * x + (1 - ratio).sqrt() * randn(x.shape, generator, x.device)
-            if project is not None:
-                x = project(x, t_next)
+        if t_next > t_cur:
+            x = renoise(x, schedule, t_cur, t_next, generator, project)
             continue
+        a_cur, a_next = schedule.alpha_bar(t_cur, x), schedule.alpha_bar(t_next, x)
         t_batch = torch.full((x.shape[0],), t_cur, dtype=torch.long, device=x.device)
         eps = eps_fn(x, t_batch).float()
         x0 = schedule.predict_x0(x, t_cur, eps)

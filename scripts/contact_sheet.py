@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PIL import Image, ImageDraw  # noqa: E402
 
 from patchdm_core import PatchDM, run, to_pil  # noqa: E402
+from patchdm_core.evaluate import Setting  # noqa: E402
 
 
 def main() -> int:
@@ -31,11 +32,10 @@ def main() -> int:
     pipe = PatchDM.load(args.weights)
 
     def sample(height: int, width: int, seed: str) -> Image.Image:
-        # `eval --save-images` already painted these canvases (default settings, feature mode)
-        spec = "feature-alt" if pipe.cfg.sampling.alternate else "feature"
-        done = (
-            next(args.from_eval.rglob(f"{width}x{height}-{spec}-default-{seed}.png"), None) if args.from_eval else None
-        )
+        # `eval --save-images` may already have painted these canvases (default settings, feature mode)
+        d = pipe.cfg.sampling
+        spec = Setting("feature", d.grid, d.sampler, d.steps, d.eta).name
+        done = next(args.from_eval.rglob(f"{width}x{height}-{spec}-{seed}.png"), None) if args.from_eval else None
         if done is not None:
             return Image.open(done).convert("RGB")
         return to_pil(run(pipe.generate(height, width, seed=int(seed))))

@@ -225,13 +225,17 @@ def test_stop_during_a_run_keeps_the_preview_and_the_app_recovers(page, shots: P
 def test_history_sends_a_picture_to_outpaint(page, shots: Path) -> None:
     set_number(page, "gen-width", 64)
     set_number(page, "gen-height", 48)
+    page.get_by_text("Advanced").first.click()  # the sampler choices live in Generate's Advanced section
+    page.locator("#gen-sampler").get_by_label("DPM++ 2M").check()
+    page.locator("#gen-grid").get_by_label("random").check()
     page.locator("#gen-run").click()
     expect(status(page, "gen")).to_have_value(re.compile(r"^Done: 64×48"))
     page.get_by_role("tab", name="History").click()
     thumbs = page.locator("#history button img")
     expect(thumbs.first).to_be_visible()
     thumbs.first.click()
-    expect(page.locator("#hist-params textarea")).to_have_value(re.compile(r"^Steps: \d+, Sampler: DDIM, Seed: \d+"))
+    params = re.compile(r"^Steps: \d+, Sampler: DPM\+\+ 2M, .*Grid: random, Seed: \d+")
+    expect(page.locator("#hist-params textarea")).to_have_value(params)
     page.screenshot(path=shots / "history.png", full_page=True)
     page.locator("#hist-outpaint").click()
     expect(page.get_by_role("tab", name="Outpaint")).to_have_attribute("aria-selected", "true")

@@ -103,6 +103,16 @@ def test_comparison_modes_and_tileable(studio: Studio, mode: str, tileable: bool
     assert Image.open(path).size == (32, 48)
 
 
+def test_sampler_grid_and_eta_reach_the_picture_and_its_parameters(studio: Studio) -> None:
+    [default] = finals(run_all(studio.generate(32, 32, steps=3, seed=1)))
+    params = parse_infotext(read_parameters(default))
+    assert (params["Sampler"], params["Grid"], params["Eta"]) == ("DDIM", "fixed", "0.0")  # the tiny model's
+    [dpm] = finals(run_all(studio.generate(32, 32, steps=3, seed=1, sampler="dpmpp-2m", grid="random", eta=0.5)))
+    params = parse_infotext(read_parameters(dpm))
+    assert (params["Sampler"], params["Grid"], params["Eta"]) == ("DPM++ 2M", "random", "0.5")
+    assert not np.array_equal(np.asarray(Image.open(dpm)), np.asarray(Image.open(default)))
+
+
 def test_style_reference_sets_the_code(studio: Studio, tmp_path: Path) -> None:
     ref = tmp_path / "ref.png"
     picture(64, 32, seed=3).save(ref)
@@ -134,6 +144,9 @@ def test_stop_halts_within_a_step_keeps_preview_and_saves_nothing(studio: Studio
         ({"width": 32, "height": 32, "mode": "naive", "tileable": True}, "tileable output needs the feature"),
         ({"width": 32, "height": 32, "seed": 1.5}, "whole number"),
         ({"width": 32, "height": 32, "steps": 5000}, "steps must be"),
+        ({"width": 32, "height": 32, "sampler": "euler"}, "unknown sampler 'euler'"),
+        ({"width": 32, "height": 32, "grid": "wobbly"}, "unknown grid rule"),
+        ({"width": 32, "height": 32, "eta": 3}, "eta must be between 0 and 1"),
         ({"width": 32, "height": 32, "style": Unreadable("broken")}, "could not read the style reference"),
     ],
 )

@@ -94,3 +94,42 @@ def test_tampered_tensor(tmp_path, tiny_pipe) -> None:
         PatchDM.load(path)
     assert "missing" in _one_line(e)
     assert tiny().name == "tiny"
+
+
+def test_weights_saved_before_grid_rules_still_load() -> None:
+    """Configs written with `sampling.alternate` (before the grid rule) read as grid alternate / fixed."""
+    import json
+
+    from patchdm_core.config import PatchDMConfig, tiny
+
+    data = json.loads(tiny().to_json())
+    for alternate, grid in ((True, "alternate"), (False, "fixed")):
+        data["sampling"] = {"steps": 25, "guidance": 1.5, "positions": "stretch", "alternate": alternate}
+        cfg = PatchDMConfig.from_json(json.dumps(data))
+        assert (cfg.sampling.grid, cfg.sampling.sampler, cfg.sampling.eta, cfg.sampling.steps) == (
+            grid,
+            "ddim",
+            0.0,
+            25,
+        )
+
+
+def test_set_sampling_defaults_changes_only_the_metadata(tmp_path, tiny_pipe) -> None:
+    from safetensors import safe_open
+
+    from patchdm_core.checkpoint import set_sampling_defaults
+
+    path = save_weights(tmp_path / "w.safetensors", tiny_pipe.model, tiny_pipe.cfg, metadata={"train_steps": "7"})
+    with safe_open(str(path), "pt") as f:
+        before = {k: f.get_tensor(k) for k in f.keys()}
+    set_sampling_defaults(path, sampler="dpmpp-2m", steps=12, grid="random", eta=0.25)
+    cfg, after, meta = load_weights(path)
+    d = cfg.sampling
+    assert (d.sampler, d.steps, d.grid, d.eta) == ("dpmpp-2m", 12, "random", 0.25)
+    assert cfg.unet == tiny_pipe.cfg.unet and meta["train_steps"] == "7"
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    with pytest.raises(ValueError, match="sampling grid must be one of"):
+        set_sampling_defaults(path, grid="wobbly")
+    with pytest.raises(ValueError, match="not a sampling setting"):
+        set_sampling_defaults(path, colour="red")
+    assert load_weights(path)[0].sampling.grid == "random"  # a refused change writes nothing

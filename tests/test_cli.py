@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -115,10 +117,34 @@ def test_generate_tileable(tmp_path) -> None:
     assert parse_infotext(Image.open(out).info["parameters"])["Tileable"] == "xy"
 
 
-def test_alternate_flag_overrides_the_model_default_and_is_recorded(tmp_path) -> None:
-    out = tmp_path / "alt.png"
-    args = ["generate", "--random-init", "tiny", "--size", "32x32", "--steps", "2", "--seed", "1", "-o", str(out)]
-    assert main([*args, "--alternate"]) == 0
-    assert parse_infotext(Image.open(out).info["parameters"])["Mode"] == "feature+alternate"
-    assert main([*args, "--no-alternate"]) == 0
-    assert parse_infotext(Image.open(out).info["parameters"])["Mode"] == "feature"
+def test_sampler_grid_and_eta_flags_override_the_model_defaults_and_are_recorded(tmp_path) -> None:
+    out = tmp_path / "s.png"
+    args = ["generate", "--random-init", "tiny", "--size", "32x32", "--steps", "3", "--seed", "1", "-o", str(out)]
+    assert main(args) == 0
+    params = parse_infotext(Image.open(out).info["parameters"])
+    assert (params["Sampler"], params["Grid"], params["Eta"]) == ("DDIM", "fixed", "0.0")  # tiny()'s defaults
+    first = np.asarray(Image.open(out))
+    assert main([*args, "--sampler", "dpmpp-2m", "--grid", "random", "--eta", "0.5"]) == 0
+    params = parse_infotext(Image.open(out).info["parameters"])
+    assert (params["Sampler"], params["Grid"], params["Eta"], params["Steps"]) == ("DPM++ 2M", "random", "0.5", "3")
+    assert not np.array_equal(np.asarray(Image.open(out)), first)
+
+
+def test_unknown_sampler_or_grid_is_a_usage_error(capsys) -> None:
+    for flag, value in (("--sampler", "euler"), ("--grid", "wobbly")):
+        with pytest.raises(SystemExit) as exc:
+            main(["generate", "--random-init", "tiny", flag, value, "-o", "x.png"])
+        assert exc.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_set_defaults_rewrites_the_weights_defaults(tmp_path, tiny_pipe, capsys) -> None:
+    path = save_weights(tmp_path / "w.safetensors", tiny_pipe.model, tiny_pipe.cfg)
+    assert main(["set-defaults", "--weights", str(path), "--sampler", "dpmpp-2m", "--steps", "9"]) == 0
+    assert "sampler: dpmpp-2m (was ddim)" in capsys.readouterr().out
+    out = tmp_path / "a.png"
+    assert main(["generate", "--weights", str(path), "--size", "32x32", "--seed", "1", "-o", str(out)]) == 0
+    params = parse_infotext(Image.open(out).info["parameters"])
+    assert (params["Sampler"], params["Steps"]) == ("DPM++ 2M", "9")
+    assert main(["set-defaults", "--weights", str(path)]) == 2
+    assert main(["set-defaults", "--weights", str(path), "--eta", "7"]) == 2
+    assert "eta in [0, 1]" in capsys.readouterr().err

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from patchdm_core.collage import Grid, from_patches, pad_half_patch, to_patches
-from patchdm_core.denoiser import CanvasDenoiser, evals_per_step
+from patchdm_core.denoiser import CanvasDenoiser, evals_per_step, grid_offset
 from patchdm_core.guidance import Cond
 
 
@@ -95,20 +95,72 @@ def test_bad_canvas_and_mode(tiny_pipe) -> None:
         _den(tiny_pipe)(torch.randn(1, 3, 20, 32), torch.tensor([1]), _cond(tiny_pipe))
     with pytest.raises(ValueError, match="unknown mode"):
         CanvasDenoiser(tiny_pipe.model.unet, mode="bogus")
+    with pytest.raises(ValueError, match="unknown grid rule"):
+        CanvasDenoiser(tiny_pipe.model.unet, grid="wobbly")
 
 
 def test_alternate_shifts_the_grid_on_every_other_call(tiny_pipe) -> None:
     p = tiny_pipe.p
     x, t, cond = torch.randn(1, 3, 2 * p, 3 * p), torch.tensor([400]), _cond(tiny_pipe)
     plain = _den(tiny_pipe, mode="feature")(x, t, cond)
-    den = _den(tiny_pipe, mode="feature", alternate=True)
+    den = _den(tiny_pipe, mode="feature", grid="alternate")
+    assert [den.grid_offset(i) for i in range(3)] == [(0, 0), (p // 2, p // 2), (0, 0)]
     assert torch.equal(den(x, t, cond), plain)
     shifted = den(x, t, cond)
     assert shifted.shape == x.shape and not torch.allclose(shifted, plain)
     assert den.evals["encode"] == (3 * 4) + (4 * 5)  # the shifted grid has one more row and column
     # on a wrapped canvas the shift is a roll: still no border anywhere
-    wrap = _den(tiny_pipe, mode="feature", wrap=(True, True), alternate=True)
+    wrap = _den(tiny_pipe, mode="feature", wrap=(True, True), grid="alternate")
     wrap(x, t, cond)
     rolled = wrap(torch.roll(x, (p, p), dims=(-2, -1)), t, cond)
     wrap.evals["calls"] = 1
     torch.testing.assert_close(rolled, torch.roll(wrap(x, t, cond), (p, p), dims=(-2, -1)), atol=1e-5, rtol=1e-4)
+
+
+def test_random_grid_offsets_are_seeded_per_call_and_cover_the_patch() -> None:
+    offsets = [grid_offset(7, call, 64) for call in range(400)]
+    assert offsets == [grid_offset(7, call, 64) for call in range(400)]  # a pure function of (seed, call)
+    assert offsets != [grid_offset(8, call, 64) for call in range(400)]
+    ys, xs = {o[0] for o in offsets}, {o[1] for o in offsets}
+    assert min(ys) >= 0 and max(ys) < 64 and min(xs) >= 0 and max(xs) < 64
+    assert len(ys) > 55 and len(xs) > 55  # 400 draws reach nearly every one of the 64 offsets
+    repeats = sum(a == b for a, b in zip(offsets, offsets[1:]))
+    assert repeats <= 2  # a border almost never stays where it was
+
+
+def test_random_grid_on_a_wrapped_canvas_is_a_roll_of_the_fixed_grid(tiny_pipe) -> None:
+    """Tileable: the moved lattice is the fixed lattice of the rolled canvas, rolled back (no edge anywhere)."""
+    p = tiny_pipe.p
+    x, t, cond = torch.randn(1, 3, 2 * p, 3 * p), torch.tensor([400]), _cond(tiny_pipe, keep_pos=False)
+    den = _den(tiny_pipe, mode="feature", wrap=(True, True), grid="random", grid_seed=3)
+    dy, dx = den.grid_offset(0)
+    assert (dy, dx) != (0, 0)
+    fixed = _den(tiny_pipe, mode="feature", wrap=(True, True))
+    expected = torch.roll(fixed(torch.roll(x, (dy, dx), dims=(-2, -1)), t, cond), (-dy, -dx), dims=(-2, -1))
+    torch.testing.assert_close(den(x, t, cond), expected, atol=1e-5, rtol=1e-4)
+    assert den.evals["encode"] == 3 * 4  # a roll adds no cells
+
+
+@pytest.mark.parametrize("wrap", [(False, False), (False, True)])
+def test_random_grid_streams_like_the_whole_canvas_and_positions_follow_the_cells(tiny_pipe, wrap) -> None:
+    p = tiny_pipe.p
+    x, t, cond = torch.randn(2, 3, 3 * p, 4 * p), torch.tensor([500, 200]), _cond(tiny_pipe, 2)
+    small = _den(tiny_pipe, mode="feature", grid="random", grid_seed=11, chunk=1, wrap=wrap)
+    whole = _den(tiny_pipe, mode="feature", grid="random", grid_seed=11, chunk=1000, wrap=wrap)
+    seen = []
+    embed = small._emb
+    small._emb = lambda t_, c_, i_, pos: seen.append(pos * small._scale + small._shift) or embed(t_, c_, i_, pos)
+    out = small(x, t, cond)
+    torch.testing.assert_close(out, whole(x, t, cond), atol=1e-5, rtol=1e-4)
+    dy, dx = small.grid_offset(0)
+    assert dy and dx
+    rows, cols = 3 + 1, (4 if wrap[1] else 4 + 1)  # an open axis gains one row/column of cells
+    assert small.evals["decode"] == 2 * rows * cols and small.evals["encode"] == 2 * (rows + 1) * (cols + 1)
+    # the network sees canvas positions of the moved cells: centres at k/2 - dy/p (encoder cells on
+    # whole k, decoded cells half a patch further), so (pos + dy/p) * 2 is a whole number
+    pos = torch.cat(seen)
+    ys = (pos[:, 0] + dy / p) * 2
+    assert torch.allclose(ys, ys.round(), atol=1e-5) and not torch.allclose(pos[:, 0] * 2, (pos[:, 0] * 2).round())
+    if not wrap[1]:
+        xs = (pos[:, 1] + dx / p) * 2
+        assert torch.allclose(xs, xs.round(), atol=1e-5)

@@ -7,6 +7,13 @@ from patchdm_core import run, to_pil
 from patchdm_core.images import from_pil
 from patchdm_core.inpaint import evals_of, feather, grow_canvas, repaint_path
 
+# every solver and grid rule keeps the known-pixel guarantee: the tiny model's DDIM on the fixed grid, and
+# DPM-Solver++(2M) with stochasticity on the random grid
+SOLVERS = [
+    pytest.param({}, id="ddim-fixed"),
+    pytest.param({"sampler": "dpmpp-2m", "grid": "random", "eta": 0.5}, id="dpmpp-random"),
+]
+
 
 def _picture(h: int, w: int, seed: int = 0) -> torch.Tensor:
     """An 8-bit-exact picture in [-1, 1] (what from_pil gives)."""
@@ -37,12 +44,13 @@ def test_repaint_path_costs() -> None:
     assert repaint_path(levels, 5, 2)[:12] == [980, 960, 940, 920, 900, 880, 980, 960, 940, 920, 900, 880]
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("method", ["fast", "harmonized"])
-def test_inpaint_keeps_known_pixels_exactly(tiny_pipe, method: str) -> None:
+def test_inpaint_keeps_known_pixels_exactly(tiny_pipe, method: str, solver: dict) -> None:
     image = _picture(40, 56)
     keep = torch.ones(1, 1, 40, 56)
     keep[..., 10:26, 20:40] = 0
-    steps = list(tiny_pipe.inpaint(image, keep, seed=1, steps=4, blur=4, method=method, jump=2, resample=2))
+    steps = list(tiny_pipe.inpaint(image, keep, seed=1, steps=4, blur=4, method=method, jump=2, resample=2, **solver))
     assert steps[-1].total == (4 if method == "fast" else 6)
     out = steps[-1].x
     assert out.shape == image.shape
@@ -51,25 +59,27 @@ def test_inpaint_keeps_known_pixels_exactly(tiny_pipe, method: str) -> None:
     assert not torch.allclose(out[..., 10:26, 20:40], image[..., 10:26, 20:40], atol=0.05)
 
 
-def test_only_masked_area_runs_fewer_patches_and_keeps_the_rest(tiny_pipe) -> None:
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_only_masked_area_runs_fewer_patches_and_keeps_the_rest(tiny_pipe, solver: dict) -> None:
     p = tiny_pipe.p
     image = _picture(8 * p, 12 * p)
     keep = torch.ones(1, 1, 8 * p, 12 * p)
     keep[..., 3 * p : 4 * p, 5 * p : 6 * p] = 0
-    full = list(tiny_pipe.inpaint(image, keep, seed=2, steps=2, blur=0))
-    part = list(tiny_pipe.inpaint(image, keep, seed=2, steps=2, blur=0, only_masked=True, margin=p))
+    full = list(tiny_pipe.inpaint(image, keep, seed=2, steps=2, blur=0, **solver))
+    part = list(tiny_pipe.inpaint(image, keep, seed=2, steps=2, blur=0, only_masked=True, margin=p, **solver))
     assert part[-1].x.shape == image.shape
     assert _known_exact(part[-1].x, image, keep)
     assert _known_exact(full[-1].x, image, keep)
 
 
-def test_outpaint_grows_to_whole_patches_and_keeps_the_picture(tiny_pipe) -> None:
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_outpaint_grows_to_whole_patches_and_keeps_the_picture(tiny_pipe, solver: dict) -> None:
     p = tiny_pipe.p
     image = _picture(3 * p, 4 * p)
-    out = run(tiny_pipe.outpaint(image, (0, 20, 0, 0), seed=3, steps=3, feather_px=4))
+    out = run(tiny_pipe.outpaint(image, (0, 20, 0, 0), seed=3, steps=3, feather_px=4, **solver))
     assert out.shape == (1, 3, 3 * p, 4 * p + 32)  # 20 px rounded up to two 16-px patches
     assert _known_exact(out[..., : 4 * p - 4], image[..., : 4 * p - 4], torch.ones(1, 1, 3 * p, 4 * p - 4))
-    out = run(tiny_pipe.outpaint(image, (p, p, p, p), seed=3, steps=2, feather_px=0))
+    out = run(tiny_pipe.outpaint(image, (p, p, p, p), seed=3, steps=2, feather_px=0, **solver))
     assert out.shape == (1, 3, 5 * p, 6 * p)
     assert _known_exact(out[..., p : 4 * p, p : 5 * p], image, torch.ones(1, 1, 3 * p, 4 * p))
     canvas, keep, offset = grow_canvas(image, (5, 0, 0, 0), p)
@@ -97,10 +107,11 @@ def test_extending_twice_equals_once_in_starting_noise(tiny_pipe, monkeypatch) -
     assert torch.equal(twice_b[..., 6 * p :], once[..., 6 * p :])
 
 
-def test_reroll_changes_only_the_box(tiny_pipe) -> None:
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_reroll_changes_only_the_box(tiny_pipe, solver: dict) -> None:
     p = tiny_pipe.p
     image = _picture(4 * p, 4 * p)
-    out = run(tiny_pipe.reroll(image, (p + 3, p + 2, p, p), seed=5, steps=2, blur=0))
+    out = run(tiny_pipe.reroll(image, (p + 3, p + 2, p, p), seed=5, steps=2, blur=0, **solver))
     keep = torch.ones(1, 1, 4 * p, 4 * p)
     keep[..., p : 3 * p, p : 3 * p] = 0  # the box snapped outward to whole patches
     assert _known_exact(out, image, keep)

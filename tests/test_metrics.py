@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
 from patchdm_core.metrics import mask_seam_score, seam_score, swd, wrap_seam_score
@@ -75,11 +76,13 @@ def test_eval_command_writes_a_table(tmp_path) -> None:
                 "--sizes",
                 "64x32",
                 "--modes",
-                "feature,feature-alt,naive",
+                "feature,naive",
+                "--grids",
+                "fixed,alternate",
                 "--positions",
                 "absolute,stretch",
-                "--steps",
-                "2",
+                "--samplers",
+                "ddim:2",
                 "--out",
                 str(out),
                 "--save-images",
@@ -88,9 +91,35 @@ def test_eval_command_writes_a_table(tmp_path) -> None:
         == 0
     )
     rows = json.loads((out / "eval.json").read_text())["rows"]
-    modes = [r["mode"] for r in rows]
-    assert modes == ["held-out pictures", "feature", "feature", "feature-alt", "feature-alt", "naive", "naive"]
+    made = [(r["mode"], r["positions"], r["grid"]) for r in rows[1:]]
+    assert rows[0]["setting"] == "held-out pictures"
+    assert made == [
+        ("feature", "absolute", "fixed"),
+        ("feature", "absolute", "alternate"),
+        ("feature", "stretch", "fixed"),
+        ("feature", "stretch", "alternate"),
+        ("naive", "absolute", "-"),
+        ("naive", "stretch", "-"),
+    ]
     assert all(r["seam"] > 0 for r in rows) and all(r["swd"] > 0 for r in rows[1:])
-    assert "| 64x32 | feature | stretch | 2 |" in (out / "eval.md").read_text()
-    assert Image.open(out / "images" / "64x32-naive-absolute-1.png").size == (64, 32)
-    assert (out / "images" / "64x32-feature-alt-stretch-0.png").exists()
+    table = (out / "eval.md").read_text()
+    assert "| 64x32 | feature | stretch | alternate | ddim | 2 | 0 | 2 |" in table
+    assert "| - | - | - |" in table  # a 64x32 canvas has too few 16-px patches for a lattice score
+    assert Image.open(out / "images" / "64x32-naive---ddim2-eta0-absolute-1.png").size == (64, 32)
+    assert (out / "images" / "64x32-feature-alternate-ddim2-eta0-stretch-0.png").exists()
+
+
+def test_lattice_score_finds_a_grid_wherever_it_sits_and_ignores_single_edges() -> None:
+    from patchdm_core.metrics import lattice_score
+
+    g = torch.Generator().manual_seed(0)
+    texture = torch.rand(1, 3, 128, 256, generator=g) * 0.4 - 0.2
+    assert lattice_score(texture, 16) < 1.25
+    lattice = texture.clone()
+    lattice[..., :, 5::16] += 0.3  # a column of every 16-px cell, off the canvas's own grid lines
+    assert seam_score(lattice, 16) < 1.1 < 1.5 < lattice_score(lattice, 16)
+    edge = texture.clone()
+    edge[..., :, 100:] += 1.0  # one strong vertical edge of the picture is not a lattice
+    assert lattice_score(edge, 16) < 1.25
+    with pytest.raises(ValueError, match="too small"):
+        lattice_score(torch.zeros(1, 3, 32, 32), 16)

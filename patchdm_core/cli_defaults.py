@@ -1,0 +1,42 @@
+"""`set-defaults`: change the sampling defaults stored in a weights file (its tensors stay as they are).
+
+python -m patchdm_core set-defaults --weights weights/patchdm-demo.safetensors --sampler dpmpp-2m --steps 12
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    from .denoiser import GRIDS
+    from .solvers import SAMPLERS
+
+    p.add_argument("--weights", type=Path, required=True, help="weights file to update in place")
+    p.add_argument("--steps", type=int, default=None, help="solver steps")
+    p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale")
+    p.add_argument("--sampler", choices=list(SAMPLERS), default=None)
+    p.add_argument("--grid", choices=list(GRIDS), default=None, help="feature mode: position rule of the patch grid")
+    p.add_argument("--eta", type=float, default=None, help="stochasticity in [0, 1]")
+    p.add_argument("--positions", choices=["absolute", "stretch"], default=None)
+
+
+def main(args: argparse.Namespace) -> int:
+    from .checkpoint import load_weights, set_sampling_defaults
+
+    fields = {
+        k: getattr(args, k)
+        for k in ("steps", "guidance", "sampler", "grid", "eta", "positions")
+        if getattr(args, k) is not None
+    }
+    if not fields:
+        raise ValueError("nothing to change: give one or more of --steps --guidance --sampler --grid --eta --positions")
+    before = load_weights(args.weights)[0].sampling
+    after = set_sampling_defaults(args.weights, **fields).sampling
+    print(f"{args.weights}: sampling defaults")
+    for key, value in dataclasses.asdict(after).items():
+        old = getattr(before, key)
+        print(f"  {key}: {value}" + (f" (was {old})" if old != value else ""))
+    return 0

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from patchdm_core.cli import main
+from patchdm_core.evaluate import Setting, settings_grid
+from tests.helpers import image_folder
+
+
+def test_settings_grid_varies_the_grid_rule_only_in_feature_mode() -> None:
+    rows = settings_grid(
+        ["feature", "naive"], ["fixed", "random"], [("ddim", 25), ("dpmpp-2m", 10)], [0.0, 0.5], [None]
+    )
+    assert len(rows) == 2 * 2 * 2 + 2 * 2  # feature: grids x samplers x etas; naive: samplers x etas
+    assert Setting("feature", "random", "dpmpp-2m", 10, 0.5) in rows and Setting("naive", "-", "ddim", 25, 0.0) in rows
+
+
+def test_eval_writes_one_row_per_setting_with_scores(tmp_path) -> None:
+    data = image_folder(tmp_path / "heldout", n=3, size=(160, 96))
+    out = tmp_path / "eval"
+    args = [
+        "eval", "--random-init", "tiny", "--data", str(data), "--n", "2", "--sizes", "128x64",
+        "--modes", "feature,naive", "--grids", "fixed,random", "--samplers", "ddim:2,dpmpp-2m:3", "--etas", "0",
+        "--out", str(out), "--save-images",
+    ]  # fmt: skip
+    assert main(args) == 0
+    rows = json.loads((out / "eval.json").read_text())["rows"]
+    assert rows[0]["setting"] == "held-out pictures" and rows[0]["n"] == 3
+    made = [r for r in rows[1:]]
+    assert {(r["mode"], r["grid"], r["sampler"], r["steps"]) for r in made} == {
+        ("feature", "fixed", "ddim", 2),
+        ("feature", "random", "ddim", 2),
+        ("feature", "fixed", "dpmpp-2m", 3),
+        ("feature", "random", "dpmpp-2m", 3),
+        ("naive", "-", "ddim", 2),
+        ("naive", "-", "dpmpp-2m", 3),
+    }
+    assert all(r["seam"] > 0 and r["lattice"] > 0 and r["swd"] > 0 and r["seconds"] > 0 for r in made)
+    assert len(list((out / "images").glob("*.png"))) == 2 * len(made)
+    assert "| 128x64 | feature | stretch | random | dpmpp-2m | 3 | 0 | 2 |" in (out / "eval.md").read_text()
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--grids", "wobbly"), ("--samplers", "euler:3"), ("--modes", "magic")])
+def test_eval_rejects_unknown_choices_before_any_work(tmp_path, flag: str, value: str, capsys) -> None:
+    data = image_folder(tmp_path / "heldout", n=1, size=(160, 96))
+    assert main(["eval", "--random-init", "tiny", "--data", str(data), flag, value, "--out", str(tmp_path / "e")]) == 2
+    assert "error: unknown" in capsys.readouterr().err and not (tmp_path / "e").exists()
