@@ -87,9 +87,13 @@ def measure_step(
     stride: int | None = None,
     guidance: float = 1.0,
     repeats: int = 1,
+    grid: str = "fixed",
 ) -> dict:
-    """One denoiser evaluation of a whole canvas (guidance 1 = one unguided step), timed after a warm-up."""
-    den = pipe.denoiser(mode, chunk=chunk, stride=stride, alternate=False)  # the paper's fixed grid
+    """One denoiser evaluation of a whole canvas (guidance 1 = one unguided step), timed after a warm-up.
+
+    `grid` is the feature mode's position rule (default: the paper's fixed grid); "random" draws the
+    offsets of calls 1, 2, ... of seed 0 (all non-zero: the canvas is padded by one row and column)."""
+    den = pipe.denoiser(mode, chunk=chunk, stride=stride, grid=grid)
     x = torch.randn(1, 3, height, width, device=pipe.device)
     t = torch.tensor([500], device=pipe.device)
     cond = pipe.cond(None)
@@ -99,7 +103,7 @@ def measure_step(
     if pipe.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(pipe.device)
     small = torch.randn(1, 3, pipe.p * 2, pipe.p * 2, device=pipe.device)
-    eps_fn(small, t)  # warm-up: kernels, allocator, oneDNN primitives
+    eps_fn(small, t)  # warm-up: kernels, allocator, oneDNN primitives (and call 0 of the grid rule)
     den.evals.update(encode=0, decode=0)
     _sync(pipe.device)
     with PeakRSS() as mem:
@@ -110,6 +114,7 @@ def measure_step(
         seconds = (time.perf_counter() - start) / repeats
     row = {
         "mode": mode,
+        "grid": grid if mode == "feature" else None,
         "height": height,
         "width": width,
         "chunk": den.chunk,
@@ -196,13 +201,14 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument(
         "--modes",
         default="feature,naive,pixel,sliding:8,sliding:16,sliding:32",
-        help="comma list; sliding:S is the sliding mode at stride S",
+        help="comma list; sliding:S is the sliding mode at stride S, feature:G the feature mode with grid rule G",
     )
     p.add_argument("--max-size", default=None, help="largest canvas WxH of the sweep")
     p.add_argument("--sizes", default=None, help="explicit comma list of canvases WxH (replaces the sweep)")
     p.add_argument("--sliding-max-size", default="2048x1024", help="largest canvas for sliding modes")
     p.add_argument("--chunks", default="16,64,256", help="chunk sizes for the chunk sweep (feature mode)")
     p.add_argument("--chunk-canvas", default="1024x512", help="canvas of the chunk sweep")
+    p.add_argument("--repeats", type=int, default=1, help="denoiser calls timed per row (their mean is reported)")
     p.add_argument("--gpu-report", action="store_true", help="whole 50-step guided images with paper() and demo()")
     p.add_argument("--out", type=Path, default=Path("bench/results"), help="folder for <device>.json and plots")
 
@@ -234,11 +240,13 @@ def main(args: argparse.Namespace) -> int:
         "chunks": [],
     }
     for spec in [m for m in args.modes.split(",") if m]:
-        mode, _, stride = spec.partition(":")
+        mode, _, option = spec.partition(":")
+        stride = int(option) if mode == "sliding" and option else None
+        grid = option if mode == "feature" and option else "fixed"
         for h, w in sizes:
             if mode == "sliding" and h * w > sliding_limit[0] * sliding_limit[1] and not args.full:
                 continue
-            row = measure_step(pipe, mode, h, w, stride=int(stride) if stride else None)
+            row = measure_step(pipe, mode, h, w, stride=stride, grid=grid, repeats=args.repeats)
             print(
                 f"{spec:>10} {w:>5}x{h:<5} {row['seconds']:8.2f} s/step  "
                 f"{row['encode_evals'] + row['decode_evals']:>7} evals  "

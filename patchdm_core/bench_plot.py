@@ -7,7 +7,10 @@ from pathlib import Path
 
 
 def _label(row: dict) -> str:
-    return f"sliding:{row['stride']}" if row["mode"] == "sliding" else row["mode"]
+    if row["mode"] == "sliding":
+        return f"sliding:{row['stride']}"
+    grid = row.get("grid") or "fixed"
+    return row["mode"] if grid == "fixed" else f"{row['mode']}:{grid}"
 
 
 def table(results: dict) -> str:
@@ -30,12 +33,20 @@ def table(results: dict) -> str:
 
 
 def ratios(results: dict) -> dict[str, float]:
-    """feature/naive and sliding/feature time at 2048x1024, from the same run."""
+    """feature/naive, moved-grid/fixed-grid and sliding/feature time (and memory) at 2048x1024, from the same run."""
     at = {(_label(r), r["width"], r["height"]): r["seconds"] for r in results["steps"]}
+    mem = {(_label(r), r["width"], r["height"]): r["peak_rss_bytes"] for r in results["steps"]}
     out = {}
     f = at.get(("feature", 2048, 1024))
     if f and ("naive", 2048, 1024) in at:
         out["feature / naive time at 2048x1024"] = f / at[("naive", 2048, 1024)]
+    for grid in ("alternate", "random"):
+        key = (f"feature:{grid}", 2048, 1024)
+        if f and key in at:
+            out[f"feature:{grid} / feature (fixed grid) time at 2048x1024"] = at[key] / f
+            out[f"feature:{grid} / feature (fixed grid) peak RSS at 2048x1024"] = (
+                mem[key] / mem[("feature", 2048, 1024)]
+            )
     for stride in (8, 16, 32):
         key = (f"sliding:{stride}", 2048, 1024)
         if f and key in at:
