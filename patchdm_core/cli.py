@@ -25,6 +25,8 @@ COMMANDS = {
     "inpaint": ("patchdm_core.cli_edit", "repaint the white area of a mask"),
     "outpaint": ("patchdm_core.cli_edit", "extend a picture beyond its borders"),
     "reroll": ("patchdm_core.cli_edit", "re-sample the patches inside a box"),
+    "img2img": ("patchdm_core.cli_img2img", "repaint a picture or a colour sketch at any size"),
+    "upscale": ("patchdm_core.cli_img2img", "enlarge a picture with new detail (resize + img2img)"),
     "train": ("patchdm_core.train", "train a Patch-DM on a folder of images"),
     "train-latent": ("patchdm_core.train_latent", "train the latent model over the global codes"),
     "eval": ("patchdm_core.evaluate", "seam score and SWD per sampler mode"),
@@ -146,6 +148,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    if args.command in ("generate", "inpaint", "outpaint", "reroll"):
+    if args.command in ("generate", "inpaint", "outpaint", "reroll", "img2img", "upscale"):
         print(f"done in {time.perf_counter() - start:.1f} s")
     return code

@@ -68,14 +68,19 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     add_sampling_args(p)
 
 
-def read_picture(path: Path) -> Image.Image:
-    """Open a picture with a clear error for missing or unreadable files."""
+def read_picture(path: Path, keep_alpha: bool = False) -> Image.Image:
+    """Open a picture with a clear error for missing, unreadable or absurdly large files (8-bit RGB, or
+    RGBA when `keep_alpha` and the picture has transparency)."""
     if not path.is_file():
         raise FileNotFoundError(f"picture not found: {path}")
     try:
         with Image.open(path) as img:
             img.load()
+            if keep_alpha and (img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info):
+                return img.convert("RGBA")
             return normalize_mode(img)
+    except Image.DecompressionBombError:
+        raise ValueError(f"{path} declares more pixels than Pillow will decode (a decompression bomb?)") from None
     except OSError as exc:
         raise ValueError(f"cannot read {path}: {exc}") from None
 

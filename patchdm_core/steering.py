@@ -1,0 +1,80 @@
+"""PatchDM's steering methods: image-to-image (SDEdit) and upscale (mixed into PatchDM; pieces in img2img.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor
+
+from .collage import round_up
+from .images import from_pil
+from .img2img import check_canvas, check_strength, denoise_steps, place, resize, sketch_strength, split_alpha
+from .sampler import Step
+from .solvers import ladder
+
+
+class Steering:
+    """img2img and upscale on top of PatchDM's `_paint` (the loop generate runs) and `_masked` (editing)."""
+
+    def img2img(
+        self,
+        image: Tensor | Image.Image,
+        *,
+        strength: float,
+        seed: int,
+        size: tuple[int, int] | None = None,
+        z: Tensor | None = None,
+        offload: bool | None = None,
+        **kw,
+    ) -> Iterator[Step]:
+        """Repaint a picture (or sketch) at `size` = (height, width) (default: its own) with `strength` in
+        [0, 1]: 0 gives it back, 1 is `generate` with its global code (or `z`). A PIL picture's transparent
+        parts are painted freely (strength 1 there). kw: steps, guidance, eta, grid, sampler, mode,
+        tileable, chunk, positions, stride."""
+        strength = check_strength(strength)
+        alpha = None
+        if isinstance(image, Image.Image):
+            picture, alpha = split_alpha(image)
+            image = from_pil(picture)
+        height, width = size or tuple(image.shape[-2:])
+        check_canvas(height, width, kw.get("mode", "feature"), kw.get("tileable", False))
+        x = resize(image.float().cpu(), height, width).to(self.device)
+        z = self.encode_style(x) if z is None else z
+        s = self.settings(**{k: kw.pop(k, None) for k in ("steps", "guidance", "eta", "grid", "sampler")})
+        if alpha is not None:  # per-pixel strength: the repaint projection of the editing tools does it
+            soft = sketch_strength(F.interpolate(alpha, (height, width), mode="bilinear"), strength)
+            yield from self._masked(x, soft, seed=seed, z=z, **s, mode=kw.get("mode", "feature"), chunk=kw.get("chunk"))
+            return
+        n = denoise_steps(s["steps"], strength)
+        if n == 0:
+            yield Step(0, 1, -1, x, x)  # nothing to denoise: the (resized) picture itself
+            return
+        big_h, big_w = round_up(height, self.p), round_up(width, self.p)
+        noise = self.initial_noise(seed, big_h, big_w, device=self.canvas_device(big_h, big_w, offload))
+        path = ladder(s["sampler"], self.schedule, s["steps"])
+        start = len(path) - n
+        if start > 0:  # strength 1 starts from pure noise, exactly as generate does
+            canvas, _ = place(x, big_h, big_w)
+            noise = self.schedule.q_sample(canvas.to(noise.device), path[start], noise)
+        yield from self._paint(noise, (height, width), seed=seed, z=z, s=s, start=start, **kw)
+
+    def upscale(
+        self,
+        image: Tensor | Image.Image,
+        *,
+        seed: int,
+        scale: float | None = None,
+        size: tuple[int, int] | None = None,
+        strength: float = 0.4,
+        **kw,
+    ) -> Iterator[Step]:
+        """ "Hires fix": Lanczos to `size` = (height, width) or `scale` x the picture, then img2img at a low
+        strength, which paints new detail where a resize would blur."""
+        h, w = (image.height, image.width) if isinstance(image, Image.Image) else tuple(image.shape[-2:])
+        if size is None:
+            if scale is None or not scale > 0:
+                raise ValueError("give a scale > 0 or a target size")
+            size = (round(h * scale), round(w * scale))
+        return self.img2img(image, size=size, strength=strength, seed=seed, **kw)
