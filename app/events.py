@@ -13,10 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from PIL import Image, ImageColor
 
 from .handlers import Jobs, Studio, Update
 from .history import read_parameters
 from .imaging import InputError
+
+
+def sketch_canvas(width: float | None, height: float | None, longest: int = 1024) -> tuple[int, int]:
+    """A sketch canvas with the output's aspect ratio and its longer side `longest` px (the output
+    size itself can be 4K; the sketch only carries the layout)."""
+    w, h = max(1, int(width or 1024)), max(1, int(height or 512))
+    scale = longest / max(w, h)
+    return max(16, round(w * scale)), max(16, round(h * scale))
+
 
 log = logging.getLogger("patchdm.app")
 
@@ -138,6 +148,58 @@ class Events:
         args = (picture, top, right, bottom, left, feather, steps, guidance, seed, sampler, grid, eta)
         yield from self._job(request, progress, lambda flag: self.studio.outpaint(*args, stop=flag))
 
+    def sketch(
+        self,
+        editor: Any,
+        width: float,
+        height: float,
+        strength: float,
+        steps: float,
+        guidance: float,
+        seed: float,
+        sampler: str | None,
+        grid: str | None,
+        eta: float | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Iterator[tuple]:
+        """Paint a wallpaper that follows a colour sketch (image-to-image)."""
+        args = (editor, width, height, strength, steps, guidance, seed, sampler, grid, eta)
+        yield from self._job(request, progress, lambda flag: self.studio.sketch(*args, stop=flag))
+
+    def upscale(
+        self,
+        picture: Any,
+        factor: str,
+        width: float | None,
+        height: float | None,
+        strength: float,
+        steps: float,
+        guidance: float,
+        seed: float,
+        sampler: str | None,
+        grid: str | None,
+        eta: float | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Iterator[tuple]:
+        """Enlarge a picture with new detail."""
+        args = (picture, factor, width, height, strength, steps, guidance, seed, sampler, grid, eta)
+        yield from self._job(request, progress, lambda flag: self.studio.upscale(*args, stop=flag))
+
+    def upscale_plan(self, picture: Any, factor: str, width: float | None, height: float | None) -> str:
+        return self.studio.upscale_plan(picture, factor, width, height)
+
+    def fill_canvas(self, colour: str, width: float, height: float) -> dict:
+        """A new sketch canvas filled with one colour (the editor's value: background, no strokes)."""
+        try:
+            fill = ImageColor.getrgb(colour or "#ffffff")
+        except ValueError:
+            gr.Warning(f"not a colour: {colour!r}")
+            fill = (255, 255, 255)
+        w, h = sketch_canvas(width, height)
+        return {"background": Image.new("RGBA", (w, h), (*fill[:3], 255)), "layers": [], "composite": None}
+
     def stop(self, request: gr.Request) -> str:
         """Stop this session's running job after its current step."""
         stopped = self.jobs.stop(session_key(request))
@@ -175,7 +237,7 @@ class Events:
         return path, read_parameters(path) or "(no parameters stored)"
 
     def send(self, path: str | None, tab: str) -> tuple[Any, Any]:
-        """Put a picture into the Inpaint or Outpaint tab and switch to it."""
+        """Put a picture into another tab (Generate: as the style reference) and switch to it."""
         if not path:
             gr.Warning("pick a picture first")
             return gr.skip(), gr.skip()

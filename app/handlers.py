@@ -38,14 +38,16 @@ from .imaging import (
     snap,
 )
 from .jobs import Jobs, Update, fmt_seconds, pick_seed, sample_updates
+from .steering import SteeringActions
 
 __all__ = ["MODES", "Jobs", "Studio", "Update"]
 
 MODES = ("feature", "naive", "pixel", "sliding")
 
 
-class Studio:
-    """The model, its limits and the history, with one generator per app action."""
+class Studio(SteeringActions):
+    """The model, its limits and the history, with one generator per app action (Sketch and Upscale in
+    steering.py)."""
 
     def __init__(self, pipe: Any, history: History, limits: Limits | None = None, banner: str = "") -> None:
         self.pipe = pipe

@@ -1,4 +1,4 @@
-"""Layout of the studio: Generate, Inpaint, Outpaint and History tabs, wired to app.events.
+"""Layout of the studio: Generate, Inpaint, Outpaint, Sketch, Upscale and History tabs, wired to app.events.
 
 All model events share one worker (concurrency_id "model"); the queue is bounded (a full queue
 answers "busy, try again"). Small UI helpers (plans, layout sketches, Stop) bypass the queue.
@@ -11,9 +11,19 @@ import gradio as gr
 from .components import mask_editor, upload_image
 from .events import Events, progress_bar
 from .handlers import MODES, Studio
+from .steering import UPSCALE_FACTORS
 
 PRESETS = {"1024×512": (1024, 512), "2048×1024": (2048, 1024), "2560×1440": (2560, 1440), "3840×2160": (3840, 2160)}
 CUSTOM = "custom"
+SEND_TARGETS = {
+    "generate": "Generate (style)",
+    "sketch": "Sketch",
+    "inpaint": "Inpaint",
+    "outpaint": "Outpaint",
+    "upscale": "Upscale",
+}
+# sky, deep water, grass, forest, sand, earth, sun, snow, night
+SKETCH_COLOURS = ["#87ceeb", "#1d4e89", "#6dbb4a", "#1f5f2a", "#e3c98f", "#7a5230", "#ffd23f", "#ffffff", "#20263a"]
 MODEL = {"concurrency_id": "model", "concurrency_limit": 1, "trigger_mode": "once"}
 QUICK = {"queue": False, "api_visibility": "private"}
 CSS = """
@@ -55,6 +65,16 @@ def solver_controls(studio: Studio, prefix: str) -> tuple[gr.Radio, gr.Radio, gr
     )
     e = gr.Slider(0, 1, value=eta, step=0.05, label="Eta (0 = deterministic)", elem_id=f"{prefix}-eta")
     return s, g, e
+
+
+def send_row(prefix: str, exclude: str | None) -> dict[str, gr.Button]:
+    """'Send to …' buttons for every other tab (Generate takes the picture as its style reference)."""
+    buttons = {}
+    with gr.Row():
+        for tab, label in SEND_TARGETS.items():
+            if tab != exclude:
+                buttons[tab] = gr.Button(f"Send to {label}", size="sm", elem_id=f"{prefix}-to-{tab}")
+    return buttons
 
 
 def result_panel(prefix: str, action: str) -> tuple:
@@ -141,8 +161,7 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                         go, stop, g_preview, g_result, g_status, g_seed, g_bar = result_panel("gen", "Generate")
                         with gr.Row():
                             reuse = gr.Button("Reuse seed", size="sm")
-                            g_to_inpaint = gr.Button("Send to Inpaint", size="sm")
-                            g_to_outpaint = gr.Button("Send to Outpaint", size="sm")
+                        g_send = send_row("gen", exclude="generate")
             with gr.Tab("Inpaint", id="inpaint"):
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -172,6 +191,7 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                         with gr.Accordion("Advanced", open=False):
                             i_sampler, i_grid, i_eta = solver_controls(studio, "inp")
                 i_go, i_stop, i_preview, i_result, i_status, i_seed_used, i_bar = result_panel("inp", "Inpaint")
+                i_send = send_row("inp", exclude="inpaint")
             with gr.Tab("Outpaint", id="outpaint"):
                 with gr.Row():
                     with gr.Column(scale=2):
@@ -205,12 +225,83 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                         o_go, o_stop, o_preview, o_result, o_status, o_seed_used, o_bar = result_panel(
                             "out", "Outpaint"
                         )
+                        o_send = send_row("out", exclude="outpaint")
+            with gr.Tab("Sketch", id="sketch"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        sk_editor = mask_editor(
+                            label="Sketch: paint the layout in colour, or upload a picture to start from",
+                            sources=("upload", "clipboard"),
+                            layers=False,
+                            transforms=(),
+                            canvas_size=(1024, 512),
+                            brush=gr.Brush(colors=SKETCH_COLOURS, default_color=SKETCH_COLOURS[0], default_size=40),
+                            eraser=gr.Eraser(default_size=40),
+                            format="png",
+                            height=460,
+                            elem_id="sk-editor",
+                        )
+                        with gr.Row():
+                            sk_colour = gr.ColorPicker("#87ceeb", label="Canvas colour", elem_id="sk-colour", scale=1)
+                            sk_fill = gr.Button("New canvas in this colour", size="sm", elem_id="sk-fill", scale=2)
+                    with gr.Column(scale=2):
+                        sk_preset = gr.Dropdown(
+                            [*PRESETS, CUSTOM], value="1024×512", label="Output size", elem_id="sk-preset"
+                        )
+                        with gr.Row():
+                            sk_width = gr.Number(1024, precision=0, minimum=16, label="Width", elem_id="sk-width")
+                            sk_height = gr.Number(512, precision=0, minimum=16, label="Height", elem_id="sk-height")
+                        sk_strength = gr.Slider(
+                            0,
+                            1,
+                            value=0.6,
+                            step=0.05,
+                            label="Strength",
+                            info="0 = the sketch itself; 1 = a new picture in its palette. Transparent = free",
+                            elem_id="sk-strength",
+                        )
+                        sk_steps, sk_guidance, sk_seed = sampling_controls(studio, "sk")
+                        with gr.Accordion("Advanced", open=False):
+                            sk_sampler, sk_grid, sk_eta = solver_controls(studio, "sk")
+                sk_go, sk_stop, sk_preview, sk_result, sk_status, sk_seed_used, sk_bar = result_panel("sk", "Paint")
+                sk_send = send_row("sk", exclude="sketch")
+            with gr.Tab("Upscale", id="upscale"):
+                with gr.Row():
+                    with gr.Column(scale=2):
+                        up_picture = upload_image(
+                            sources=["upload", "clipboard"], label="Picture", height=260, elem_id="up-picture"
+                        )
+                        up_factor = gr.Radio(list(UPSCALE_FACTORS), value="×2", label="Enlarge", elem_id="up-factor")
+                        with gr.Row():
+                            up_width = gr.Number(
+                                2048, precision=0, minimum=16, label="Width (size)", elem_id="up-width"
+                            )
+                            up_height = gr.Number(
+                                1024, precision=0, minimum=16, label="Height (size)", elem_id="up-height"
+                            )
+                        up_plan = gr.Markdown(elem_id="up-plan")
+                        up_strength = gr.Slider(
+                            0,
+                            1,
+                            value=0.4,
+                            step=0.05,
+                            label="Strength",
+                            info="new detail: 0.3–0.5 keeps the picture, 0 is a plain Lanczos resize",
+                            elem_id="up-strength",
+                        )
+                        up_steps, up_guidance, up_seed = sampling_controls(studio, "up")
+                        with gr.Accordion("Advanced", open=False):
+                            up_sampler, up_grid, up_eta = solver_controls(studio, "up")
+                    with gr.Column(scale=3):
+                        up_go, up_stop, up_preview, up_result, up_status, up_seed_used, up_bar = result_panel(
+                            "up", "Upscale"
+                        )
+                        up_send = send_row("up", exclude="upscale")
             with gr.Tab("History", id="history"):
                 gallery.render()
                 with gr.Row():
                     refresh = gr.Button("Refresh", size="sm")
-                    h_to_inpaint = gr.Button("Send to Inpaint", size="sm", elem_id="hist-inpaint")
-                    h_to_outpaint = gr.Button("Send to Outpaint", size="sm", elem_id="hist-outpaint")
+                h_send = send_row("hist", exclude=None)
                 params = gr.Textbox(
                     label="Parameters (PNG `parameters` chunk)", interactive=False, lines=2, elem_id="hist-params"
                 )
@@ -226,16 +317,44 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
         o_out = [o_preview, o_result, o_status, o_seed_used, gallery, o_bar]
         o_in = [picture, top, right, bottom, left, feather, o_steps, o_guidance, o_seed, o_sampler, o_grid, o_eta]
         o_go.click(ev.outpaint, o_in, o_out, api_name="outpaint", show_progress_on=[o_result], **MODEL)
+        sk_out = [sk_preview, sk_result, sk_status, sk_seed_used, gallery, sk_bar]
+        sk_in = [
+            sk_editor,
+            sk_width,
+            sk_height,
+            sk_strength,
+            sk_steps,
+            sk_guidance,
+            sk_seed,
+            sk_sampler,
+            sk_grid,
+            sk_eta,
+        ]
+        sk_go.click(ev.sketch, sk_in, sk_out, api_name="sketch", show_progress_on=[sk_result], **MODEL)
+        up_out = [up_preview, up_result, up_status, up_seed_used, gallery, up_bar]
+        up_in = [up_picture, up_factor, up_width, up_height, up_strength, up_steps, up_guidance, up_seed]
+        up_in += [up_sampler, up_grid, up_eta]
+        up_go.click(ev.upscale, up_in, up_out, api_name="upscale", show_progress_on=[up_result], **MODEL)
         stop_reply = gr.Textbox(visible=False)  # for API clients; the job's status line tells the user
-        for button in (stop, i_stop, o_stop):
+        for button in (stop, i_stop, o_stop, sk_stop, up_stop):
             public = button is stop  # one /stop endpoint for API clients
             visibility = "public" if public else "private"
             button.click(
                 ev.stop, None, stop_reply, api_name="stop" if public else None, queue=False, api_visibility=visibility
             )
 
-        preset.change(lambda p: PRESETS.get(p, (gr.skip(), gr.skip())), preset, [width, height], **QUICK)
-        gr.on([width.input, height.input], lambda: CUSTOM, None, preset, **QUICK)
+        for pre, w, h in ((preset, width, height), (sk_preset, sk_width, sk_height)):
+            pre.change(lambda p: PRESETS.get(p, (gr.skip(), gr.skip())), pre, [w, h], **QUICK)
+            gr.on([w.input, h.input], lambda: CUSTOM, None, pre, **QUICK)
+        sk_fill.click(ev.fill_canvas, [sk_colour, sk_width, sk_height], sk_editor, **QUICK)
+        up_plan_in = [up_picture, up_factor, up_width, up_height]
+        gr.on(
+            [up_picture.change, up_factor.change, up_width.change, up_height.change],
+            ev.upscale_plan,
+            up_plan_in,
+            up_plan,
+            **QUICK,
+        )
         gr.on([demo.load, width.change, height.change, steps.change], ev.plan, [width, height, steps], plan, **QUICK)
         reuse.click(lambda s: s, g_seed, seed, **QUICK)
         layout_in = [picture, top, right, bottom, left, feather]
@@ -250,12 +369,22 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
         demo.load(ev.history, None, gallery, **QUICK)
         refresh.click(ev.history, None, gallery, **QUICK)
         gallery.select(ev.select, None, [selected, params], **QUICK)
-        for button, source, target, tab in (
-            (g_to_inpaint, g_result, editor, "inpaint"),
-            (g_to_outpaint, g_result, picture, "outpaint"),
-            (h_to_inpaint, selected, editor, "inpaint"),
-            (h_to_outpaint, selected, picture, "outpaint"),
+        targets = {
+            "generate": style,
+            "sketch": sk_editor,
+            "inpaint": editor,
+            "outpaint": picture,
+            "upscale": up_picture,
+        }
+        for buttons, source in (
+            (g_send, g_result),
+            (sk_send, sk_result),
+            (i_send, i_result),
+            (o_send, o_result),
+            (up_send, up_result),
+            (h_send, selected),
         ):
-            button.click(lambda path, tab=tab: ev.send(path, tab), source, [target, tabs], **QUICK)
+            for tab, button in buttons.items():
+                button.click(lambda path, tab=tab: ev.send(path, tab), source, [targets[tab], tabs], **QUICK)
     demo.queue(max_size=queue_size, default_concurrency_limit=1)
     return demo

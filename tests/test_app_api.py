@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
 from gradio_client.utils import QueueError
 from PIL import Image
 
@@ -108,6 +109,26 @@ def test_outpaint_and_its_layout_preview(client: Client, tmp_path: Path) -> None
     assert Image.open(sketch).size == (112, 32) and text.startswith("48×32 → 112×32")
     _, result, status, _, _, _ = client.predict(handle_file(str(src)), 0, 64, 0, 0, 16, 4, 1.5, 1, api_name="/outpaint")
     assert status.startswith("Done: outpaint") and Image.open(result).size == (112, 32)
+
+
+def test_sketch_and_upscale_endpoints(client: Client, tmp_path: Path) -> None:
+    layer = np.zeros((32, 64, 4), np.uint8)
+    layer[:16] = (90, 160, 230, 255)  # a sky over a transparent (free) lower half
+    sky = tmp_path / "sky.png"
+    Image.fromarray(layer, "RGBA").save(sky)
+    editor = {"background": None, "layers": [handle_file(str(sky))], "composite": None}
+    _, result, status, seed, _, _ = client.predict(editor, 96, 48, 0.5, 4, 1.5, 3, api_name="/sketch")
+    assert status.startswith("Done: sketch") and seed == 3 and Image.open(result).size == (96, 48)
+    params = parse_infotext(Image.open(result).text["parameters"])
+    assert params["Strength"] == "0.5" and params["Source"] == "sketch 64x32"
+    _, result, status, _, _, _ = client.predict(
+        handle_file(result), "×2", None, None, 0.4, 4, 1.5, 1, api_name="/upscale"
+    )
+    assert status.startswith("Done: upscale") and Image.open(result).size == (192, 96)
+    with pytest.raises(AppError, match="greater than maximum value 1"):  # the slider's own bounds
+        client.predict(editor, 96, 48, 7, 4, 1.5, 3, api_name="/sketch")
+    _, result, status, _, _, _ = client.predict(None, 96, 48, 0.5, 4, 1.5, 3, api_name="/sketch")
+    assert status.startswith("⚠ the sketch is empty") and is_skip(result)
 
 
 def test_cancel_mid_run_then_run_again(client: Client, studio: Studio) -> None:

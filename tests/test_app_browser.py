@@ -237,10 +237,61 @@ def test_history_sends_a_picture_to_outpaint(page, shots: Path) -> None:
     params = re.compile(r"^Steps: \d+, Sampler: DPM\+\+ 2M, .*Grid: random, Seed: \d+")
     expect(page.locator("#hist-params textarea")).to_have_value(params)
     page.screenshot(path=shots / "history.png", full_page=True)
-    page.locator("#hist-outpaint").click()
+    page.locator("#hist-to-outpaint").click()
     expect(page.get_by_role("tab", name="Outpaint")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#out-size")).to_contain_text("64×48 → 320×48")
     page.get_by_role("tab", name="Generate").click()
-    page.get_by_role("button", name="Send to Inpaint").first.click()
+    page.locator("#gen-to-inpaint").click()
     expect(page.get_by_role("tab", name="Inpaint")).to_have_attribute("aria-selected", "true")
     run_inpaint(page, "the mask is empty")  # the picture arrived: only the mask is missing
+
+
+def stroke_across(page, editor: str, y_frac: float) -> None:
+    """Drag the brush across the middle 60 % of the editor's canvas at height y_frac."""
+    box = page.locator(f"#{editor} canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] * 0.2, box["y"] + box["height"] * y_frac
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + box["width"] * 0.6, y, steps=8)
+    page.mouse.up()
+
+
+def test_sketch_in_two_colours_then_upscale_it_from_history(page, shots: Path) -> None:
+    page.get_by_role("tab", name="Sketch").click()
+    editor = page.locator("#sk-editor")
+    expect(editor.locator("canvas").first).to_be_visible()
+    page.locator("#sk-fill").click()  # a new canvas filled with the picked colour (sky blue)
+    time.sleep(1)
+    editor.locator("button[aria-label='Brush']").click()
+    editor.locator("button[aria-label='Color']").click()
+    editor.locator("button.color[style*='rgb(255, 210, 63)']").click()  # sun yellow
+    editor.locator("button[aria-label='Color']").click()
+    stroke_across(page, "sk-editor", 0.3)
+    editor.locator("button[aria-label='Color']").click()
+    editor.locator("button.color[style*='rgb(31, 95, 42)']").click()  # forest green
+    editor.locator("button[aria-label='Color']").click()
+    stroke_across(page, "sk-editor", 0.8)
+    page.locator("#sk-preset input").click()
+    page.get_by_role("option", name="custom").click()
+    set_number(page, "sk-width", 128)
+    set_number(page, "sk-height", 64)
+    set_number(page, "sk-steps", 4)
+    page.screenshot(path=shots / "sketch-painted.png")
+    page.locator("#sk-run").click()
+    expect(status(page, "sk")).to_have_value(re.compile(r"^Done: sketch"))
+    page.wait_for_selector('#sk-result img[src*="file="]')
+    assert natural_size(page, "#sk-result img") == (128, 64)
+    page.screenshot(path=shots / "sketch.png", full_page=True)
+    page.get_by_role("tab", name="History").click()
+    page.locator("#history button img").first.click()
+    params = page.locator("#hist-params textarea")
+    expect(params).to_have_value(re.compile(r"Mode: sketch, .*Strength: 0\.6, .*Size: 128x64, Source: sketch \d+x\d+"))
+    page.locator("#hist-to-upscale").click()
+    expect(page.get_by_role("tab", name="Upscale")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#up-plan")).to_contain_text("128×64 → 256×128")
+    set_number(page, "up-steps", 4)
+    page.locator("#up-run").click()
+    expect(status(page, "up")).to_have_value(re.compile(r"^Done: upscale"))
+    page.wait_for_selector('#up-result img[src*="file="]')
+    assert natural_size(page, "#up-result img") == (256, 128)
+    page.screenshot(path=shots / "upscale.png", full_page=True)
