@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from . import checks
 from .collage import round_up
 from .config import preset
 from .pipeline import PatchDM
@@ -208,14 +209,21 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--sliding-max-size", default="2048x1024", help="largest canvas for sliding modes")
     p.add_argument("--chunks", default="16,64,256", help="chunk sizes for the chunk sweep (feature mode)")
     p.add_argument("--chunk-canvas", default="1024x512", help="canvas of the chunk sweep")
-    p.add_argument("--repeats", type=int, default=1, help="denoiser calls timed per row (their mean is reported)")
+    p.add_argument(
+        "--repeats",
+        type=checks.arg("repeats", integer=True, lo=1, hi=1000),
+        default=1,
+        help="denoiser calls timed per row (their mean is reported)",
+    )
     p.add_argument("--gpu-report", action="store_true", help="whole 50-step guided images with paper() and demo()")
     p.add_argument("--out", type=Path, default=Path("bench/results"), help="folder for <device>.json and plots")
 
 
 def _size(text: str) -> tuple[int, int]:
-    w, h = (int(v) for v in text.lower().split("x"))
-    return h, w
+    """'WxH' -> (H, W), with the CLI's size checks."""
+    from .evaluate import _size as size
+
+    return size(text)[::-1]
 
 
 def device_label(pipe: PatchDM) -> str:
@@ -225,8 +233,19 @@ def device_label(pipe: PatchDM) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    pipe = PatchDM.random_init(preset(args.config), device=args.device)
+    from .denoiser import GRIDS, MODES
+
     sizes = [_size(s) for s in args.sizes.split(",")] if args.sizes else FULL_SIZES if args.full else QUICK_SIZES
+    specs = [m.partition(":") for m in args.modes.split(",") if m]
+    for mode, _, option in specs:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+        if mode == "sliding" and option:
+            checks.number("stride", option, integer=True)
+        elif mode == "feature" and option and option not in GRIDS:
+            raise ValueError(f"unknown grid rule {option!r}; choose from {', '.join(GRIDS)}")
+    chunks = [checks.number("chunk", c, integer=True) for c in args.chunks.split(",") if c]
+    pipe = PatchDM.random_init(preset(args.config), device=checks.device(args.device) if args.device else None)
     if args.max_size:
         limit = _size(args.max_size)
         sizes = [s for s in sizes if s[0] * s[1] <= limit[0] * limit[1]]
@@ -254,7 +273,7 @@ def main(args: argparse.Namespace) -> int:
                 flush=True,
             )
             results["steps"].append(row)
-    for chunk in [int(c) for c in args.chunks.split(",") if c]:
+    for chunk in chunks:
         ch, cw = _size(args.chunk_canvas)
         row = measure_step(pipe, "feature", ch, cw, chunk=chunk)
         print(

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from . import checks
 from .checkpoint import CheckpointError
 from .noise import resolve_seed  # noqa: F401  (re-exported for the subcommands)
 from .solvers import sampling_params  # noqa: F401  (re-exported for the subcommands)
@@ -40,6 +41,13 @@ def default_weights() -> Path:
     return Path(os.environ.get("PATCHDM_WEIGHTS", DEFAULT_WEIGHTS))
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one `error: ...` line (and exit code 2) for a bad command line, no usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {self.prog.removeprefix('python -m ')}: {message} (see --help)\n")
+
+
 def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: the shipped demo model)")
     p.add_argument(
@@ -55,9 +63,22 @@ def add_sampling_args(p: argparse.ArgumentParser) -> None:
     from .denoiser import GRIDS
     from .solvers import SAMPLERS
 
-    p.add_argument("--seed", type=int, default=-1, help="-1 = random; the seed used is printed and saved")
-    p.add_argument("--steps", type=int, default=None, help="solver steps = model evaluations (default: the model's)")
-    p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale (default: the model's)")
+    num = checks.arg
+    p.add_argument(
+        "--seed", type=num("seed", integer=True), default=-1, help="-1 = random; the seed used is printed and saved"
+    )
+    p.add_argument(
+        "--steps",
+        type=num("steps", integer=True),
+        default=None,
+        help="solver steps = model evaluations, 1-1000 (default: the model's)",
+    )
+    p.add_argument(
+        "--guidance",
+        type=num("guidance"),
+        default=None,
+        help="classifier-free guidance scale, 0-20 (default: the model's)",
+    )
     p.add_argument(
         "--sampler",
         choices=list(SAMPLERS),
@@ -73,12 +94,44 @@ def add_sampling_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--eta",
-        type=float,
+        type=num("eta"),
         default=None,
-        help="stochasticity: DDIM eta / DPM++ SDE share, 0 = deterministic (default: the model's)",
+        help="stochasticity, 0-1: DDIM eta / DPM++ SDE share, 0 = deterministic (default: the model's)",
     )
-    p.add_argument("--chunk", type=int, default=None, help="patches per network call (default: by device)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output PNG")
+    p.add_argument(
+        "--chunk", type=num("chunk", integer=True), default=None, help="patches per network call (default: by device)"
+    )
+    p.add_argument(
+        "--max-pixels",
+        type=num("max-pixels", integer=True, lo=1, hi=1 << 40),
+        default=checks.MAX_PIXELS,
+        help="refuse canvases larger than this many pixels (after rounding to the patch grid), as the app does",
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="output PNG (checked before any work)")
+
+
+def prepare(args: argparse.Namespace) -> int:
+    """Checks every painting command makes before any work: device, output path. Returns the model's
+    patch size (read from the weights file's header, without loading it) for the canvas checks."""
+    args.device = checks.device(args.device)
+    checks.output_png(args.output)
+    return model_patch_size(args)
+
+
+def model_patch_size(args: argparse.Namespace) -> int:
+    """The patch size of the model --weights / --random-init names (64 if its header is unreadable:
+    loading it will then say what is wrong)."""
+    from .config import PatchDMConfig, preset
+
+    if args.random_init:
+        return preset(args.random_init).patch_size
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(args.weights or default_weights()), framework="pt") as f:
+            return PatchDMConfig.from_json((f.metadata() or {})["config"]).patch_size
+    except Exception:  # noqa: BLE001 - any header problem is reported by the loader, with its own message
+        return 64
 
 
 def load_pipeline(args: argparse.Namespace):
@@ -98,13 +151,13 @@ def load_pipeline(args: argparse.Namespace):
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """'2048x1024' -> (width, height)."""
+    """'2048x1024' -> (width, height), each 1..65536."""
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"size must look like 2048x1024, got {text!r}") from None
-    if w < 1 or h < 1:
-        raise argparse.ArgumentTypeError("size must be positive")
+    if not (1 <= w <= 65536 and 1 <= h <= 65536):
+        raise argparse.ArgumentTypeError(f"size must be between 1x1 and 65536x65536, got {text!r}")
     return w, h
 
 
@@ -125,7 +178,7 @@ def with_progress(steps: Iterator, desc: str) -> Iterator:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m patchdm_core", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m patchdm_core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(
@@ -137,13 +190,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad command line (2, one `error:` line already printed)
+        return int(exc.code or 0)
     args.argv = list(sys.argv[2:] if argv is None else argv[1:])
     start = time.perf_counter()
     try:
         code = importlib.import_module(args._module).main(args) or 0
     except (CheckpointError, ValueError, FileNotFoundError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a disk that fills up or a folder that vanished mid-run: still one line
+        print(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -9,17 +9,19 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from . import checks
+
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     from .denoiser import GRIDS
     from .solvers import SAMPLERS
 
     p.add_argument("--weights", type=Path, required=True, help="weights file to update in place")
-    p.add_argument("--steps", type=int, default=None, help="solver steps")
-    p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale")
+    p.add_argument("--steps", type=checks.arg("steps", integer=True), default=None, help="solver steps, 1-1000")
+    p.add_argument("--guidance", type=checks.arg("guidance"), default=None, help="classifier-free guidance, 0-20")
     p.add_argument("--sampler", choices=list(SAMPLERS), default=None)
     p.add_argument("--grid", choices=list(GRIDS), default=None, help="feature mode: position rule of the patch grid")
-    p.add_argument("--eta", type=float, default=None, help="stochasticity in [0, 1]")
+    p.add_argument("--eta", type=checks.arg("eta"), default=None, help="stochasticity in [0, 1]")
     p.add_argument("--positions", choices=["absolute", "stretch"], default=None)
 
 

@@ -13,12 +13,21 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .cli import add_model_args, add_sampling_args, load_pipeline, resolve_seed, sampling_params, with_progress
+from . import checks
+from .cli import (
+    add_model_args,
+    add_sampling_args,
+    load_pipeline,
+    prepare,
+    resolve_seed,
+    sampling_params,
+    with_progress,
+)
 from .images import from_pil, normalize_mode, save_png, to_pil
 from .sampler import run
 
 
-def _ints(n: int, what: str):
+def _ints(n: int, what: str, lo: int = 0, hi: int = 16384):
     def parse(text: str) -> tuple[int, ...]:
         try:
             values = tuple(int(v) for v in text.split(","))
@@ -26,63 +35,74 @@ def _ints(n: int, what: str):
             raise argparse.ArgumentTypeError(f"{what} must be {n} comma-separated integers, got {text!r}") from None
         if len(values) != n:
             raise argparse.ArgumentTypeError(f"{what} must be {n} comma-separated integers, got {text!r}")
+        if not all(lo <= v <= hi for v in values):
+            raise argparse.ArgumentTypeError(f"{what} values must be between {lo} and {hi}, got {text!r}")
         return values
 
     return parse
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    num = checks.arg
     add_model_args(p)
     p.add_argument("--image", type=Path, required=True, help="picture to edit")
     if name == "inpaint":
         p.add_argument("--mask", type=Path, required=True, help="mask picture: white = repaint, black = keep")
-        p.add_argument("--blur", type=int, default=8, help="feather of the mask edge in pixels")
+        p.add_argument("--blur", type=num("blur", integer=True), default=8, help="feather of the mask edge, 0-256 px")
         p.add_argument(
             "--method",
             choices=["fast", "harmonized"],
             default="fast",
             help="fast: project the known area each step; harmonized: RePaint resampling (~4.6x cost)",
         )
-        p.add_argument("--jump", type=int, default=5, help="harmonized: steps per resampling segment")
-        p.add_argument("--resample", type=int, default=5, help="harmonized: runs of each segment")
+        p.add_argument(
+            "--jump", type=num("jump", integer=True), default=5, help="harmonized: steps per resampling segment (1-100)"
+        )
+        p.add_argument(
+            "--resample", type=num("resample", integer=True), default=5, help="harmonized: runs of each segment (1-100)"
+        )
         p.add_argument("--only-masked", action="store_true", help="run only the patches around the mask")
-        p.add_argument("--margin", type=int, default=64, help="context around the mask for --only-masked (px)")
+        p.add_argument(
+            "--margin",
+            type=num("margin", integer=True),
+            default=64,
+            help="context around the mask for --only-masked, 0-2048 px",
+        )
     elif name == "outpaint":
         p.add_argument(
             "--extend",
             type=_ints(4, "--extend"),
             required=True,
             metavar="T,R,B,L",
-            help="pixels to add at top,right,bottom,left (rounded up to whole patches)",
+            help="pixels to add at top,right,bottom,left, each 0-16384 (rounded up to whole patches)",
         )
-        p.add_argument("--feather", type=int, default=32, help="seam feather into the old picture (px)")
+        p.add_argument(
+            "--feather",
+            type=num("feather", integer=True),
+            default=32,
+            help="seam feather into the old picture, 0-512 px",
+        )
     else:
         p.add_argument(
             "--box",
-            type=_ints(4, "--box"),
+            type=_ints(4, "--box", 0, 65536),
             required=True,
             metavar="X,Y,W,H",
             help="region to re-sample (snapped outward to whole patches)",
         )
-        p.add_argument("--blur", type=int, default=16, help="feather of the box edge in pixels")
+        p.add_argument("--blur", type=num("blur", integer=True), default=16, help="feather of the box edge, 0-256 px")
     add_sampling_args(p)
 
 
-def read_picture(path: Path, keep_alpha: bool = False) -> Image.Image:
-    """Open a picture with a clear error for missing, unreadable or absurdly large files (8-bit RGB, or
-    RGBA when `keep_alpha` and the picture has transparency)."""
-    if not path.is_file():
-        raise FileNotFoundError(f"picture not found: {path}")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            if keep_alpha and (img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info):
-                return img.convert("RGBA")
-            return normalize_mode(img)
-    except Image.DecompressionBombError:
-        raise ValueError(f"{path} declares more pixels than Pillow will decode (a decompression bomb?)") from None
-    except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc}") from None
+def read_picture(
+    path: Path, max_pixels: int, what: str = "picture", keep_alpha: bool = False, limit_name: str = "--max-pixels"
+) -> Image.Image:
+    """A picture file as 8-bit RGB (or RGBA when `keep_alpha` and it has transparency), with the clear
+    errors of checks.picture for missing, damaged, non-picture and oversized files."""
+    img = checks.picture(path, max_pixels, what, limit_name)
+    if keep_alpha and (img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info):
+        return img.convert("RGBA")
+    return normalize_mode(img)
 
 
 def keep_mask_from_white(mask: Image.Image, size: tuple[int, int]) -> torch.Tensor:
@@ -90,11 +110,29 @@ def keep_mask_from_white(mask: Image.Image, size: tuple[int, int]) -> torch.Tens
     if mask.size != size:
         raise ValueError(f"the mask is {mask.size[0]}x{mask.size[1]} but the picture is {size[0]}x{size[1]}")
     grey = np.asarray(normalize_mode(mask).convert("L"), dtype=np.float32) / 255.0
+    if (grey < 0.5).all():
+        raise ValueError("the mask is empty: paint the area to repaint in white")
     return torch.from_numpy((grey < 0.5).astype(np.float32))[None, None]
 
 
 def main(args: argparse.Namespace) -> int:
-    picture = read_picture(args.image)
+    p = prepare(args)
+    picture = read_picture(args.image, args.max_pixels)
+    w, h = picture.size
+    if args.command == "outpaint":
+        top, right, bottom, left = args.extend
+        if not any(args.extend):
+            raise ValueError("nothing to extend: give at least one side of --extend a positive number of pixels")
+        checks.canvas(w + left + right, h + top + bottom, p, args.max_pixels, "grown canvas")
+    else:
+        checks.canvas(w, h, p, args.max_pixels, "picture")
+    if args.command == "reroll":
+        x, y, bw, bh = args.box
+        if bw < 1 or bh < 1 or x + bw > w or y + bh > h:
+            raise ValueError(f"--box {x},{y},{bw},{bh} is not inside the {w}x{h} picture")
+    limit, limit_name = checks.read_limit(args.max_pixels)
+    mask = read_picture(args.mask, limit, "mask", limit_name=limit_name) if args.command == "inpaint" else None
+    keep = keep_mask_from_white(mask, picture.size) if mask is not None else None
     image = from_pil(picture)
     pipe = load_pipeline(args)
     seed = resolve_seed(args.seed)
@@ -102,7 +140,6 @@ def main(args: argparse.Namespace) -> int:
     common = {"seed": seed, "chunk": args.chunk, **s}
     params: dict[str, object] = {**sampling_params(s), "Mode": args.command, "Seed": seed, "Source": args.image.name}
     if args.command == "inpaint":
-        keep = keep_mask_from_white(read_picture(args.mask), picture.size)
         it = pipe.inpaint(
             image,
             keep,

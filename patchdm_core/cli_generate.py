@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from . import checks
 from .cli import (
     add_model_args,
     add_sampling_args,
     load_pipeline,
     parse_size,
+    prepare,
     resolve_seed,
     sampling_params,
     with_progress,
@@ -34,7 +37,12 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         default="feature",
         help="sampler: feature (Patch-DM); naive, pixel, sliding for comparison",
     )
-    p.add_argument("--stride", type=int, default=None, help="sliding-window stride in pixels (mode sliding)")
+    p.add_argument(
+        "--stride",
+        type=checks.arg("stride", integer=True),
+        default=None,
+        help="sliding-window stride in pixels, 1 to the patch size (mode sliding; default half a patch)",
+    )
     p.add_argument(
         "--tileable",
         nargs="?",
@@ -49,16 +57,22 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="patch positions on canvases larger than the training images (default: the model's)",
     )
-    p.add_argument("--style", default=None, help="reference picture whose global code to paint with")
+    p.add_argument("--style", type=Path, default=None, help="reference picture whose global code to paint with")
 
 
 def main(args: argparse.Namespace) -> int:
-    from PIL import Image
-
+    p = prepare(args)
+    width, height = args.size
+    checks.canvas(width, height, p, args.max_pixels)
+    if args.stride is not None and args.stride > p:
+        raise ValueError(f"--stride must be between 1 and the patch size {p}, got {args.stride}")
+    if args.tileable and args.mode != "feature":
+        raise ValueError("tileable output needs the feature sampler (--mode feature)")
+    limit, limit_name = checks.read_limit(args.max_pixels)
+    style = checks.picture(args.style, limit, "style reference", limit_name) if args.style else None
     pipe = load_pipeline(args)
     seed = resolve_seed(args.seed)
-    width, height = args.size
-    z = pipe.encode_style(Image.open(args.style)) if args.style else None
+    z = pipe.encode_style(style) if style is not None else None
     s = pipe.settings(steps=args.steps, guidance=args.guidance, eta=args.eta, grid=args.grid, sampler=args.sampler)
     print(f"seed: {seed}  size: {width}x{height}  model: {pipe.name}  device: {pipe.device}")
     it = pipe.generate(

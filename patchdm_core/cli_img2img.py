@@ -11,20 +11,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import checks
 from .cli import (
     add_model_args,
     add_sampling_args,
     load_pipeline,
     parse_size,
+    prepare,
     resolve_seed,
     sampling_params,
     with_progress,
 )
-from .collage import round_up
 from .images import save_png, to_pil
 from .sampler import run
-
-MAX_PIXELS = 4096 * 2048  # the app's default canvas limit
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -35,19 +34,23 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
             "--size", type=parse_size, default=None, metavar="WxH", help="output size (default: the picture's)"
         )
         p.add_argument(
-            "--strength", type=float, default=0.6, help="0 = the picture back, 1 = a new picture in its palette"
+            "--strength",
+            type=checks.arg("strength"),
+            default=0.6,
+            help="0-1: 0 = the picture back, 1 = a new picture in its palette",
         )
     else:
         group = p.add_mutually_exclusive_group(required=True)
-        group.add_argument("--scale", type=float, default=None, help="enlarge by this factor (2 = twice the width)")
+        group.add_argument(
+            "--scale",
+            type=checks.arg("scale"),
+            default=None,
+            help="enlarge by this factor, 0.05-16 (2 = twice the width)",
+        )
         group.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="output size")
-        p.add_argument("--strength", type=float, default=0.4, help="how much new detail (0.3-0.5 keeps the picture)")
-    p.add_argument(
-        "--max-pixels",
-        type=int,
-        default=MAX_PIXELS,
-        help="refuse outputs larger than this (after rounding to the grid)",
-    )
+        p.add_argument(
+            "--strength", type=checks.arg("strength"), default=0.4, help="0-1: new detail (0.3-0.5 keeps the picture)"
+        )
     add_sampling_args(p)
 
 
@@ -56,30 +59,23 @@ def target_size(args: argparse.Namespace, width: int, height: int, p: int) -> tu
     if args.size is not None:
         out_w, out_h = args.size
     elif args.command == "upscale":
-        if not args.scale > 0 or args.scale != args.scale:
-            raise ValueError(f"--scale must be a positive number, got {args.scale}")
         out_w, out_h = round(width * args.scale), round(height * args.scale)
     else:
         out_w, out_h = width, height
-    if out_w < 1 or out_h < 1:
-        raise ValueError(f"the output size must be positive, got {out_w}x{out_h}")
-    grid_pixels = round_up(out_w, p) * round_up(out_h, p)
-    if grid_pixels > args.max_pixels:
-        raise ValueError(
-            f"the output {out_w}x{out_h} ({grid_pixels / 1e6:.1f} MP on the {p}-px grid) is over the limit of "
-            f"{args.max_pixels / 1e6:.1f} MP (--max-pixels {args.max_pixels})"
-        )
+    checks.canvas(out_w, out_h, p, args.max_pixels, "output")
     return out_w, out_h
 
 
 def main(args: argparse.Namespace) -> int:
     from .cli_edit import read_picture
-    from .img2img import check_strength
 
-    check_strength(args.strength)
-    picture = read_picture(args.image, keep_alpha=args.command == "img2img")
+    p = prepare(args)
+    limit, limit_name = checks.read_limit(args.max_pixels)
+    picture = read_picture(args.image, limit, keep_alpha=args.command == "img2img", limit_name=limit_name)
+    width, height = target_size(args, picture.width, picture.height, p)
+    if picture.mode == "RGBA" and picture.getchannel("A").getextrema()[1] < 128:
+        raise ValueError("the sketch is empty (fully transparent): paint something or give a picture")
     pipe = load_pipeline(args)
-    width, height = target_size(args, picture.width, picture.height, pipe.p)
     seed = resolve_seed(args.seed)
     s = pipe.settings(steps=args.steps, guidance=args.guidance, eta=args.eta, grid=args.grid, sampler=args.sampler)
     print(f"seed: {seed}  {picture.width}x{picture.height} -> {width}x{height}  model: {pipe.name}")

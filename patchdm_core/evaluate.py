@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import checks
 from .data import crops_of, list_images, load_rgb
 from .images import save_png, to_pil
 from .metrics import lattice_score, seam_score, swd
@@ -172,12 +173,21 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def _size(text: str) -> tuple[int, int]:
+    from .cli import parse_size
+
+    try:
+        return parse_size(text)
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _samplers(text: str, default: tuple[str, int]) -> list[tuple[str, int]]:
     """'ddim:25,dpmpp-2m:10' -> [("ddim", 25), ("dpmpp-2m", 10)]; a bare name takes the default steps."""
     out = []
     for part in [s for s in text.split(",") if s]:
         name, _, steps = part.partition(":")
-        out.append((name, int(steps) if steps else default[1]))
+        out.append((name, checks.number("steps", steps, integer=True) if steps else default[1]))
     return out or [default]
 
 
@@ -186,7 +196,9 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
     add_model_args(p)
     p.add_argument("--data", type=Path, required=True, help="held-out pictures (never seen in training)")
-    p.add_argument("--n", type=int, default=4, help="canvases per size and setting (seeds 0..n-1)")
+    p.add_argument(
+        "--n", type=checks.arg("n", integer=True, lo=1, hi=10000), default=4, help="canvases per size and setting"
+    )
     p.add_argument("--sizes", default="1024x512,2048x1024", help="comma list of WxH")
     p.add_argument("--modes", default="feature,pixel,naive,sliding", help="comma list of sampler modes")
     p.add_argument(
@@ -197,23 +209,29 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     )
     p.add_argument("--etas", default="", help="comma list of eta values (default: the model's)")
     p.add_argument("--positions", default="", help="comma list of absolute,stretch to compare (default: the model's)")
-    p.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the model's)")
+    p.add_argument(
+        "--guidance", type=checks.arg("guidance"), default=None, help="guidance scale (default: the model's)"
+    )
     p.add_argument("--out", type=Path, default=Path("eval"), help="folder for eval.md and eval.json")
     p.add_argument("--save-images", action="store_true", help="also write every canvas under OUT/images")
 
 
 def main(args: argparse.Namespace) -> int:
-    from .cli import load_pipeline, parse_size
+    from .cli import load_pipeline
     from .denoiser import GRIDS, MODES
     from .solvers import get_sampler
 
+    if not args.data.is_dir():
+        raise ValueError(f"--data {args.data} is not a folder of held-out pictures")
+    args.device = checks.device(args.device)
+    sizes = [_size(s)[::-1] for s in args.sizes.split(",") if s]
+    etas = [checks.number("eta", e) for e in args.etas.split(",") if e]
     pipe = load_pipeline(args)
     d = pipe.cfg.sampling
-    sizes = [parse_size(s)[::-1] for s in args.sizes.split(",") if s]
     modes = [m for m in args.modes.split(",") if m]
     grids = [g for g in args.grids.split(",") if g] or [d.grid]
     samplers = _samplers(args.samplers, (d.sampler, d.steps))
-    etas = [float(e) for e in args.etas.split(",") if e] or [d.eta]
+    etas = etas or [d.eta]
     for m in modes:
         if m not in MODES:
             raise ValueError(f"unknown mode {m!r}; choose from {', '.join(MODES)}")

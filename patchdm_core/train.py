@@ -22,8 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import precision
+from . import checks, precision
 from .checkpoint import CheckpointError, load_into, load_state, load_weights, save_state, save_weights
+from .cli import parse_size
 from .collage import Grid, from_patches, to_patches
 from .config import PatchDMConfig, preset
 from .data import Batch, ImageFolderWindows
@@ -271,25 +272,40 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--data", required=True, type=Path, help="folder of training images (jpg, png, webp; any size)")
     p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
     p.add_argument("--out", required=True, type=Path, help="run folder: weights, training state, samples, log")
-    p.add_argument("--steps", type=int, default=100_000, help="total optimizer steps to reach")
-    p.add_argument("--minutes", type=float, default=None, help="stop (and save) after this much wall time")
+    num = checks.arg
+    p.add_argument(
+        "--steps", type=num("steps", integer=True, lo=1, hi=10**9), default=100_000, help="total optimizer steps"
+    )
+    p.add_argument(
+        "--minutes", type=num("minutes", lo=0.01, hi=10**6), default=None, help="stop (and save) after this wall time"
+    )
     p.add_argument("--resume", action="store_true", help="continue from OUT/state (config taken from there)")
     p.add_argument("--init", type=Path, default=None, help="start from these weights (fine-tuning; same shapes)")
-    p.add_argument("--batch-size", type=int, default=None, help="windows per step per process")
-    p.add_argument("--lr", type=float, default=None, help="AdamW learning rate")
-    p.add_argument("--ema-decay", type=float, default=None, help="EMA decay")
-    p.add_argument("--image-size", default=None, help="training size WxH (default 1024x512)")
+    p.add_argument(
+        "--batch-size", type=num("batch-size", integer=True, lo=1, hi=65536), default=None, help="windows per step"
+    )
+    p.add_argument("--lr", type=num("lr", lo=1e-9, hi=1), default=None, help="AdamW learning rate")
+    p.add_argument("--ema-decay", type=num("ema-decay", lo=0, hi=0.999999), default=None, help="EMA decay, 0-0.999999")
+    p.add_argument("--image-size", type=parse_size, default=None, help="training size WxH (default 1024x512)")
     p.add_argument("--crops", choices=["center", "multi"], default=None, help="one or several crops per picture")
-    p.add_argument("--sample-every", type=int, default=None, help="steps between sample grids (0 = never)")
-    p.add_argument("--save-every", type=int, default=None, help="steps between checkpoints (0 = only at the end)")
-    p.add_argument("--log-every", type=int, default=None, help="steps between log lines")
-    p.add_argument("--t-min", type=int, default=None, help="draw timesteps from [t_min, T) (fine-tuning high noise)")
+    every = num("every", integer=True, lo=0, hi=10**9)
+    p.add_argument("--sample-every", type=every, default=None, help="steps between sample grids (0 = never)")
+    p.add_argument("--save-every", type=every, default=None, help="steps between checkpoints (0 = only at the end)")
+    p.add_argument(
+        "--log-every", type=num("log-every", integer=True, lo=1, hi=10**9), default=None, help="steps between logs"
+    )
+    p.add_argument(
+        "--t-min",
+        type=num("t-min", integer=True, lo=0, hi=999),
+        default=None,
+        help="draw timesteps from [t_min, T) (fine-tuning high noise)",
+    )
     p.add_argument("--clip-model", default=None, help="use a frozen open_clip image tower of this architecture")
     p.add_argument("--clip-weights", default=None, help="local weights file of that tower (nothing is downloaded)")
     p.add_argument(
         "--device", default=None, help="cpu, cuda, ... (default: cuda > mps > cpu; LOCAL_RANK under torchrun)"
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=num("seed", integer=True, lo=0, hi=checks.MAX_SEED), default=0)
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is used on CUDA and bf16 CPUs)")
 
 
@@ -307,7 +323,7 @@ def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
         "t_min": args.t_min,
     }
     if args.image_size:
-        w, h = (int(v) for v in args.image_size.lower().split("x"))
+        w, h = args.image_size
         overrides["image_size"] = (h, w)
     train_cfg = dataclasses.replace(cfg.train, **{k: v for k, v in overrides.items() if v is not None})
     cfg = cfg.replace(train=train_cfg)
@@ -317,6 +333,12 @@ def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
 
 
 def main(args: argparse.Namespace) -> int:
+    if not args.data.is_dir():
+        raise ValueError(f"--data {args.data} is not a folder of pictures")
+    if args.init is not None and not args.init.is_file():
+        raise ValueError(f"--init {args.init} is not a weights file")
+    if args.device is not None:
+        args.device = str(checks.device(args.device))
     if args.resume and not (args.out / "state" / "state.json").exists():
         raise CheckpointError(f"--resume: no training state in {args.out / 'state'}")
     cfg = config_from_args(args)

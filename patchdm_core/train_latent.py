@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from . import checks
 from .checkpoint import load_into, load_weights, save_weights
 from .data import ImageFolderWindows
 from .model import PatchDMModel, count_parameters
@@ -86,14 +87,27 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--weights", type=Path, required=True, help="weights file of a trained Patch-DM (updated in place)")
     p.add_argument("--data", type=Path, required=True, help="the folder the model was trained on")
     p.add_argument("--out", type=Path, default=None, help="write here instead of updating --weights")
-    p.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the config's latent_steps)")
-    p.add_argument("--batch-size", type=int, default=None, help="codes per step (default: the config's)")
-    p.add_argument("--lr", type=float, default=1e-4)
+    num = checks.arg
+    p.add_argument(
+        "--steps",
+        type=num("steps", integer=True, lo=1, hi=10**9),
+        default=None,
+        help="optimizer steps (default: the config's latent_steps)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=num("batch-size", integer=True, lo=1, hi=65536),
+        default=None,
+        help="codes per step (default: the config's)",
+    )
+    p.add_argument("--lr", type=num("lr", lo=1e-9, hi=1), default=1e-4)
     p.add_argument("--clip-weights", default=None, help="local open_clip weights (models with a clip encoder)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=num("seed", integer=True, lo=0, hi=checks.MAX_SEED), default=0)
 
 
 def main(args: argparse.Namespace) -> int:
+    if not args.data.is_dir():
+        raise ValueError(f"--data {args.data} is not a folder of pictures")
     cfg, state, meta = load_weights(args.weights)
     torch.manual_seed(args.seed)
     model = PatchDMModel(cfg)

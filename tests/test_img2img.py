@@ -119,11 +119,11 @@ def test_cli_img2img_and_upscale_write_pngs_with_their_parameters(tmp_path) -> N
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["img2img", "--strength", "1.5"], "strength must be between 0 and 1"),
-        (["img2img", "--strength", "nan"], "strength must be between 0 and 1"),
+        (["img2img", "--strength", "1.5"], "strength must be a number between 0 and 1"),
+        (["img2img", "--strength", "nan"], "strength must be a number between 0 and 1"),
         (["img2img", "--size", "8192x8192"], "over the limit"),
-        (["upscale", "--scale", "200"], "over the limit"),
-        (["upscale", "--scale", "-1"], "--scale must be a positive number"),
+        (["upscale", "--scale", "16", "--max-pixels", "100000"], "over the limit"),
+        (["upscale", "--scale", "-1"], "scale must be a number between 0.05 and 16"),
         (["upscale", "--size", "64x64", "--max-pixels", "100"], "over the limit"),
     ],
 )
