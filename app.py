@@ -26,9 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     from app.imaging import Limits
     from app.ui import CSS, THEME, build
 
-    limits = Limits(max_pixels=args.max_pixels, max_upload_bytes=args.max_upload_mb * 2**20)
+    limits = Limits(
+        max_pixels=args.max_pixels, max_upload_bytes=args.max_upload_mb * 2**20, max_job_cost=args.max_job_cost
+    )
     studio = Studio(pipe, History(args.outputs), limits, banner)
     print(f"model: {pipe.name} ({pipe.model_hash}) on {pipe.device}; outputs: {studio.history.root}")
+    if studio.history.cleaned:
+        print(f"removed {studio.history.cleaned} unfinished temporary file(s) of an earlier run from the outputs")
     if banner:
         print(f"warning: {banner}", file=sys.stderr)
     demo = build(studio, queue_size=args.queue_size)

@@ -7,6 +7,7 @@ is logged on the server and reported in one sentence. Never a traceback in the U
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,15 +16,19 @@ from typing import Any
 import gradio as gr
 from PIL import Image, ImageColor
 
+from .cost import JobCost, over_cap
 from .handlers import Jobs, Studio, Update
 from .history import read_parameters
-from .imaging import InputError
+from .imaging import InputError, size_input
 
 
 def sketch_canvas(width: float | None, height: float | None, longest: int = 1024) -> tuple[int, int]:
     """A sketch canvas with the output's aspect ratio and its longer side `longest` px (the output
     size itself can be 4K; the sketch only carries the layout)."""
-    w, h = max(1, int(width or 1024)), max(1, int(height or 512))
+    try:
+        w, h = size_input(width, height)
+    except InputError:
+        w, h = 1024, 512
     scale = longest / max(w, h)
     return max(16, round(w * scale)), max(16, round(h * scale))
 
@@ -34,6 +39,12 @@ log = logging.getLogger("patchdm.app")
 def session_key(request: gr.Request | None) -> str:
     """The browser session (or API client) a job belongs to."""
     return (getattr(request, "session_hash", None) or "anonymous") if request is not None else "anonymous"
+
+
+def request_token(request: gr.Request | None) -> object | None:
+    """What identifies one queued job from its admission to its start: the HTTP request it came with
+    (Gradio hands the validator and the job the same object)."""
+    return getattr(request, "request", None) if request is not None else None
 
 
 def progress_bar(index: int, total: int) -> str:
@@ -77,14 +88,39 @@ class Events:
     def __init__(self, studio: Studio, jobs: Jobs | None = None) -> None:
         self.studio = studio
         self.jobs = jobs or Jobs()
+        self.cost = JobCost(studio)
 
     def _job(self, request: gr.Request | None, progress: gr.Progress | None, make: Callable) -> Iterator:
         key = session_key(request)
-        flag = self.jobs.start(key)
+        flag = self.jobs.start(key, request_token(request))
+        if flag is None:  # Stop reached it while it waited in the queue
+            message = "Stopped before it started: nothing was computed or saved."
+            yield gr.skip(), gr.skip(), message, gr.skip(), gr.skip(), gr.skip()
+            return
         try:
             yield from stream(self.studio, lambda: make(flag), progress)
         finally:
             self.jobs.finish(key, flag)
+
+    def admission(self, kind: str) -> Callable:
+        """The validator of a model event: runs when a job asks to be queued (before the queue): refuses
+        a job over the cost cap, and registers the rest so that Stop can cancel them while they wait."""
+        event = getattr(self, kind)
+        params = [p for name, p in inspect.signature(event).parameters.items() if name != "progress"]
+
+        def validate(*args: Any) -> list[dict]:
+            *values, request = args
+            cost = self.cost(kind, tuple(values))
+            refusal = over_cap(cost, self.studio.limits) if cost is not None else None
+            if refusal is None:
+                self.jobs.admit(session_key(request), request_token(request))
+            # one verdict per input; the refusal is shown on the first (Gradio names it in the message)
+            return [gr.validate(refusal is None or i > 0, refusal or "") for i in range(len(values))]
+
+        validate.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        validate.__annotations__ = {"request": gr.Request}  # Gradio injects the request by this hint
+        validate.__name__ = f"admit_{kind}"
+        return validate
 
     def generate(
         self,
@@ -201,9 +237,8 @@ class Events:
         return {"background": Image.new("RGBA", (w, h), (*fill[:3], 255)), "layers": [], "composite": None}
 
     def stop(self, request: gr.Request) -> str:
-        """Stop this session's running job after its current step."""
-        stopped = self.jobs.stop(session_key(request))
-        return "Stopping after the current step…" if stopped else "Nothing is running."
+        """Stop this session's running job after its current step, and cancel its queued ones."""
+        return self.jobs.stop(session_key(request))
 
     def outpaint_layout(
         self, picture: Any, top: float, right: float, bottom: float, left: float, feather: float

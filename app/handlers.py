@@ -28,12 +28,15 @@ from .imaging import (
     Limits,
     PictureSource,
     check_canvas,
+    flag,
     keep_mask,
     load_picture,
     mask_cells,
+    number,
     outpaint_layout,
     picture_and_mask,
     round_up,
+    size_input,
     size_note,
     snap,
 )
@@ -78,33 +81,23 @@ class Studio(SteeringActions):
     ) -> dict[str, object]:
         """Checked sampling settings, the model's defaults where a value is missing (PatchDM.settings)."""
         d_steps, d_guidance = self.defaults()
-        steps = int(steps) if steps else d_steps
-        if not 1 <= steps <= 1000:
-            raise InputError(f"steps must be between 1 and 1000, got {steps}")
-        guidance = d_guidance if guidance is None else float(guidance)
-        if not 0 <= guidance <= 20:
-            raise InputError(f"guidance must be between 0 and 20, got {guidance}")
+        steps = d_steps if steps is None or steps == "" else number("steps", steps, integer=True)
+        guidance = d_guidance if guidance is None or guidance == "" else number("guidance", guidance)
         if sampler and sampler not in SAMPLERS:
             raise InputError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
         if grid and grid not in GRIDS:
             raise InputError(f"unknown grid rule {grid!r}; choose one of {', '.join(GRIDS)}")
-        if eta is not None and not 0 <= float(eta) <= 1:
-            raise InputError(f"eta must be between 0 and 1, got {eta}")
-        return self.pipe.settings(
-            steps=steps,
-            guidance=guidance,
-            sampler=sampler or None,
-            grid=grid or None,
-            eta=None if eta is None else float(eta),
-        )
+        eta = None if eta is None or eta == "" else number("eta", eta)
+        return self.pipe.settings(steps=steps, guidance=guidance, sampler=sampler or None, grid=grid or None, eta=eta)
 
     def plan(self, width: float, height: float, steps: float | None) -> str:
         """'128 patches × 25 steps' (+ the off-grid note) for a canvas; problems come back as text."""
         try:
-            gw, gh = check_canvas(int(width or 0), int(height or 0), self.p, self.limits)
+            width, height = size_input(width, height)
+            gw, gh = check_canvas(width, height, self.p, self.limits)
+            steps = self.defaults()[0] if steps is None or steps == "" else number("steps", steps, integer=True)
         except InputError as exc:
             return f"⚠ {exc}"
-        steps = int(steps) if steps else self.defaults()[0]
         note = size_note(int(width), int(height), self.p)
         text = f"{(gw // self.p) * (gh // self.p)} patches × {steps} steps"
         return f"{text} · {note}" if note else text
@@ -131,7 +124,9 @@ class Studio(SteeringActions):
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
         """Paint `batch` canvases with seeds seed, seed+1, ...; previews, then each final PNG."""
-        width, height, batch = int(width or 0), int(height or 0), int(batch or 1)
+        width, height = size_input(width, height)
+        batch = 1 if batch is None or batch == "" else number("batch", batch, integer=True)
+        tileable = flag("tileable", tileable)
         gw, gh = check_canvas(width, height, self.p, self.limits)
         settings = self._settings(steps, guidance, sampler, grid, eta)
         steps = int(settings["steps"])
@@ -139,8 +134,6 @@ class Studio(SteeringActions):
             raise InputError(f"unknown sampler mode {mode!r}; choose one of {', '.join(MODES)}")
         if tileable and mode != "feature":
             raise InputError("tileable output needs the feature sampler (Advanced → Sampler: feature)")
-        if not 1 <= batch <= 16:
-            raise InputError(f"batch count must be between 1 and 16, got {batch}")
         notes = [n for n in [size_note(width, height, self.p)] if n]
         z, style_name = None, None
         if style is not None:
@@ -209,7 +202,8 @@ class Studio(SteeringActions):
             raise InputError(f"method must be 'fast' or 'harmonized', got {method!r}")
         picture, painted, note = picture_and_mask(editor, self.limits, self.p)
         settings = self._settings(steps, guidance, sampler, grid, eta)
-        blur, margin = max(0, int(blur or 0)), max(0, int(margin or 0))
+        blur, margin = number("blur", blur or 0, integer=True), number("margin", margin or 0, integer=True)
+        only_masked = flag("only masked", only_masked)
         s = pick_seed(seed)
         cells = (
             mask_cells(painted, self.p, margin + blur)
@@ -243,7 +237,7 @@ class Studio(SteeringActions):
 
     def outpaint_pad(self, top: float, right: float, bottom: float, left: float) -> tuple[int, int, int, int]:
         """Extensions snapped to the 64-px grid (InputError when all are zero)."""
-        pad = tuple(snap(v or 0) for v in (top, right, bottom, left))
+        pad = tuple(snap(number("extend", v or 0)) for v in (top, right, bottom, left))
         if not any(pad):
             raise InputError(f"nothing to extend: give at least one side {GRID} px or more")
         return pad  # type: ignore[return-value]
@@ -257,7 +251,8 @@ class Studio(SteeringActions):
         w, h = img.width + pad[1] + pad[3], img.height + pad[0] + pad[2]
         gw, gh = check_canvas(w, h, self.p, self.limits, "grown canvas")
         text = f"{img.width}×{img.height} → {gw}×{gh} ({(gw // self.p) * (gh // self.p)} patches)"
-        return outpaint_layout(img, pad, int(feather or 0)), text + (f" · {note}" if note else "")
+        feather = number("feather", feather or 0, integer=True)
+        return outpaint_layout(img, pad, feather), text + (f" · {note}" if note else "")
 
     def outpaint(
         self,
@@ -282,9 +277,9 @@ class Studio(SteeringActions):
             img.width + pad[1] + pad[3], img.height + pad[0] + pad[2], self.p, self.limits, "grown canvas"
         )
         settings = self._settings(steps, guidance, sampler, grid, eta)
-        feather = max(0, int(feather or 0))
+        feather = number("feather", feather or 0, integer=True)
         s = pick_seed(seed)
-        asked = tuple(int(v or 0) for v in (top, right, bottom, left))
+        asked = tuple(round(float(v or 0)) for v in (top, right, bottom, left))
         if asked != pad:
             note = "; ".join(
                 n for n in [note, f"extensions snapped to the {GRID}-px grid: {'/'.join(map(str, pad))}"] if n

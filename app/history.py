@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Mapping
@@ -9,7 +10,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from patchdm_core.images import save_png
+from patchdm_core.images import save_png, stale_temporaries
+
+log = logging.getLogger("patchdm.app")
 
 
 class History:
@@ -18,6 +21,18 @@ class History:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).expanduser().resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        self.cleaned = self.clean_stale()
+
+    def clean_stale(self) -> int:
+        """Remove the temporary files of writes that never finished (their process was killed); only
+        save_png's own `.tmp-<pid>-*.png` whose writer is gone or that are an hour old. Returns the count."""
+        removed = 0
+        for f in stale_temporaries(self.root):
+            f.unlink(missing_ok=True)
+            removed += 1
+        if removed:
+            log.warning("removed %d unfinished temporary file(s) from %s", removed, self.root)
+        return removed
 
     def save(self, img: Image.Image, params: Mapping[str, object], kind: str, seed: int) -> Path:
         """Write img as `<time>-<kind>-<seed>-<random>.png` with the A1111 `parameters` chunk."""

@@ -15,18 +15,27 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from PIL import Image, ImageDraw
 from torch import Tensor
 
+from patchdm_core import checks
 from patchdm_core.collage import round_up
 from patchdm_core.images import normalize_mode, to_pil
 
 GRID = 64  # UI sizes and outpaint extensions snap to this many pixels
-FORMATS = "PNG, JPEG, WebP, BMP, TIFF or GIF"
+FORMATS = checks.FORMATS
+NOT_UPLOADED = "not an upload to this app"  # set by components.py for a server path a client named
 
 
 class InputError(ValueError):
     """A problem with the user's input; the message is written for the user."""
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A value a client sent for a number field that is not a usable number (the reason, in words)."""
+
+    message: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class Unreadable:
 class Limits:
     max_pixels: int = 4096 * 2048  # largest canvas (after snapping to the patch grid), pixels
     max_upload_bytes: int = 50 * 1024 * 1024  # largest uploaded file
+    max_job_cost: float = 1000.0  # largest job in megapixel-steps (canvas MP x model evaluations x batch)
 
 
 PictureSource = str | Path | bytes | Image.Image | np.ndarray | Unreadable | None
@@ -49,8 +59,16 @@ def fmt_bytes(n: int) -> str:
     return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.0f} kB"
 
 
-def megapixels(n: int) -> str:
-    return f"{n / 1e6:.1f} MP"
+def size_input(width: object, height: object) -> tuple[int, int]:
+    """Width and height from the UI or an API client as whole numbers of 1..65536 pixels."""
+    return tuple(number(name, v, integer=True, lo=1, hi=65536) for name, v in (("width", width), ("height", height)))
+
+
+def flag(name: str, value: object) -> bool:
+    """A checkbox value: True or False (an API client may send anything)."""
+    if not isinstance(value, bool):
+        raise InputError(f"{name} must be true or false, got {value!r}")
+    return value
 
 
 def snap(n: float, grid: int = GRID) -> int:
@@ -59,16 +77,21 @@ def snap(n: float, grid: int = GRID) -> int:
 
 
 def check_canvas(width: int, height: int, p: int, limits: Limits, what: str = "canvas") -> tuple[int, int]:
-    """Grid size (W, H) of a canvas, or InputError when it is empty or over --max-pixels."""
-    if width < 1 or height < 1:
-        raise InputError(f"the {what} size must be positive, got {width}×{height}")
-    gw, gh = round_up(width, p), round_up(height, p)
-    if gw * gh > limits.max_pixels:
-        raise InputError(
-            f"the {what} {gw}×{gh} ({megapixels(gw * gh)}) is over this server's limit of "
-            f"{megapixels(limits.max_pixels)} (--max-pixels {limits.max_pixels}); choose a smaller size"
-        )
-    return gw, gh
+    """Grid size (W, H) of a canvas, or InputError when it is empty or over --max-pixels (the CLI's words)."""
+    try:
+        return checks.canvas(width, height, p, limits.max_pixels, what)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def number(name: str, value: object, *, integer: bool = False, lo: float | None = None, hi: float | None = None):
+    """A number from the UI or an API client (text, NaN, inf and out-of-range refused in the CLI's words)."""
+    if isinstance(value, Invalid):
+        raise InputError(value.message)
+    try:
+        return checks.number(name, value, integer=integer, lo=lo, hi=hi)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def size_note(width: int, height: int, p: int) -> str:
@@ -84,6 +107,8 @@ def _open(src: PictureSource, limits: Limits, what: str) -> Image.Image:
     if src is None:
         raise InputError(f"upload a {what} first")
     if isinstance(src, Unreadable):
+        if src.reason == NOT_UPLOADED:
+            raise InputError(f"the {what} was not uploaded to this app: upload the file, do not name a server path")
         raise InputError(f"could not read the {what}: it is not a {FORMATS} picture, or the file is damaged")
     if isinstance(src, Image.Image):
         return src
@@ -93,19 +118,19 @@ def _open(src: PictureSource, limits: Limits, what: str) -> Image.Image:
         except (TypeError, ValueError) as exc:
             raise InputError(f"could not read the {what}: unsupported pixel layout {src.shape} {src.dtype}") from exc
     if isinstance(src, bytes):
-        size, opener = len(src), lambda: Image.open(io.BytesIO(src))
+        size, opener = len(src), lambda: checks.open_header(io.BytesIO(src), what)
     else:
         path = Path(src)
         if not path.is_file():
             raise InputError(f"the {what} file is missing on the server; upload it again")
-        size, opener = path.stat().st_size, lambda: Image.open(path)
+        size, opener = path.stat().st_size, lambda: checks.open_header(path, what)
     if size > limits.max_upload_bytes:
         raise InputError(
             f"the {what} file is {fmt_bytes(size)}, over the {fmt_bytes(limits.max_upload_bytes)} upload limit"
         )
     try:
         return opener()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
+    except ValueError as exc:
         raise InputError(f"could not read the {what}: it is not a {FORMATS} picture, or the file is damaged") from exc
 
 
@@ -126,6 +151,10 @@ def describe_mode(img: Image.Image) -> str:
 def decode(src: PictureSource, limits: Limits, p: int = 1, what: str = "picture") -> Image.Image:
     """Open and decode an upload as it is (mode unchanged), enforcing the byte and pixel limits."""
     img = _open(src, limits, what)
+    try:  # the picture's own size in the message, not the grid it would be painted on
+        checks.check_pixels(img.width, img.height, limits.max_pixels, what)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     check_canvas(img.width, img.height, p, limits, what)
     try:
         if getattr(img, "n_frames", 1) > 1:

@@ -15,7 +15,7 @@ from torch import Tensor
 from patchdm_core.noise import resolve_seed
 from patchdm_core.sampler import Step
 
-from .imaging import InputError, preview
+from .imaging import number, preview
 
 
 @dataclass
@@ -33,25 +33,55 @@ class Update:
 
 
 class Jobs:
-    """Stop flags of running jobs, one per browser session."""
+    """Running and queued jobs per browser session (or API client), so that Stop reaches both.
+
+    A job is *admitted* when it is accepted into the queue (the event's validator runs then, with the
+    request object the job will later run with) and *started* when the model worker takes it. Stop sets
+    the running job's flag (it halts after its current step) and marks every admitted job of the session
+    as cancelled: when one of those reaches the worker it returns at once, computing and saving nothing.
+    """
+
+    STALE_S = 3600.0  # admitted entries of jobs that never started (cancelled by Gradio itself) are dropped
 
     def __init__(self) -> None:
         self._flags: dict[str, threading.Event] = {}
+        self._queued: dict[int, tuple[str, float, object]] = {}  # id(token) -> (session, admitted at, token)
+        self._cancelled: set[int] = set()
         self._lock = threading.Lock()
 
-    def start(self, key: str) -> threading.Event:
+    def admit(self, key: str, token: object) -> None:
+        """A job of session `key` entered the queue; `token` identifies it until it starts."""
+        now = time.monotonic()
         with self._lock:
+            for ident, (_, t, _) in list(self._queued.items()):
+                if now - t > self.STALE_S:
+                    del self._queued[ident]
+                    self._cancelled.discard(ident)
+            self._queued[id(token)] = (key, now, token)
+
+    def start(self, key: str, token: object | None = None) -> threading.Event | None:
+        """The job reached the worker: its stop flag, or None if it was cancelled while it waited."""
+        with self._lock:
+            ident = id(token)
+            queued = self._queued.pop(ident, None) if token is not None else None
+            if queued is not None and ident in self._cancelled:
+                self._cancelled.discard(ident)
+                return None
             flag = self._flags[key] = threading.Event()
             return flag
 
-    def stop(self, key: str) -> bool:
-        """Ask this session's running job to stop after its current step; False if none runs."""
+    def stop(self, key: str) -> str:
+        """Stop this session's running job after its current step and cancel its queued ones."""
         with self._lock:
             flag = self._flags.get(key)
-        if flag is None:
-            return False
-        flag.set()
-        return True
+            waiting = [ident for ident, (k, _, _) in self._queued.items() if k == key and ident not in self._cancelled]
+            self._cancelled.update(waiting)
+        if flag is not None:
+            flag.set()
+        parts = (["Stopping after the current step"] if flag is not None else []) + (
+            [f"cancelled {len(waiting)} queued job{'s' if len(waiting) > 1 else ''}"] if waiting else []
+        )
+        return (" · ".join(parts) + "…") if parts else "Nothing is running."
 
     def finish(self, key: str, flag: threading.Event) -> None:
         with self._lock:
@@ -60,15 +90,8 @@ class Jobs:
 
 
 def pick_seed(seed: float | None) -> int:
-    """-1 (or empty) -> a random seed; anything else must be a whole number below 2**63."""
-    value = -1 if seed is None or seed == "" else seed
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        raise InputError(f"the seed must be a whole number (-1 = random), got {seed!r}") from None
-    if n != value or n >= 2**63:
-        raise InputError(f"the seed must be a whole number below 2**63 (-1 = random), got {seed!r}")
-    return resolve_seed(n)
+    """-1 (or empty) -> a random seed; anything else a whole number in 0..2**63-1 (the CLI's rule)."""
+    return resolve_seed(-1 if seed is None or seed == "" else number("seed", seed, integer=True))
 
 
 def fmt_seconds(s: float) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from patchdm_core import checks
 from patchdm_core.checkpoint import CheckpointError
-from patchdm_core.cli import default_weights
+from patchdm_core.cli import Parser, default_weights
 from patchdm_core.config import demo
 from patchdm_core.pipeline import PatchDM
 
@@ -14,7 +15,7 @@ from .imaging import Limits
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python app.py",
         description="Patch-DM Studio: paint, inpaint and outpaint wallpapers of any size in the browser.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -22,19 +23,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: the shipped demo model)")
     p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:1, mps")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 = every interface)")
-    p.add_argument("--port", type=int, default=7860, help="port to listen on")
+    p.add_argument("--port", type=checks.arg("port", integer=True, lo=1, hi=65535), default=7860, help="port")
     p.add_argument("--outputs", type=Path, default=Path("outputs"), help="folder for finished pictures (history)")
     p.add_argument(
         "--max-pixels",
-        type=int,
+        type=checks.arg("max-pixels", integer=True, lo=1, hi=1 << 40),
         default=Limits.max_pixels,
         help="largest canvas in pixels (after snapping to the patch grid); larger requests are refused",
     )
-    p.add_argument("--max-upload-mb", type=int, default=50, help="largest uploaded file in MB")
-    p.add_argument("--queue-size", type=int, default=8, help="jobs that may wait for the model; more get 'busy'")
+    p.add_argument(
+        "--max-upload-mb",
+        type=checks.arg("max-upload-mb", integer=True, lo=1, hi=4096),
+        default=50,
+        help="largest upload",
+    )
+    p.add_argument(
+        "--max-job-cost",
+        type=checks.arg("max-job-cost", lo=0.001, hi=1e9),
+        default=Limits.max_job_cost,
+        help="largest job in megapixel-steps (canvas MP x model evaluations x batch); larger ones are refused "
+        "before they queue (1000 ~ 4096x2048 at 60 guided steps, ~50 min on a 2-core CPU)",
+    )
+    p.add_argument(
+        "--queue-size",
+        type=checks.arg("queue-size", integer=True, lo=1, hi=10000),
+        default=8,
+        help="jobs that may wait for the model; more get 'busy'",
+    )
     p.add_argument(
         "--threads",
-        type=int,
+        type=checks.arg("threads", integer=True, lo=0, hi=1024),
         default=0,
         help="CPU threads for the model (0 = PyTorch's default; 1 is far faster while another job uses the CPU)",
     )

@@ -10,10 +10,19 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from patchdm_core.img2img import check_strength
 from patchdm_core.solvers import sampling_params
 
-from .imaging import InputError, PictureSource, check_canvas, decode, editor_parts, load_picture, size_note
+from .imaging import (
+    InputError,
+    PictureSource,
+    check_canvas,
+    decode,
+    editor_parts,
+    load_picture,
+    number,
+    size_input,
+    size_note,
+)
 from .jobs import Update, pick_seed
 
 UPSCALE_FACTORS = ("×2", "×4", "size")
@@ -57,7 +66,7 @@ class SteeringActions:
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
         """Paint a width x height wallpaper that follows the sketch's layout and colours."""
-        width, height = int(width or 0), int(height or 0)
+        width, height = size_input(width, height)
         gw, gh = check_canvas(width, height, self.p, self.limits)
         strength = _strength(strength)
         sketch, transparent = compose_sketch(editor, self.limits, self.p)
@@ -119,7 +128,7 @@ class SteeringActions:
             return width * k, height * k
         if factor != "size":
             raise InputError(f"unknown upscale factor {factor!r}; choose one of {', '.join(UPSCALE_FACTORS)}")
-        return int(out_w or 0), int(out_h or 0)
+        return size_input(out_w, out_h)
 
     def upscale_plan(self, picture: PictureSource, factor: str, width: float | None, height: float | None) -> str:
         """'1024×512 → 2048×1024 (512 patches)' before running; problems come back as text."""
@@ -135,10 +144,7 @@ class SteeringActions:
 
 
 def _strength(value: float | None) -> float:
-    try:
-        return check_strength(0.6 if value is None else value)
-    except (ValueError, TypeError):
-        raise InputError(f"strength must be between 0 and 1, got {value}") from None
+    return number("strength", 0.6 if value is None or value == "" else value)
 
 
 __all__ = ["SteeringActions", "UPSCALE_FACTORS", "compose_sketch"]

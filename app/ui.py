@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .components import mask_editor, upload_image
+from .components import guard_inputs, mask_editor, upload_image
 from .events import Events, progress_bar
 from .handlers import MODES, Studio
 from .steering import UPSCALE_FACTORS
@@ -117,7 +117,9 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
     with gr.Blocks(title="Patch-DM Studio", analytics_enabled=False, delete_cache=(3600, 24 * 3600)) as demo:
         gr.Markdown(
             f"## Patch-DM Studio\nWallpapers of any size from a model that only sees {studio.p}×{studio.p} patches. "
-            f"Model **{pipe.name}** (`{pipe.model_hash}`) on **{pipe.device}**."
+            f"Model **{pipe.name}** (`{pipe.model_hash}`) on **{pipe.device}**. One job may cost up to "
+            f"{studio.limits.max_job_cost:,.0f} megapixel-steps (canvas megapixels × steps, ×2 with guidance, "
+            "× batch); larger jobs are refused before they queue."
         )
         if studio.banner:
             gr.Markdown(f"⚠ {studio.banner}", elem_id="banner")
@@ -310,13 +312,37 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
         # -- wiring ---------------------------------------------------------------------------
         g_out = [g_preview, g_result, g_status, g_seed, gallery, g_bar]
         g_in = [width, height, steps, guidance, seed, batch, mode, tileable, style, g_sampler, g_grid, g_eta]
-        go.click(ev.generate, g_in, g_out, api_name="generate", show_progress_on=[g_result], **MODEL)
+        go.click(
+            ev.generate,
+            g_in,
+            g_out,
+            api_name="generate",
+            validator=ev.admission("generate"),
+            show_progress_on=[g_result],
+            **MODEL,
+        )
         i_out = [i_preview, i_result, i_status, i_seed_used, gallery, i_bar]
         i_in = [editor, blur, method, only_masked, margin, i_steps, i_guidance, i_seed, i_sampler, i_grid, i_eta]
-        i_go.click(ev.inpaint, i_in, i_out, api_name="inpaint", show_progress_on=[i_result], **MODEL)
+        i_go.click(
+            ev.inpaint,
+            i_in,
+            i_out,
+            api_name="inpaint",
+            validator=ev.admission("inpaint"),
+            show_progress_on=[i_result],
+            **MODEL,
+        )
         o_out = [o_preview, o_result, o_status, o_seed_used, gallery, o_bar]
         o_in = [picture, top, right, bottom, left, feather, o_steps, o_guidance, o_seed, o_sampler, o_grid, o_eta]
-        o_go.click(ev.outpaint, o_in, o_out, api_name="outpaint", show_progress_on=[o_result], **MODEL)
+        o_go.click(
+            ev.outpaint,
+            o_in,
+            o_out,
+            api_name="outpaint",
+            validator=ev.admission("outpaint"),
+            show_progress_on=[o_result],
+            **MODEL,
+        )
         sk_out = [sk_preview, sk_result, sk_status, sk_seed_used, gallery, sk_bar]
         sk_in = [
             sk_editor,
@@ -330,11 +356,27 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
             sk_grid,
             sk_eta,
         ]
-        sk_go.click(ev.sketch, sk_in, sk_out, api_name="sketch", show_progress_on=[sk_result], **MODEL)
+        sk_go.click(
+            ev.sketch,
+            sk_in,
+            sk_out,
+            api_name="sketch",
+            validator=ev.admission("sketch"),
+            show_progress_on=[sk_result],
+            **MODEL,
+        )
         up_out = [up_preview, up_result, up_status, up_seed_used, gallery, up_bar]
         up_in = [up_picture, up_factor, up_width, up_height, up_strength, up_steps, up_guidance, up_seed]
         up_in += [up_sampler, up_grid, up_eta]
-        up_go.click(ev.upscale, up_in, up_out, api_name="upscale", show_progress_on=[up_result], **MODEL)
+        up_go.click(
+            ev.upscale,
+            up_in,
+            up_out,
+            api_name="upscale",
+            validator=ev.admission("upscale"),
+            show_progress_on=[up_result],
+            **MODEL,
+        )
         stop_reply = gr.Textbox(visible=False)  # for API clients; the job's status line tells the user
         for button in (stop, i_stop, o_stop, sk_stop, up_stop):
             public = button is stop  # one /stop endpoint for API clients
@@ -386,5 +428,6 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
         ):
             for tab, button in buttons.items():
                 button.click(lambda path, tab=tab: ev.send(path, tab), source, [targets[tab], tabs], **QUICK)
+    guard_inputs(demo)
     demo.queue(max_size=queue_size, default_concurrency_limit=1)
     return demo

@@ -14,6 +14,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -49,7 +50,11 @@ def number(name: str, value: object, *, integer: bool = False, lo: float | None 
         lo, hi = RANGES[name]
     kind = "a whole number" if integer else "a number"
     span = f" between {_fmt(lo)} and {_fmt(hi)}" if lo is not None and hi is not None else ""
-    problem = f"{name} must be {kind}{span}, got {value!r}"
+    span = span or (
+        f" of at least {_fmt(lo)}" if lo is not None else f" of at most {_fmt(hi)}" if hi is not None else ""
+    )
+    shown = repr(value) if len(repr(value)) <= 24 else f"{repr(value)[:20]}…"
+    problem = f"{name} must be {kind}{span}, got {shown}"
     if isinstance(value, bool) or value is None:
         raise ValueError(problem)
     try:
@@ -91,11 +96,11 @@ def pixels(n: int) -> str:
 def canvas(width: int, height: int, p: int, max_pixels: int = MAX_PIXELS, what: str = "canvas") -> tuple[int, int]:
     """The grid size (W, H) a width x height canvas is painted at, or ValueError when it is empty or too big."""
     if width < 1 or height < 1:
-        raise ValueError(f"the {what} size must be positive, got {width}x{height}")
+        raise ValueError(f"the {what} size must be positive, got {width}×{height}")
     gw, gh = round_up(width, p), round_up(height, p)
     if gw * gh > max_pixels:
         raise ValueError(
-            f"the {what} {gw}x{gh} ({pixels(gw * gh)}) is over the limit of {pixels(max_pixels)} "
+            f"the {what} {gw}×{gh} ({pixels(gw * gh)}) is over the limit of {pixels(max_pixels)} "
             f"(--max-pixels {max_pixels}); choose a smaller size"
         )
     return gw, gh
@@ -116,14 +121,7 @@ def picture(
         raise ValueError(f"the {what} is not a file: {path}")
     if path.stat().st_size == 0:
         raise ValueError(f"the {what} file is empty: {path}")
-    with _OPEN:
-        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-        try:
-            img = Image.open(path)  # reads the header only
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-            raise ValueError(f"the {what} {path.name} is not a {FORMATS} picture, or it is damaged") from None
-        finally:
-            Image.MAX_IMAGE_PIXELS = limit
+    img = open_header(path, f"{what} {path.name}")
     check_pixels(img.width, img.height, max_pixels, what, limit_name)
     try:
         img.load()
@@ -132,13 +130,26 @@ def picture(
     return img
 
 
+def open_header(source: str | Path | BinaryIO, what: str = "picture") -> Image.Image:
+    """A lazily opened picture (only its header read), whatever pixel count it declares: the caller checks
+    that count against its own limit before decoding (Pillow's global bomb limit is lifted meanwhile)."""
+    with _OPEN:
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            return Image.open(source)
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            raise ValueError(f"the {what} is not a {FORMATS} picture, or it is damaged") from None
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+
+
 def check_pixels(
     width: int, height: int, max_pixels: int, what: str = "picture", limit_name: str = "--max-pixels"
 ) -> None:
     """A picture of width x height may be decoded (its pixel count is within max_pixels)."""
     if width * height > max_pixels:
         raise ValueError(
-            f"the {what} is {width}x{height} ({pixels(width * height)}), over the limit of "
+            f"the {what} is {width}×{height} ({pixels(width * height)}), over the limit of "
             f"{pixels(max_pixels)} ({limit_name} {max_pixels})"
         )
 

@@ -12,6 +12,37 @@ import torch
 from PIL import Image, PngImagePlugin
 from torch import Tensor
 
+TMP_PREFIX = ".tmp-"  # save_png's temporary files: .tmp-<pid>-<random>.png next to the final name
+
+
+def stale_temporaries(folder: str | Path, max_age_s: float = 3600.0) -> list[Path]:
+    """save_png temporary files in `folder` whose writer is gone, or that are older than max_age_s (the
+    only test for names without a pid, which older versions wrote)."""
+    import time
+
+    stale = []
+    for f in Path(folder).glob(f"{TMP_PREFIX}*.png"):
+        pid = f.name[len(TMP_PREFIX) :].split("-", 1)[0]
+        try:
+            gone = pid.isdigit() and not _running(int(pid))
+            if gone or time.time() - f.stat().st_mtime > max_age_s:
+                stale.append(f)
+        except FileNotFoundError:  # finished (renamed) meanwhile
+            continue
+    return stale
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
 
 def to_pil(x: Tensor) -> Image.Image:
     """[1,3,H,W] or [3,H,W] in [-1,1] -> RGB PIL image (rounded, clipped)."""
@@ -65,7 +96,8 @@ def save_png(img: Image.Image, path: str | Path, params: Mapping[str, object] | 
     info = PngImagePlugin.PngInfo()
     if params:
         info.add_text("parameters", infotext(params))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=path.parent)
+    # the writer's pid in the name: a later start can tell an orphan (its writer died) from a live write
+    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=".png", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             img.save(f, format="PNG", pnginfo=info)

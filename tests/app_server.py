@@ -33,6 +33,7 @@ def serve(studio: Studio, queue_size: int = 8) -> Iterator[str]:
         max_file_size=studio.limits.max_upload_bytes,
         theme=THEME,
         css=CSS,
+        show_error=True,  # Gradio's own refusals (a server path posted as a file) reach the client in words
     )
     try:
         yield f"http://127.0.0.1:{port}/"

@@ -137,16 +137,16 @@ def test_stop_halts_within_a_step_keeps_preview_and_saves_nothing(studio: Studio
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"width": 256, "height": 128}, "over this server's limit"),
-        ({"width": 0, "height": 32}, "must be positive"),
+        ({"width": 256, "height": 128}, "over the limit"),
+        ({"width": 0, "height": 32}, "width must be a whole number between 1 and 65536"),
         ({"width": 32, "height": 32, "mode": "magic"}, "unknown sampler mode"),
-        ({"width": 32, "height": 32, "batch": 99}, "batch count"),
+        ({"width": 32, "height": 32, "batch": 99}, "batch must be a whole number between 1 and 16"),
         ({"width": 32, "height": 32, "mode": "naive", "tileable": True}, "tileable output needs the feature"),
         ({"width": 32, "height": 32, "seed": 1.5}, "whole number"),
         ({"width": 32, "height": 32, "steps": 5000}, "steps must be"),
         ({"width": 32, "height": 32, "sampler": "euler"}, "unknown sampler 'euler'"),
         ({"width": 32, "height": 32, "grid": "wobbly"}, "unknown grid rule"),
-        ({"width": 32, "height": 32, "eta": 3}, "eta must be between 0 and 1"),
+        ({"width": 32, "height": 32, "eta": 3}, "eta must be a number between 0 and 1"),
         ({"width": 32, "height": 32, "style": Unreadable("broken")}, "could not read the style reference"),
     ],
 )
@@ -199,7 +199,7 @@ def test_bad_uploads_give_clear_messages(tmp_path: Path) -> None:
         (str(corrupt), "not a PNG, JPEG"),
         (str(text), "not a PNG, JPEG"),
         (str(truncated), "damaged or truncated"),
-        (str(big), "over this server's limit"),
+        (str(big), "over the limit"),
         (str(huge), "upload limit"),
         (str(tmp_path / "gone.png"), "missing"),
     ]
@@ -282,7 +282,7 @@ def test_inpaint_bad_input_writes_nothing(studio: Studio) -> None:
         (None, "upload a picture first"),
         ({"background": bg, "layers": [], "composite": bg}, "the mask is empty"),
         ({"background": bg, "layers": [stroke(32, 32, (0, 0, 4, 4))], "composite": bg}, "does not match|but the"),
-        ({"background": picture(200, 200), "layers": [], "composite": None}, "over this server's limit"),
+        ({"background": picture(200, 200), "layers": [], "composite": None}, "over the limit"),
     ]:
         with pytest.raises(InputError, match=message):
             run_all(studio.inpaint(value, steps=2, seed=1))
@@ -306,7 +306,7 @@ def test_outpaint_grows_the_canvas_and_keeps_the_old_picture(studio: Studio) -> 
 def test_outpaint_layout_and_bad_input(studio: Studio) -> None:
     sketch, text = studio.outpaint_layout(picture(48, 32), 64, 0, 0, 64, 16)
     assert sketch.size == (112, 96) and text.startswith("48×32 → 112×96")
-    for args, message in [((0, 0, 0, 0), "nothing to extend"), ((0, 512, 0, 0), "over this server's limit")]:
+    for args, message in [((0, 0, 0, 0), "nothing to extend"), ((0, 512, 0, 0), "over the limit")]:
         with pytest.raises(InputError, match=message):
             run_all(studio.outpaint(picture(48, 32), *args, steps=2, seed=1))
     assert saved(studio) == []
@@ -314,11 +314,24 @@ def test_outpaint_layout_and_bad_input(studio: Studio) -> None:
 
 def test_jobs_stop_only_the_running_job_of_that_session() -> None:
     jobs = Jobs()
-    assert not jobs.stop("a")
+    assert jobs.stop("a") == "Nothing is running."
     flag_a, flag_b = jobs.start("a"), jobs.start("b")
-    assert jobs.stop("a") and flag_a.is_set() and not flag_b.is_set()
+    assert jobs.stop("a").startswith("Stopping") and flag_a.is_set() and not flag_b.is_set()
     jobs.finish("a", flag_a)
-    assert not jobs.stop("a")
+    assert jobs.stop("a") == "Nothing is running."
+
+
+def test_stop_cancels_the_queued_jobs_of_that_session_only() -> None:
+    jobs, queued_a, queued_b, later_a = Jobs(), object(), object(), object()
+    jobs.admit("a", queued_a)
+    jobs.admit("b", queued_b)
+    assert jobs.stop("a") == "cancelled 1 queued job…"
+    assert jobs.start("a", queued_a) is None  # it never runs
+    flag = jobs.start("b", queued_b)
+    assert flag is not None and not flag.is_set()
+    jobs.finish("b", flag)
+    jobs.admit("a", later_a)  # a job queued after the Stop runs normally
+    assert jobs.start("a", later_a) is not None
 
 
 def test_history_names_are_unique_and_writes_atomic(tmp_path: Path) -> None:

@@ -57,10 +57,10 @@ def test_sketch_paints_the_chosen_size_and_records_its_parameters(studio: Studio
     ("kwargs", "message"),
     [
         ({"editor": None}, "the sketch is empty"),
-        ({"strength": 1.5}, "strength must be between 0 and 1"),
-        ({"strength": float("nan")}, "strength must be between 0 and 1"),
-        ({"width": 512, "height": 512}, "over this server's limit"),
-        ({"width": 0}, "must be positive"),
+        ({"strength": 1.5}, "strength must be a number between 0 and 1"),
+        ({"strength": float("nan")}, "strength must be a number between 0 and 1"),
+        ({"width": 512, "height": 512}, "over the limit"),
+        ({"width": 0}, "width must be a whole number between 1 and 65536"),
     ],
 )
 def test_sketch_rejects_bad_input_and_writes_nothing(studio: Studio, kwargs: dict, message: str) -> None:
@@ -86,14 +86,14 @@ def test_upscale_doubles_a_picture(studio: Studio, tmp_path: Path) -> None:
     ("args", "message"),
     [
         (("×4",), None),  # 48x32 x4 = 192x128: over the 128x128 limit of this studio
-        (("size", 0, 0), "must be positive"),
+        (("size", 0, 0), "width must be a whole number between 1 and 65536"),
         (("×3",), "unknown upscale factor"),
     ],
 )
 def test_upscale_refuses_targets_it_cannot_paint(studio: Studio, tmp_path: Path, args: tuple, message) -> None:
     src = tmp_path / "p.png"
     picture(48, 32).save(src)
-    with pytest.raises(InputError, match=message or "over this server's limit"):
+    with pytest.raises(InputError, match=message or "over the limit"):
         run_all(studio.upscale(str(src), *args, steps=2))
     assert saved(studio) == []
     assert studio.upscale_plan(str(src), *(args + (None, None))[:3]).startswith("⚠")

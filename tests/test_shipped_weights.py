@@ -17,11 +17,12 @@ from patchdm_core import PatchDM, run
 from patchdm_core.cli import DEFAULT_WEIGHTS
 from patchdm_core.images import from_pil
 from patchdm_core.inpaint import feather
-from patchdm_core.metrics import mask_seam_score, seam_score, wrap_seam_score
+from patchdm_core.metrics import lattice_score, mask_seam_score, seam_score, wrap_seam_score
 
 pytestmark = pytest.mark.slow
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 HARMONIZED_MAX = 11.0  # measured 9.7
+SEAM_MAX, LATTICE_MAX = 1.2, 1.5  # the sampler issue's goal; held-out pictures score 1.0-1.25 on both
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +38,20 @@ def test_the_weights_describe_themselves(pipe: PatchDM) -> None:
     assert DEFAULT_WEIGHTS.stat().st_size < 25e6
 
 
-def test_a_small_canvas_joins_its_patches_better_than_independent_patches(pipe: PatchDM) -> None:
-    """The issue's goal is a seam score <= 1.10; this briefly trained model scores about 2.2 with its
-    default sampler (weights/README.md). The test pins what it does reach, so a regression shows."""
-    x = run(pipe.generate(256, 512, seed=2))  # the model's default steps, guidance and sampler
+def test_the_default_sampler_hides_the_patch_grid(pipe: PatchDM) -> None:
+    """Default settings (DPM++ 2M, 12 steps, random grid): no lattice on the canvas grid or off it, and
+    the paper's ablation order feature < pixel < naive at the same seed and steps."""
+    assert (pipe.cfg.sampling.sampler, pipe.cfg.sampling.grid, pipe.cfg.sampling.steps) == ("dpmpp-2m", "random", 12)
+    x = run(pipe.generate(256, 512, seed=2))  # the model's default steps, guidance, solver and grid rule
+    pixel = run(pipe.generate(256, 512, seed=2, mode="pixel"))
     naive = run(pipe.generate(256, 512, seed=2, mode="naive"))
-    seam, seam_naive = seam_score(x, pipe.p), seam_score(naive, pipe.p)
-    print(f"seam score 512x256 seed 2: default {seam:.3f}, naive {seam_naive:.3f}")
-    assert seam <= 2.6 and seam < 0.6 * seam_naive
+    seam, lattice = seam_score(x, pipe.p), lattice_score(x, pipe.p)
+    seam_pixel, seam_naive = seam_score(pixel, pipe.p), seam_score(naive, pipe.p)
+    print(f"512x256 seed 2: seam {seam:.3f} lattice {lattice:.3f}; pixel {seam_pixel:.3f}, naive {seam_naive:.3f}")
+    assert seam <= SEAM_MAX and lattice <= LATTICE_MAX
+    assert seam < seam_pixel < seam_naive
     assert x.std() > 0.05  # a picture, not a flat grey field
+    assert torch.equal(x, run(pipe.generate(256, 512, seed=2)))  # random offsets come from the seed
 
 
 def test_outpainting_keeps_the_old_picture(pipe: PatchDM) -> None:
@@ -64,8 +70,8 @@ def test_tileable_output_wraps_around(pipe: PatchDM) -> None:
     tiled = run(pipe.generate(256, 512, seed=4, tileable=True))
     plain = run(pipe.generate(256, 512, seed=4))
     wrap, no_wrap = wrap_seam_score(tiled), wrap_seam_score(plain)
-    print(f"wrap seam: tileable {wrap:.3f}, plain {no_wrap:.3f} (goal: tileable <= 1.10)")
-    assert wrap <= 2.8 and wrap < 0.6 * no_wrap  # measured 2.40 vs 5.16
+    print(f"wrap seam: tileable {wrap:.3f}, plain {no_wrap:.3f} (goal: tileable <= 1.20)")
+    assert wrap <= 1.2 and wrap < 0.6 * no_wrap
 
 
 def test_inpainting_a_held_out_picture_keeps_the_rest(pipe: PatchDM) -> None:
@@ -89,3 +95,20 @@ def test_harmonized_inpainting_joins_the_border(pipe: PatchDM) -> None:
     print(f"inpaint (harmonized) border ratio: {ratio:.3f} (goal 1.2)")
     band = feather(1 - keep, 8) > 0
     assert ((out.mul(127.5).round() == image.mul(127.5).round()) | band).all() and ratio <= HARMONIZED_MAX
+
+
+def test_a_colour_sketch_keeps_its_layout_and_strength_lets_go_of_it(pipe: PatchDM) -> None:
+    """Issue goal: at strength 0.6 the 16x-downsampled picture is within 0.15 MAD of the sketch's, and
+    the picture departs further at 0.9 (bench/steering.py measures it at 1024x512)."""
+    import torch.nn.functional as F
+
+    from bench.steering import layout_sketch
+
+    sketch = layout_sketch(512, 256)
+    target = F.avg_pool2d((from_pil(sketch) + 1) / 2, 16)
+    mads = {}
+    for strength in (0.0, 0.6, 0.9):
+        out = run(pipe.img2img(sketch, strength=strength, seed=1))
+        mads[strength] = float((F.avg_pool2d((out + 1) / 2, 16) - target).abs().mean())
+    print(f"layout MAD at strength 0 / 0.6 / 0.9: {mads}")
+    assert mads[0.0] < 0.01 < mads[0.6] <= 0.15 and mads[0.6] < mads[0.9]
