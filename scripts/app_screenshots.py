@@ -1,9 +1,10 @@
-"""Drive the real app (`app.py`) in Debian's Chromium: time Generate, then screenshot the three tabs.
+"""Drive the real app (`app.py`) in Debian's Chromium: time Generate, then screenshot the tabs.
 
     .venv/bin/python scripts/app_screenshots.py --weights W.safetensors --out docs --threads 1
 
 Prints JSON timings (click -> first preview, click -> final PNG, as the browser saw them) and
-writes app-generate.jpg, app-inpaint.jpg, app-outpaint.jpg (each under 300 KB) into --out.
+writes app-generate.jpg, app-inpaint.jpg, app-outpaint.jpg, app-sketch.jpg and app-upscale.jpg
+(each under 300 KB) into --out. Every job runs at the model's default sampler settings.
 """
 
 from __future__ import annotations
@@ -78,12 +79,51 @@ def paint(page) -> None:
     page.mouse.up()
 
 
+def run_and_shoot(page, prefix: str, png: Path, jpg: Path, ms: int) -> None:
+    """Run a tab's job, wait for its PNG, screenshot the page."""
+    page.locator(f"#{prefix}-run").click()
+    expect(page.locator(f"#{prefix}-status textarea")).to_have_value(re.compile("^Done"), timeout=ms)
+    page.wait_for_selector(f'#{prefix}-result img[src*="file="]')
+    page.screenshot(path=png)
+    save_small(png, jpg)
+
+
+def sketch_layout(page) -> None:
+    """Block in a landscape on a sky-blue canvas: a dark green band, brown ground, a sun."""
+    page.locator("#sk-fill").click()
+    time.sleep(1.5)
+    editor = page.locator("#sk-editor")
+    editor.locator("button[aria-label='Brush']").click()
+    box = editor.locator("canvas").first.bounding_box()
+
+    def colour(rgb: str) -> None:
+        editor.locator("button[aria-label='Color']").click()
+        editor.locator(f"button.color[style*='rgb({rgb})']").click()
+        editor.locator("button[aria-label='Color']").click()
+
+    def line(y: float, x0: float = -0.05, x1: float = 1.05) -> None:
+        page.mouse.move(box["x"] + box["width"] * x0, box["y"] + box["height"] * y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * x1, box["y"] + box["height"] * y, steps=12)
+        page.mouse.up()
+
+    colour("31, 95, 42")  # forest
+    for y in (0.5, 0.58, 0.66):
+        line(y)
+    colour("122, 82, 48")  # earth
+    for y in (0.74, 0.82, 0.9, 0.98):
+        line(y)
+    colour("255, 210, 63")  # sun
+    for y in (0.16, 0.22, 0.28):
+        line(y, 0.72, 0.8)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None, help="folder for the three screenshots (none: timing only)")
     ap.add_argument("--threads", type=int, default=0)
-    ap.add_argument("--steps", type=int, default=25)
+    ap.add_argument("--steps", type=int, default=None, help="steps for every job (default: the model's)")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=1800, help="seconds to wait for one job")
     args = ap.parse_args()
@@ -104,7 +144,8 @@ def main() -> int:
             page.set_default_timeout(ms)
             page.goto(url)
             expect(page.locator("#gen-plan")).to_contain_text("128 patches", timeout=60_000)  # 1024x512 preset
-            set_number(page, "gen-steps", args.steps)
+            if args.steps:
+                set_number(page, "gen-steps", args.steps)
             set_number(page, "gen-seed", args.seed)
             page.evaluate(TIMING)
             page.locator("#gen-run").click()
@@ -114,7 +155,7 @@ def main() -> int:
             status = page.locator("#gen-status textarea").input_value()
             timing = {
                 "size": "1024x512",
-                "steps": args.steps,
+                "steps": args.steps or "model default",
                 "threads": args.threads or "default",
                 "weights": str(args.weights or "default"),
                 "click_to_first_preview_s": round((t["preview"] - t["click"]) / 1000, 1),
@@ -131,7 +172,8 @@ def main() -> int:
                 time.sleep(3)
                 paint(page)
                 page.get_by_label("Only the masked area").check()
-                set_number(page, "inp-steps", args.steps)
+                if args.steps:
+                    set_number(page, "inp-steps", args.steps)
                 page.locator("#inp-run").click()
                 expect(page.locator("#inp-status textarea")).to_have_value(re.compile("^Done"), timeout=ms)
                 page.locator("#inp-status").scroll_into_view_if_needed()
@@ -140,11 +182,20 @@ def main() -> int:
                 page.get_by_role("tab", name="Generate").click()
                 page.locator("#gen-to-outpaint").click()
                 expect(page.locator("#out-size")).to_contain_text("1024×512 → 1280×512", timeout=60_000)
-                set_number(page, "out-steps", args.steps)
+                if args.steps:
+                    set_number(page, "out-steps", args.steps)
                 page.locator("#out-run").click()
                 expect(page.locator("#out-status textarea")).to_have_value(re.compile("^Done"), timeout=ms)
                 page.screenshot(path=tmp / "outpaint.png")
                 save_small(tmp / "outpaint.png", args.out / "app-outpaint.jpg")
+                page.get_by_role("tab", name="Sketch").click()
+                sketch_layout(page)
+                set_number(page, "sk-seed", args.seed)
+                run_and_shoot(page, "sk", tmp / "sketch.png", args.out / "app-sketch.jpg", ms)
+                page.locator("#sk-to-upscale").click()
+                expect(page.locator("#up-plan")).to_contain_text("1024×512 → 2048×1024", timeout=60_000)
+                set_number(page, "up-seed", args.seed)
+                run_and_shoot(page, "up", tmp / "upscale.png", args.out / "app-upscale.jpg", ms)
                 print(json.dumps({"screenshots": sorted(str(f) for f in args.out.glob("app-*.jpg"))}))
             browser.close()
     finally:
