@@ -12,10 +12,9 @@ def main(argv: list[str] | None = None) -> int:
     from app.state import CheckpointError, build_parser, load_model
 
     args = build_parser().parse_args(argv)
-    if args.threads > 0:
-        import torch
+    from patchdm_core import threads
 
-        torch.set_num_threads(args.threads)
+    print(threads.configure(args.threads), file=sys.stderr)
     try:
         pipe, banner = load_model(args.weights, args.device)
     except (CheckpointError, FileNotFoundError, ValueError) as exc:

@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=checks.arg("threads", integer=True, lo=0, hi=1024),
         default=0,
-        help="CPU threads for the model (0 = PyTorch's default; 1 is far faster while another job uses the CPU)",
+        help="CPU threads for the model (0 = one per physical core; 1 is far faster while another job uses the CPU)",
     )
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     return p

@@ -1,12 +1,17 @@
 """Patch-DM: patched denoising diffusion models that paint canvases of any size (arXiv 2308.01316)."""
 
-from .checkpoint import CheckpointError
-from .collage import Grid
-from .config import PatchDMConfig, demo, paper, preset, tiny
-from .guidance import Cond, cfg
-from .images import from_pil, to_pil
-from .pipeline import PatchDM, pick_device
-from .sampler import Step, ddim_sample, run
+import os
+
+# Before torch starts its OpenMP runtime: threads sleep at barriers instead of spinning (threads.py).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from .checkpoint import CheckpointError  # noqa: E402  (after the OpenMP policy)
+from .collage import Grid  # noqa: E402
+from .config import PatchDMConfig, demo, paper, preset, tiny  # noqa: E402
+from .guidance import Cond, cfg  # noqa: E402
+from .images import from_pil, to_pil  # noqa: E402
+from .pipeline import PatchDM, pick_device  # noqa: E402
+from .sampler import Step, ddim_sample, run  # noqa: E402
 
 __all__ = [
     "CheckpointError",

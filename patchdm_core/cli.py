@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import checks
+from . import checks, threads
 from .checkpoint import CheckpointError
 from .noise import resolve_seed  # noqa: F401  (re-exported for the subcommands)
 from .solvers import sampling_params  # noqa: F401  (re-exported for the subcommands)
@@ -186,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.set_defaults(_module=module)
         importlib.import_module(module).add_arguments(p, name)
+        if not any(a.dest == "threads" for a in p._actions):
+            p.add_argument(
+                "--threads",
+                type=checks.arg("threads", integer=True, lo=0, hi=1024),
+                default=0,
+                help="CPU compute threads (0 = one per physical core); 1 is often faster beside another busy job",
+            )
     return parser
 
 
@@ -195,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help (0) or a bad command line (2, one `error:` line already printed)
         return int(exc.code or 0)
     args.argv = list(sys.argv[2:] if argv is None else argv[1:])
+    print(threads.configure(args.threads))
     start = time.perf_counter()
     try:
         code = importlib.import_module(args._module).main(args) or 0

@@ -38,3 +38,45 @@ def test_the_flags_are_read_from_the_cpu() -> None:
     flags = precision.cpu_flags()
     text = open("/proc/cpuinfo").read()
     assert flags and all(f in text for f in list(flags)[:5])
+
+
+def test_every_command_sets_its_threads_and_says_so(tmp_path, capsys) -> None:
+    from patchdm_core import threads
+    from patchdm_core.cli import main
+
+    before = torch.get_num_threads()
+    try:
+        out = tmp_path / "a.png"
+        assert (
+            main(
+                [
+                    "generate",
+                    "--random-init",
+                    "tiny",
+                    "--size",
+                    "32x32",
+                    "--steps",
+                    "1",
+                    "--threads",
+                    "1",
+                    "-o",
+                    str(out),
+                ]
+            )
+            == 0
+        )
+        assert torch.get_num_threads() == 1
+        assert "threads: 1 (--threads), OpenMP waits passive" in capsys.readouterr().out
+        assert main(["generate", "--random-init", "tiny", "--size", "32x32", "--steps", "1", "-o", str(out)]) == 0
+        assert torch.get_num_threads() == threads.physical_cores()
+        assert f"threads: {threads.physical_cores()} (one per physical core)" in capsys.readouterr().out
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_physical_cores_is_within_what_the_process_may_use() -> None:
+    import os
+
+    from patchdm_core.threads import physical_cores
+
+    assert 1 <= physical_cores() <= len(os.sched_getaffinity(0))
