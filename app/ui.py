@@ -9,21 +9,13 @@ from __future__ import annotations
 import gradio as gr
 
 from .components import guard_inputs, mask_editor, upload_image
-from .events import Events, progress_bar
+from .events import Events
 from .handlers import MODES, Studio
 from .steering import UPSCALE_FACTORS
+from .widgets import SKETCH_COLOURS, result_panel, sampling_controls, send_row, solver_controls
 
 PRESETS = {"1024×512": (1024, 512), "2048×1024": (2048, 1024), "2560×1440": (2560, 1440), "3840×2160": (3840, 2160)}
 CUSTOM = "custom"
-SEND_TARGETS = {
-    "generate": "Generate (style)",
-    "sketch": "Sketch",
-    "inpaint": "Inpaint",
-    "outpaint": "Outpaint",
-    "upscale": "Upscale",
-}
-# sky, deep water, grass, forest, sand, earth, sun, snow, night
-SKETCH_COLOURS = ["#87ceeb", "#1d4e89", "#6dbb4a", "#1f5f2a", "#e3c98f", "#7a5230", "#ffd23f", "#ffffff", "#20263a"]
 MODEL = {"concurrency_id": "model", "concurrency_limit": 1, "trigger_mode": "once"}
 QUICK = {"queue": False, "api_visibility": "private"}
 CSS = """
@@ -34,80 +26,6 @@ CSS = """
 .pdm-bar > div {height: 100%; background: var(--color-accent); transition: width 0.15s linear;}
 """
 THEME = gr.themes.Soft(primary_hue="pink", secondary_hue="slate")
-
-
-def sampling_controls(studio: Studio, prefix: str) -> tuple[gr.Slider, gr.Slider, gr.Number]:
-    """Steps, guidance and seed (−1 = random)."""
-    steps, guidance = studio.defaults()
-    with gr.Row():
-        s = gr.Slider(1, 200, value=steps, step=1, label="Steps", elem_id=f"{prefix}-steps")
-        g = gr.Slider(0, 10, value=guidance, step=0.1, label="Guidance", elem_id=f"{prefix}-guidance")
-    seed = gr.Number(-1, precision=0, label="Seed (−1 = random)", elem_id=f"{prefix}-seed")
-    return s, g, seed
-
-
-def solver_controls(studio: Studio, prefix: str) -> tuple[gr.Radio, gr.Radio, gr.Slider]:
-    """Sampler, grid rule and eta (defaults: the model's); call inside an Advanced accordion."""
-    sampler, grid, eta = studio.solver_defaults()
-    s = gr.Radio(
-        [("DPM++ 2M", "dpmpp-2m"), ("DDIM", "ddim")],
-        value=sampler,
-        label="Sampler",
-        info="DPM-Solver++(2M) needs about half DDIM's steps for the same picture",
-        elem_id=f"{prefix}-sampler",
-    )
-    g = gr.Radio(
-        [("random", "random"), ("alternate", "alternate"), ("fixed (paper)", "fixed")],
-        value=grid,
-        label="Patch grid",
-        info="where the 64-px patch grid sits each step: moving it hides the seams between patches",
-        elem_id=f"{prefix}-grid",
-    )
-    e = gr.Slider(0, 1, value=eta, step=0.05, label="Eta (0 = deterministic)", elem_id=f"{prefix}-eta")
-    return s, g, e
-
-
-def send_row(prefix: str, exclude: str | None) -> dict[str, gr.Button]:
-    """'Send to …' buttons for every other tab (Generate takes the picture as its style reference)."""
-    buttons = {}
-    with gr.Row():
-        for tab, label in SEND_TARGETS.items():
-            if tab != exclude:
-                buttons[tab] = gr.Button(f"Send to {label}", size="sm", elem_id=f"{prefix}-to-{tab}")
-    return buttons
-
-
-def result_panel(prefix: str, action: str) -> tuple:
-    """Run and Stop, status line, seed used, progress bar, live preview (JPEG) and the final PNG."""
-    with gr.Row():
-        run = gr.Button(action, variant="primary", elem_id=f"{prefix}-run", scale=3)
-        stop = gr.Button("Stop", variant="stop", elem_id=f"{prefix}-stop", scale=1)
-    with gr.Row():
-        status = gr.Textbox(
-            label="Status", interactive=False, elem_id=f"{prefix}-status", elem_classes=["status"], scale=4
-        )
-        seed_used = gr.Number(None, label="Seed used", interactive=False, precision=0, elem_id=f"{prefix}-seed-used")
-    bar = gr.HTML(progress_bar(0, 0), elem_id=f"{prefix}-bar", padding=False)
-    with gr.Row(equal_height=True):
-        preview = gr.Image(
-            label="Live preview",
-            format="jpeg",
-            type="pil",
-            interactive=False,
-            height=300,
-            buttons=["fullscreen"],
-            elem_id=f"{prefix}-preview",
-        )
-        result = gr.Image(
-            label="Result (PNG with parameters)",
-            format="png",
-            type="filepath",
-            interactive=False,
-            height=300,
-            buttons=["download", "fullscreen"],
-            elem_id=f"{prefix}-result",
-        )
-    return run, stop, preview, result, status, seed_used, bar
 
 
 def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> gr.Blocks:
@@ -139,8 +57,12 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                     with gr.Column(scale=2):
                         preset = gr.Dropdown([*PRESETS, CUSTOM], value="1024×512", label="Canvas", elem_id="gen-preset")
                         with gr.Row():
-                            width = gr.Number(1024, precision=0, minimum=16, label="Width", elem_id="gen-width")
-                            height = gr.Number(512, precision=0, minimum=16, label="Height", elem_id="gen-height")
+                            width = gr.Number(
+                                1024, precision=0, minimum=16, maximum=65536, label="Width", elem_id="gen-width"
+                            )
+                            height = gr.Number(
+                                512, precision=0, minimum=16, maximum=65536, label="Height", elem_id="gen-height"
+                            )
                         plan = gr.Markdown(elem_id="gen-plan")
                         steps, guidance, seed = sampling_controls(studio, "gen")
                         batch = gr.Slider(1, 8, value=1, step=1, label="Batch count (seed, seed+1, …)")
@@ -251,8 +173,12 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             [*PRESETS, CUSTOM], value="1024×512", label="Output size", elem_id="sk-preset"
                         )
                         with gr.Row():
-                            sk_width = gr.Number(1024, precision=0, minimum=16, label="Width", elem_id="sk-width")
-                            sk_height = gr.Number(512, precision=0, minimum=16, label="Height", elem_id="sk-height")
+                            sk_width = gr.Number(
+                                1024, precision=0, minimum=16, maximum=65536, label="Width", elem_id="sk-width"
+                            )
+                            sk_height = gr.Number(
+                                512, precision=0, minimum=16, maximum=65536, label="Height", elem_id="sk-height"
+                            )
                         sk_strength = gr.Slider(
                             0,
                             1,
@@ -276,10 +202,10 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                         up_factor = gr.Radio(list(UPSCALE_FACTORS), value="×2", label="Enlarge", elem_id="up-factor")
                         with gr.Row():
                             up_width = gr.Number(
-                                2048, precision=0, minimum=16, label="Width (size)", elem_id="up-width"
+                                2048, precision=0, minimum=16, maximum=65536, label="Width (size)", elem_id="up-width"
                             )
                             up_height = gr.Number(
-                                1024, precision=0, minimum=16, label="Height (size)", elem_id="up-height"
+                                1024, precision=0, minimum=16, maximum=65536, label="Height (size)", elem_id="up-height"
                             )
                         up_plan = gr.Markdown(elem_id="up-plan")
                         up_strength = gr.Slider(
