@@ -1,9 +1,10 @@
 """Slow tests on the shipped demo weights (marker `slow`): what a user of `make run` gets.
 
-The issues' quality goals (seam score <= 1.10, edit border ratio <= 1.2) are not met by this briefly
-trained model (weights/README.md has the figures). Where a goal is missed these tests pin what the
-model does reach, a little above the measured value, so a regression still fails them; the
-exactness properties (known pixels come back) are asserted in full."""
+The seam goals are met at the default sampler settings (DPM++ 2M, 12 steps, random grid) and asserted
+as goals. The edit border goal (ratio <= 1.2) is not met by this briefly trained model
+(weights/README.md has the figures): those tests pin what the model does reach, a little above the
+measured value, so a regression still fails them; the exactness properties (known pixels come back)
+are asserted in full."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from patchdm_core.metrics import lattice_score, mask_seam_score, seam_score, wra
 
 pytestmark = pytest.mark.slow
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-HARMONIZED_MAX = 11.0  # measured 9.7
+HARMONIZED_MAX = 4.5  # measured 3.43 at the default sampler (9.7 with 25 DDIM steps on the alternating grid)
 SEAM_MAX, LATTICE_MAX = 1.2, 1.5  # the sampler issue's goal; held-out pictures score 1.0-1.25 on both
 
 
@@ -60,8 +61,8 @@ def test_outpainting_keeps_the_old_picture(pipe: PatchDM) -> None:
     keep = torch.zeros(1, 1, *out.shape[-2:])
     keep[..., :, :512] = 1
     ratio = mask_seam_score(out, keep)
-    print(f"outpaint border ratio: {ratio:.3f} (goal 1.2; measured 8.5)")
-    assert out.shape[-1] == 640 and ratio <= 10.0
+    print(f"outpaint border ratio: {ratio:.3f} (goal 1.2; measured 2.74)")
+    assert out.shape[-1] == 640 and ratio <= 3.5
     assert out[..., 512:].std() > 0.05  # the new strip is painted, not a flat fill
     assert torch.equal(out[..., :, :400].mul(127.5).round(), image[..., :, :400].mul(127.5).round())
 
@@ -82,8 +83,8 @@ def test_inpainting_a_held_out_picture_keeps_the_rest(pipe: PatchDM) -> None:
     band = feather(1 - keep, 8) > 0
     same = (out.mul(127.5).round() == image.mul(127.5).round()) | band
     ratio = mask_seam_score(out, keep)
-    print(f"inpaint (fast) border ratio: {ratio:.3f} (goal 1.2; measured 3.8)")
-    assert same.all() and ratio <= 4.5
+    print(f"inpaint (fast) border ratio: {ratio:.3f} (goal 1.2; measured 4.08)")
+    assert same.all() and ratio <= 5.0
 
 
 def test_harmonized_inpainting_joins_the_border(pipe: PatchDM) -> None:
