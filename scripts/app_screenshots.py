@@ -80,11 +80,11 @@ def paint(page) -> None:
 
 
 def run_and_shoot(page, prefix: str, png: Path, jpg: Path, ms: int) -> None:
-    """Run a tab's job, wait for its PNG, screenshot the page."""
+    """Run a tab's job, wait for its PNG, screenshot the whole page (the result sits below the fold)."""
     page.locator(f"#{prefix}-run").click()
     expect(page.locator(f"#{prefix}-status textarea")).to_have_value(re.compile("^Done"), timeout=ms)
     page.wait_for_selector(f'#{prefix}-result img[src*="file="]')
-    page.screenshot(path=png)
+    page.screenshot(path=png, full_page=True)
     save_small(png, jpg)
 
 
@@ -101,11 +101,17 @@ def sketch_layout(page) -> None:
         editor.locator(f"button.color[style*='rgb({rgb})']").click()
         editor.locator("button[aria-label='Color']").click()
 
-    def line(y: float, x0: float = -0.05, x1: float = 1.05) -> None:
+    def stroke(y: float, x0: float, x1: float) -> None:
         page.mouse.move(box["x"] + box["width"] * x0, box["y"] + box["height"] * y)
         page.mouse.down()
         page.mouse.move(box["x"] + box["width"] * x1, box["y"] + box["height"] * y, steps=12)
         page.mouse.up()
+
+    def line(y: float) -> None:
+        # a press must land on the picture (the editor's canvas is wider than it, and a press off the
+        # picture draws nothing): start in the middle and drag out past each edge
+        stroke(y, 0.5, -0.05)
+        stroke(y, 0.5, 1.05)
 
     colour("31, 95, 42")  # forest
     for y in (0.5, 0.58, 0.66):
@@ -115,7 +121,7 @@ def sketch_layout(page) -> None:
         line(y)
     colour("255, 210, 63")  # sun
     for y in (0.16, 0.22, 0.28):
-        line(y, 0.72, 0.8)
+        stroke(y, 0.72, 0.8)
 
 
 def main() -> int:
