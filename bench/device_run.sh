@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The prepared run for a lent GPU (one call, ~9 minutes): train the demo model for $MINUTES on the
-# shrunk wallpaper set, then the GPU benchmark. Everything worth keeping lands in $OUT.
+# The prepared run for a lent GPU (one call, ~9 minutes): 20 s of bench-train (windows/s, TFLOP/s),
+# then train the demo model for $MINUTES on the shrunk wallpaper set, starting from the shipped weights
+# ($INIT; INIT= starts from scratch), then the GPU benchmark. Everything worth keeping lands in $OUT.
 #   carry: data/wallpapers-1024 (scripts/shrink_dataset.py)
 set -u
 OUT=${OUT:-/tmp/patchdm-out}
@@ -9,12 +10,16 @@ MINUTES=${MINUTES:-6.5}
 CONFIG=${CONFIG:-demo}
 DATA=${DATA:-data/wallpapers-1024}
 BATCH=${BATCH:-256}
+INIT=${INIT-weights/patchdm-demo.safetensors}
 RUN=runs/gpu
 mkdir -p "$OUT" "$RUN"
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; $PY -c "import sys, torch; print(sys.version.split()[0], torch.__version__)"; } > "$OUT/machine.txt" 2>&1
 cat "$OUT/machine.txt"
+timeout 60 $PY -m patchdm_core bench-train --device cuda --config "$CONFIG" --batch-size "$BATCH" --seconds 20 \
+    --out "$OUT/bench-train.json" > "$OUT/bench-train.log" 2>&1
+echo "bench-train exit $?"; tail -1 "$OUT/bench-train.log"
 $PY -m patchdm_core train --data "$DATA" --config "$CONFIG" --out "$RUN" --minutes "$MINUTES" --steps 10000000 \
-    --batch-size "$BATCH" --sample-every 10000000 --save-every 1000 --log-every 200 > "$OUT/train.log" 2>&1
+    ${INIT:+--init "$INIT"} --batch-size "$BATCH" --sample-every 10000000 --save-every 1000 --log-every 200 > "$OUT/train.log" 2>&1
 echo "train exit $?"; tail -3 "$OUT/train.log"
 cp "$RUN/weights.safetensors" "$OUT/" 2>/dev/null
 cp "$RUN"/state/*.safetensors "$OUT/" 2>/dev/null
@@ -23,6 +28,6 @@ timeout 150 $PY -m patchdm_core bench --device cuda --config paper --modes featu
 echo "bench exit $?"; tail -12 "$OUT/bench.log"
 timeout 120 $PY bench/gpu_checks.py > "$OUT/gpu_checks.log" 2>&1; echo "gpu checks exit $?"; cat "$OUT/gpu_checks.log"
 tar czf "$OUT/small.tar.gz" "$RUN/state/state.json" "$RUN/log.jsonl" "$RUN/config.json" "$RUN/samples" "$RUN/bench" \
-    "$OUT/train.log" "$OUT/bench.log" "$OUT/gpu_checks.log" "$OUT/machine.txt" 2>/dev/null
-rm -f "$OUT/train.log" "$OUT/bench.log" "$OUT/gpu_checks.log" "$OUT/machine.txt"
+    "$OUT/train.log" "$OUT/bench.log" "$OUT/gpu_checks.log" "$OUT/machine.txt" "$OUT/bench-train.log" 2>/dev/null
+rm -f "$OUT/train.log" "$OUT/bench.log" "$OUT/gpu_checks.log" "$OUT/machine.txt" "$OUT/bench-train.log"
 ls -la "$OUT"

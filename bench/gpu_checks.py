@@ -42,7 +42,26 @@ def peak_gpu_memory_is_flat_in_canvas_size() -> None:
     assert peaks[8192] <= 1.5 * peaks[1024]
 
 
+def training_draws_on_the_gpu_and_resumes_exactly() -> None:
+    """The training loop's generator lives on the GPU (no host draws), and --resume continues its stream."""
+    import tempfile
+
+    from patchdm_core import tiny
+    from patchdm_core.bench_train import synthetic_pictures
+    from patchdm_core.train import train
+
+    cfg = tiny()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = synthetic_pictures(Path(tmp) / "data", cfg.train.image_size, n=2)
+        straight = train(cfg, data, Path(tmp) / "a", steps=6, device="cuda", seed=1)
+        train(cfg, data, Path(tmp) / "b", steps=3, device="cuda", seed=1)
+        resumed = train(cfg, data, Path(tmp) / "b", steps=6, device="cuda", seed=1, resume=True)
+        for (name, a), b in zip(straight.ema.state_dict().items(), resumed.ema.state_dict().values()):
+            torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-3, msg=lambda m, n=name: f"{n}: {m}")
+
+
 CHECKS = [
+    training_draws_on_the_gpu_and_resumes_exactly,
     same_seed_same_image_on_cpu_and_gpu,
     offloaded_canvas_gives_the_same_image,
     peak_gpu_memory_is_flat_in_canvas_size,

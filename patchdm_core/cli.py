@@ -32,6 +32,7 @@ COMMANDS = {
     "train-latent": ("patchdm_core.train_latent", "train the latent model over the global codes"),
     "eval": ("patchdm_core.evaluate", "seam score and SWD per sampler mode"),
     "bench": ("patchdm_core.bench", "speed and memory against canvas size"),
+    "bench-train": ("patchdm_core.bench_train", "training throughput: windows/s and TFLOP/s"),
     "set-defaults": ("patchdm_core.cli_defaults", "change the sampling defaults stored in a weights file"),
 }
 

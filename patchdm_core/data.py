@@ -158,12 +158,13 @@ class ImageFolderWindows:
     def sample(self, n: int, generator: torch.Generator) -> Batch:
         """n windows from random images at random locations (one fresh location per sample)."""
         p, (h, w), dev = self.p, self.image_size, self.padded.device
-        idx = torch.randint(len(self), (n,), generator=generator)
-        oy = torch.randint(h // p, (n,), generator=generator)  # top-left cell of a 2x2 window of the
-        ox = torch.randint(w // p, (n,), generator=generator)  # (h/p + 1) x (w/p + 1) padded grid
-        flip = torch.rand(n, generator=generator) < (0.5 if self.hflip else 0.0)
-        rows = (oy * p)[:, None] + torch.arange(2 * p)
-        cols = (ox * p)[:, None] + torch.arange(2 * p)
+        g = generator.device  # draws happen where the generator lives: a GPU generator needs no host copy
+        idx = torch.randint(len(self), (n,), generator=generator, device=g)
+        oy = torch.randint(h // p, (n,), generator=generator, device=g)  # top-left cell of a 2x2 window of the
+        ox = torch.randint(w // p, (n,), generator=generator, device=g)  # (h/p + 1) x (w/p + 1) padded grid
+        flip = torch.rand(n, generator=generator, device=g) < (0.5 if self.hflip else 0.0)
+        rows = (oy * p)[:, None] + torch.arange(2 * p, device=g)
+        cols = (ox * p)[:, None] + torch.arange(2 * p, device=g)
         cols = torch.where(flip[:, None], w + p - 1 - cols, cols)  # window of the mirrored padded image
         r, c = rows.to(dev), cols.to(dev)
         x0 = self.padded[idx.to(dev)[:, None, None], :, r[:, :, None], c[:, None, :]]

@@ -76,10 +76,12 @@ class TrainResult:
 
 
 def draw_inputs(cfg: PatchDMConfig, n: int, gen: torch.Generator, device: torch.device) -> tuple[Tensor, ...]:
-    """Timesteps (uniform) and the independent CFG keep-flags of one batch, from the training generator."""
-    t = torch.randint(cfg.train.t_min, cfg.diffusion.timesteps, (n,), generator=gen).to(device)
-    keep_z = (torch.rand(n, generator=gen) >= cfg.train.p_drop_z).to(device)
-    keep_pos = (torch.rand(n, generator=gen) >= cfg.train.p_drop_pos).to(device)
+    """Timesteps (uniform) and the independent CFG keep-flags of one batch, from the training generator
+    (drawn on the generator's device: the training loop keeps it on the training device)."""
+    g = gen.device
+    t = torch.randint(cfg.train.t_min, cfg.diffusion.timesteps, (n,), generator=gen, device=g).to(device)
+    keep_z = (torch.rand(n, generator=gen, device=g) >= cfg.train.p_drop_z).to(device)
+    keep_pos = (torch.rand(n, generator=gen, device=g) >= cfg.train.p_drop_pos).to(device)
     return t, keep_z, keep_pos
 
 
@@ -132,9 +134,12 @@ def train(
     schedule = Schedule.linear(cfg.diffusion.timesteps, cfg.diffusion.beta_start, cfg.diffusion.beta_end)
     params = [p for _, p in trainable(model)]
     ema_pairs = ([ema.get_parameter(n) for n, _ in trainable(model)], params)
-    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
+    # one fused kernel per step on CUDA instead of a loop of small ones
+    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay, fused=dist.device.type == "cuda")
     objective = dist.wrap(Objective(model, schedule, clip_feats))
-    gen = torch.Generator().manual_seed(seed * 1_000_003 + dist.rank)
+    # Every per-step draw (windows, flips, t, CFG flags, noise) comes from this generator, on the training
+    # device: drawing 256x3x128x128 noise on 2 CPU threads and copying it over cost more than a GPU step.
+    gen = torch.Generator(device=dist.device).manual_seed(seed * 1_000_003 + dist.rank)
     step, seconds = 0, 0.0
     if resume:
         step, seconds = _restore(tensors, info, model, ema, opt, gen, dist)
@@ -255,7 +260,12 @@ def _restore(
         state.setdefault(int(i), {})[name] = v.to(dist.device) if name != "step" else v
     opt.load_state_dict({"state": state, "param_groups": info["param_groups"]})
     step = int(info["step"])
-    if dist.rank == 0:
+    if dist.rank == 0 and tensors["rng.gen"].numel() != gen.get_state().numel():
+        # a state saved on another device kind (CPU Mersenne Twister vs CUDA Philox): the stream cannot
+        # continue, so start a fresh one that still depends on the seed and the step
+        print(f"--resume: the saved random stream is from another device kind; a fresh one starts at step {step}")
+        gen.manual_seed(gen.initial_seed() + 7919 * step)
+    elif dist.rank == 0:
         gen.set_state(tensors["rng.gen"])
         torch.set_rng_state(tensors["rng.torch"])
         if "rng.cuda" in tensors and dist.device.type == "cuda":

@@ -145,3 +145,17 @@ def test_v_prediction_objective_targets_v(tmp_path) -> None:
     assert loss.item() < 1e-10
     objective.prediction = "eps"
     assert objective(batch, t, noise, on, on)[0].item() > 0.1
+
+
+def test_resume_from_another_device_kinds_random_stream_starts_a_fresh_one(tmp_path, capsys) -> None:
+    """A state saved on a GPU (Philox: 16 bytes of generator state) resumed on a CPU (Mersenne Twister)."""
+    from patchdm_core.checkpoint import load_state, save_state
+
+    data = image_folder(tmp_path / "d")
+    train(_cfg(), data, tmp_path / "r", steps=2)
+    tensors, info = load_state(tmp_path / "r" / "state")
+    tensors["rng.gen"] = torch.zeros(16, dtype=torch.uint8)
+    save_state(tmp_path / "r" / "state", tensors, info)
+    resumed = train(_cfg(), data, tmp_path / "r", steps=4, resume=True)
+    assert resumed.step == 4
+    assert "random stream is from another device kind" in capsys.readouterr().out

@@ -1,0 +1,168 @@
+"""`bench-train`: training throughput of the real training loop (windows/s) and the arithmetic it
+achieves (TFLOP/s, FLOPs counted with torch's FlopCounterMode on one forward + backward, not guessed).
+
+It runs `train()` itself for --seconds on --data (or on a few synthetic pictures: the cost of a step
+does not depend on what the pictures show), reads the loop's own log and writes a JSON report:
+
+    python -m patchdm_core bench-train --config demo --batch-size 32 --seconds 60 --out bench/results/cpu-train.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from . import checks, precision
+from .config import PatchDMConfig
+from .data import ImageFolderWindows
+from .model import PatchDMModel
+from .schedule import Schedule
+
+LOG_EVERY = 5  # steps per timed window of the loop's log
+
+
+def synthetic_pictures(folder: Path, size: tuple[int, int], n: int = 4, seed: int = 0) -> Path:
+    """n random pictures of size (H, W) in folder (smooth colour plus noise; content does not matter)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    h, w = size
+    for i in range(n):
+        base = rng.integers(0, 256, (max(1, h // 64), max(1, w // 64), 3), dtype=np.uint8)
+        big = np.asarray(Image.fromarray(base).resize((w, h), Image.Resampling.BICUBIC), dtype=np.int16)
+        noisy = np.clip(big + rng.integers(-20, 21, big.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(noisy).save(folder / f"synthetic-{i}.png")
+    return folder
+
+
+def flops_per_window(
+    cfg: PatchDMConfig, data: Path, device: torch.device, windows: int = 2, backward: bool = True
+) -> float:
+    """FLOPs of one training step (forward + backward of the loss) per 2x2 window, counted on `windows`
+    (the optimizer and EMA updates are elementwise and left out)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .train import Objective, draw_inputs
+
+    model = PatchDMModel(cfg).to(device)
+    dataset = ImageFolderWindows(data, cfg.train.image_size, cfg.patch_size, cfg.encoder.view_size)
+    dataset.to(device)
+    schedule = Schedule.linear(cfg.diffusion.timesteps, cfg.diffusion.beta_start, cfg.diffusion.beta_end)
+    gen = torch.Generator(device=device).manual_seed(0)
+    batch = dataset.sample(windows, gen)
+    t, keep_z, keep_pos = draw_inputs(cfg, windows, gen, device)
+    noise = torch.randn(batch.x0.shape, generator=gen, device=device)
+    with FlopCounterMode(display=False) as counter:
+        with torch.set_grad_enabled(backward):
+            loss, _, _ = Objective(model, schedule)(batch, t, noise, keep_z, keep_pos)
+        if backward:
+            loss.backward()
+    return float(counter.get_total_flops()) / windows
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    from .evaluate import cpu_name
+
+    return cpu_name()
+
+
+def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    num = checks.arg
+    p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
+    p.add_argument(
+        "--batch-size", type=num("batch-size", integer=True, lo=1, hi=65536), default=None, help="windows per step"
+    )
+    p.add_argument(
+        "--seconds", type=num("seconds", lo=1, hi=86400), default=60.0, help="how long to train (default 60)"
+    )
+    p.add_argument("--data", type=Path, default=None, help="training pictures (default: 4 synthetic ones)")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda > mps > cpu)")
+    p.add_argument("--no-bf16", action="store_true", help="train in fp32")
+    p.add_argument("--out", type=Path, default=None, help="JSON report (default: print only)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from .pipeline import pick_device
+    from .train import train
+
+    if args.data is not None and not args.data.is_dir():
+        raise ValueError(f"--data {args.data} is not a folder of pictures")
+    if args.out is not None and args.out.suffix != ".json":
+        raise ValueError(f"--out {args.out} must be a .json file")
+    if args.device is not None:
+        args.device = str(checks.device(args.device))
+    cfg = _config(args)
+    device = pick_device(args.device)
+    with tempfile.TemporaryDirectory(prefix="patchdm-bench-train-") as tmp:
+        data = args.data or synthetic_pictures(Path(tmp) / "data", cfg.train.image_size)
+        per_window = flops_per_window(cfg, data, device)
+        start = time.monotonic()
+        result = train(
+            cfg, data, Path(tmp) / "run", steps=10**9, minutes=args.seconds / 60, device=args.device,
+            bf16=not args.no_bf16,
+        )  # fmt: skip
+        wall = time.monotonic() - start
+        log = [json.loads(line) for line in (Path(tmp) / "run" / "log.jsonl").read_text().splitlines()]
+    # the first window holds the warm-up (allocator, autotuning, caches); a run too short for two windows
+    # reports its only one
+    rates = [row["it_s"] for row in log[1:]] or [row["it_s"] for row in log]
+    windows_s = statistics.median(rates) * cfg.train.batch_size
+    report = {
+        "config": cfg.name,
+        "device": device_name(device),
+        "torch": torch.__version__,
+        "bf16": not args.no_bf16 and precision.bf16_autocast_ok(device),
+        "batch_size": cfg.train.batch_size,
+        "steps": result.step,
+        "seconds": round(wall, 1),
+        "windows_per_s": _sig(windows_s),
+        "gflop_per_window": _sig(per_window / 1e9),
+        "tflop_per_s": _sig(windows_s * per_window / 1e12),
+        "command": "python -m patchdm_core bench-train " + _argv(args),
+    }
+    print(
+        f"{cfg.name} on {report['device']}: batch {report['batch_size']}, {result.step} steps in {wall:.0f} s: "
+        f"{windows_s:.1f} windows/s, {per_window / 1e9:.2f} GFLOP per window (forward + backward), "
+        f"{report['tflop_per_s']:.3f} TFLOP/s"
+    )
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _config(args: argparse.Namespace) -> PatchDMConfig:
+    import dataclasses
+
+    from .config import preset
+
+    path = Path(args.config)
+    cfg = PatchDMConfig.from_json(path.read_text()) if path.suffix == ".json" else preset(args.config)
+    overrides = {"sample_every": 0, "save_every": 0, "log_every": LOG_EVERY}
+    if args.batch_size:
+        overrides["batch_size"] = args.batch_size
+    return cfg.replace(train=dataclasses.replace(cfg.train, **overrides))
+
+
+def _sig(x: float) -> float:
+    """Four significant digits (a tiny config's TFLOP/s is 0.0016, a GPU's 50)."""
+    return float(f"{x:.4g}")
+
+
+def _argv(args: argparse.Namespace) -> str:
+    parts = [f"--config {args.config}", f"--seconds {args.seconds:g}"]
+    if args.batch_size:
+        parts.append(f"--batch-size {args.batch_size}")
+    if args.device:
+        parts.append(f"--device {args.device}")
+    return " ".join(parts)
