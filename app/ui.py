@@ -236,73 +236,47 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                 selected = gr.State(None)
 
         # -- wiring ---------------------------------------------------------------------------
-        g_out = [g_preview, g_result, g_status, g_seed, gallery, g_bar]
-        g_in = [width, height, steps, guidance, seed, batch, mode, tileable, style, g_sampler, g_grid, g_eta]
-        go.click(
-            ev.generate,
-            g_in,
-            g_out,
-            api_name="generate",
-            validator=ev.admission("generate"),
-            show_progress_on=[g_result],
-            **MODEL,
-        )
-        i_out = [i_preview, i_result, i_status, i_seed_used, gallery, i_bar]
-        i_in = [editor, blur, method, only_masked, margin, i_steps, i_guidance, i_seed, i_sampler, i_grid, i_eta]
-        i_go.click(
-            ev.inpaint,
-            i_in,
-            i_out,
-            api_name="inpaint",
-            validator=ev.admission("inpaint"),
-            show_progress_on=[i_result],
-            **MODEL,
-        )
-        o_out = [o_preview, o_result, o_status, o_seed_used, gallery, o_bar]
-        o_in = [picture, top, right, bottom, left, feather, o_steps, o_guidance, o_seed, o_sampler, o_grid, o_eta]
-        o_go.click(
-            ev.outpaint,
-            o_in,
-            o_out,
-            api_name="outpaint",
-            validator=ev.admission("outpaint"),
-            show_progress_on=[o_result],
-            **MODEL,
-        )
-        sk_out = [sk_preview, sk_result, sk_status, sk_seed_used, gallery, sk_bar]
-        sk_in = [
-            sk_editor,
-            sk_width,
-            sk_height,
-            sk_strength,
-            sk_steps,
-            sk_guidance,
-            sk_seed,
-            sk_sampler,
-            sk_grid,
-            sk_eta,
-        ]
-        sk_go.click(
-            ev.sketch,
-            sk_in,
-            sk_out,
-            api_name="sketch",
-            validator=ev.admission("sketch"),
-            show_progress_on=[sk_result],
-            **MODEL,
-        )
-        up_out = [up_preview, up_result, up_status, up_seed_used, gallery, up_bar]
-        up_in = [up_picture, up_factor, up_width, up_height, up_strength, up_steps, up_guidance, up_seed]
-        up_in += [up_sampler, up_grid, up_eta]
-        up_go.click(
-            ev.upscale,
-            up_in,
-            up_out,
-            api_name="upscale",
-            validator=ev.admission("upscale"),
-            show_progress_on=[up_result],
-            **MODEL,
-        )
+        # every painting job: (button, inputs in API order, its result panel); each is an endpoint named
+        # after its handler, admitted (cost cap, queue) before it queues
+        jobs = {
+            "generate": (
+                go,
+                [width, height, steps, guidance, seed, batch, mode, tileable, style, g_sampler, g_grid, g_eta],
+                (g_preview, g_result, g_status, g_seed, g_bar),
+            ),
+            "inpaint": (
+                i_go,
+                [editor, blur, method, only_masked, margin, i_steps, i_guidance, i_seed, i_sampler, i_grid, i_eta],
+                (i_preview, i_result, i_status, i_seed_used, i_bar),
+            ),
+            "outpaint": (
+                o_go,
+                [picture, top, right, bottom, left, feather, o_steps, o_guidance, o_seed, o_sampler, o_grid, o_eta],
+                (o_preview, o_result, o_status, o_seed_used, o_bar),
+            ),
+            "sketch": (
+                sk_go,
+                [sk_editor, sk_width, sk_height, sk_strength, sk_steps, sk_guidance, sk_seed, sk_sampler, sk_grid]
+                + [sk_eta],
+                (sk_preview, sk_result, sk_status, sk_seed_used, sk_bar),
+            ),
+            "upscale": (
+                up_go,
+                [up_picture, up_factor, up_width, up_height, up_strength, up_steps, up_guidance, up_seed]
+                + [up_sampler, up_grid, up_eta],
+                (up_preview, up_result, up_status, up_seed_used, up_bar),
+            ),
+        }
+        for name, (button, inputs, (preview, result, status, seed_used, bar)) in jobs.items():
+            button.click(
+                getattr(ev, name),
+                inputs,
+                [preview, result, status, seed_used, gallery, bar],
+                api_name=name,
+                validator=ev.admission(name),
+                show_progress_on=[result],
+                **MODEL,
+            )
         stop_reply = gr.Textbox(visible=False)  # for API clients; the job's status line tells the user
         for button in (stop, i_stop, o_stop, sk_stop, up_stop):
             public = button is stop  # one /stop endpoint for API clients

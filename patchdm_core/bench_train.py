@@ -43,7 +43,12 @@ def synthetic_pictures(folder: Path, size: tuple[int, int], n: int = 4, seed: in
 
 
 def flops_per_window(
-    cfg: PatchDMConfig, data: Path, device: torch.device, windows: int = 2, backward: bool = True
+    cfg: PatchDMConfig,
+    data: Path,
+    device: torch.device,
+    windows: int = 2,
+    backward: bool = True,
+    cache_dir: Path | None = None,
 ) -> float:
     """FLOPs of one training step (forward + backward of the loss) per 2x2 window, counted on `windows`
     (the optimizer and EMA updates are elementwise and left out)."""
@@ -52,7 +57,10 @@ def flops_per_window(
     from .train import Objective, draw_inputs
 
     model = PatchDMModel(cfg).to(device)
-    dataset = ImageFolderWindows(data, cfg.train.image_size, cfg.patch_size, cfg.encoder.view_size)
+    tc = cfg.train  # the training run's own dataset settings, so that it reuses this decoded cache
+    dataset = ImageFolderWindows(
+        data, tc.image_size, cfg.patch_size, cfg.encoder.view_size, crops=tc.crops, hflip=tc.hflip, cache_dir=cache_dir
+    )
     dataset.to(device)
     schedule = Schedule.linear(cfg.diffusion.timesteps, cfg.diffusion.beta_start, cfg.diffusion.beta_end)
     gen = torch.Generator(device=device).manual_seed(0)
@@ -104,14 +112,15 @@ def main(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     with tempfile.TemporaryDirectory(prefix="patchdm-bench-train-") as tmp:
         data = args.data or synthetic_pictures(Path(tmp) / "data", cfg.train.image_size)
-        per_window = flops_per_window(cfg, data, device)
+        run_dir = Path(tmp) / "run"
+        per_window = flops_per_window(cfg, data, device, cache_dir=run_dir / "cache")
         start = time.monotonic()
         result = train(
-            cfg, data, Path(tmp) / "run", steps=10**9, minutes=args.seconds / 60, device=args.device,
+            cfg, data, run_dir, steps=10**9, minutes=args.seconds / 60, device=args.device,
             bf16=not args.no_bf16,
         )  # fmt: skip
         wall = time.monotonic() - start
-        log = [json.loads(line) for line in (Path(tmp) / "run" / "log.jsonl").read_text().splitlines()]
+        log = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
     # the first window holds the warm-up (allocator, autotuning, caches); a run too short for two windows
     # reports its only one
     rates = [row["it_s"] for row in log[1:]] or [row["it_s"] for row in log]
@@ -144,10 +153,9 @@ def main(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> PatchDMConfig:
     import dataclasses
 
-    from .config import preset
+    from .train import load_config
 
-    path = Path(args.config)
-    cfg = PatchDMConfig.from_json(path.read_text()) if path.suffix == ".json" else preset(args.config)
+    cfg = load_config(args.config)
     overrides = {"sample_every": 0, "save_every": 0, "log_every": LOG_EVERY}
     if args.batch_size:
         overrides["batch_size"] = args.batch_size

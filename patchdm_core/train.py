@@ -319,9 +319,14 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is used on CUDA and bf16 CPUs)")
 
 
+def load_config(name: str) -> PatchDMConfig:
+    """A preset name (tiny, demo, paper) or a config JSON file."""
+    path = Path(name)
+    return PatchDMConfig.from_json(path.read_text()) if path.suffix == ".json" else preset(name)
+
+
 def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
-    path = Path(args.config)
-    cfg = PatchDMConfig.from_json(path.read_text()) if path.suffix == ".json" else preset(args.config)
+    cfg = load_config(args.config)
     overrides = {
         "batch_size": args.batch_size,
         "lr": args.lr,
