@@ -2,14 +2,25 @@
 
 Usage:
     python scripts/prepare_wallpapers.py --out data/wallpapers [--holdout 0.1] [--seed 0]
-        [--packages plasma-workspace-wallpapers mate-backgrounds gnome-backgrounds] [--work DIR]
+        [--packages PKG ...] [--work DIR] [--keep-split MANIFEST | --fresh-split]
 
 Each package is fetched with ``apt-get download`` and unpacked with ``dpkg-deb -x`` (nothing is
-installed). Every distinct picture is kept once, at its largest resolution: symlinks, hard links,
-byte-identical copies, size variants (``contents/images/<W>x<H>.ext``, ``<name>_<W>x<H>.ext``)
-and near-duplicates (16x16 thumbnail check) are dropped; SVGs are skipped. Output: ``<out>/train``
-and ``<out>/heldout`` (``<package>__<name>.<ext>``, bytes unchanged), ``<out>/licenses/<pkg>.copyright``
-and ``<out>/manifest.json``. Needs only the standard library, Pillow and numpy.
+installed). Only pictures under the wallpaper folders (``WALLPAPER_DIRS``) are considered, not icons
+or theme graphics. Each picture's licence is looked up in the package's machine-readable (DEP-5)
+copyright file (last matching ``Files:`` stanza wins); pictures whose licence forbids derivatives or
+commercial use (ND, NC, non-free, unknown, no matching stanza) are dropped. A package whose copyright
+file is free-form (not DEP-5) is kept whole, as Debian main vouches for it; its licence is recorded as
+``free-form copyright``. Every distinct picture is kept once, at its largest resolution: symlinks,
+hard links, byte-identical copies, size variants (``contents/images/<W>x<H>.ext``,
+``<name>_<W>x<H>.ext``) and near-duplicates (16x16 thumbnail check) are dropped; SVGs are skipped.
+
+The split is stable: a picture listed in the previous manifest (``--keep-split``, by default
+``<out>/manifest.json`` when it exists) keeps its split; a new picture is held out when a hash of
+``<seed>:<file name>`` falls below ``--holdout``, whatever the other pictures are.
+
+Output: ``<out>/train`` and ``<out>/heldout`` (``<package>__<name>.<ext>``, bytes unchanged),
+``<out>/licenses/<pkg>.copyright`` and ``<out>/manifest.json`` (with each picture's licence). Needs
+only the standard library, Pillow and numpy.
 """
 
 from __future__ import annotations
@@ -18,13 +29,13 @@ import argparse
 import hashlib
 import json
 import os
-import random
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +45,17 @@ try:
 except ImportError as exc:  # pragma: no cover
     sys.exit(f"error: Python package {exc.name!r} is missing; install it with: pip install pillow numpy")
 
-DEFAULT_PACKAGES = ["plasma-workspace-wallpapers", "mate-backgrounds", "gnome-backgrounds"]
+DEFAULT_PACKAGES = [
+    "plasma-workspace-wallpapers",
+    "mate-backgrounds",
+    "gnome-backgrounds",
+    "lomiri-wallpapers-16.04",
+    "lomiri-wallpapers-20.04",
+    "lxqt-themes",
+    "xfdesktop4-data",
+]
+# where packages put wallpapers; other pictures (icons, theme previews, panel graphics) are not wallpapers
+WALLPAPER_DIRS = ("usr/share/wallpapers", "usr/share/backgrounds", "usr/share/lxqt/wallpapers")
 PICTURE_EXTS = {".jpg", ".jpeg", ".png", ".webp"}
 SIZE_RE = re.compile(r"^(?P<name>.*?)[_-]?\d{2,5}x\d{2,5}$")
 NEAR_DUP_THRESHOLD = 2.0  # mean absolute difference of 16x16 RGB thumbnails, 0..255 scale
@@ -42,6 +63,122 @@ NEAR_DUP_THRESHOLD = 2.0  # mean absolute difference of 16x16 RGB thumbnails, 0.
 
 class PrepError(Exception):
     """A failure reported to the user as one line."""
+
+
+def warn(msg: str) -> None:
+    """Log a line to stderr."""
+    print(msg, file=sys.stderr)
+
+
+# --- licences -------------------------------------------------------------------------------------
+
+FREE_LICENCE_RE = re.compile(
+    r"^(cc-by|cc-by-sa|cc0|gpl|lgpl|agpl|gfdl|expat|mit|x11|bsd|apache|isc|zlib|libpng|mpl|epl|artistic"
+    r"|ofl|sil-ofl|public-domain|publicdomain|cc-pddc|unlicense|wtfpl|lal|free-art|ftl|ijg)([-_. +]|$)",
+    re.I,
+)
+NONFREE_LICENCE_RE = re.compile(
+    r"(-nc([-_. +]|$)|-nd([-_. +]|$)|noncommercial|non-commercial|noderiv|no-deriv|non-free|nonfree"
+    r"|proprietary|all-rights-reserved|all rights reserved|unknown|unclear|^other$|^custom$)",
+    re.I,
+)
+FREE_FORM = "free-form copyright"  # licence recorded for a package whose copyright file is not DEP-5
+
+
+def licence_problem(expr: str) -> str | None:
+    """Why a DEP-5 licence expression does not allow redistributing derived weights, or None if it does.
+
+    ``A or B`` needs one free alternative, ``A and B`` needs all; ``with ... exception`` is ignored."""
+    alternatives = [a.strip() for a in re.split(r"\s+or\s+", expr.strip())]
+    problems = []
+    for alt in alternatives:
+        for term in re.split(r"\s+and\s+|\s*,\s*and\s+", alt):
+            term = re.sub(r",?\s+with\s+.*\s+exception$", "", term.strip(), flags=re.I).strip()
+            if not term:
+                problems.append("empty licence")
+            elif NONFREE_LICENCE_RE.search(term):
+                problems.append(f"{term} forbids derivatives or commercial use, or is not free")
+            elif not FREE_LICENCE_RE.match(term):
+                problems.append(f"{term} is not a known free licence")
+            else:
+                continue
+            break
+        else:
+            return None  # this alternative is free
+    return "; ".join(dict.fromkeys(problems)) or "empty licence"
+
+
+def dep5_regex(pattern: str) -> re.Pattern:
+    """A DEP-5 ``Files:`` pattern (``*`` and ``?`` only, ``*`` crosses ``/``) as a regex."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern))
+
+
+@dataclass
+class Copyright:
+    """The ``Files:`` stanzas of a DEP-5 copyright file, in order."""
+
+    stanzas: list[tuple[list[str], str]]  # (patterns, licence expression: first line of License:)
+
+    def licence_of(self, source: str) -> str | None:
+        """Licence of a file installed at `source` (path inside the package), or None when no stanza matches."""
+        return self.match(source)[0]
+
+    def match(self, source: str) -> tuple[str | None, list[tuple[str, str]]]:
+        """Return (licence or None, weak matches [(pattern, licence)]) of a file installed at `source`.
+
+        Patterns name paths in the source tree, not where files are installed, so a pattern matches when it
+        matches any tail of the installed path (``desktop/x.png`` matches ``/usr/share/backgrounds/mate/desktop/
+        x.png``), or, for a pattern naming one file (``16.04/x.jpg``), when the file names are equal. The last
+        matching stanza wins, as DEP-5 says. A pattern whose directory is not in the installed path but whose
+        last part matches the file name with wildcards (``art/nd-*.jpg`` for ``.../nd-1.jpg``) may or may not
+        mean this file: such weak matches are returned apart, for the caller to be cautious with."""
+        parts = source.strip("/").split("/")
+        tails = ["/".join(parts[i:]) for i in range(len(parts))]
+        found, weak = None, []
+        for patterns, licence in self.stanzas:
+            for pat in patterns:
+                last = pat.rsplit("/", 1)[-1]
+                if any(dep5_regex(pat).fullmatch(t) for t in tails) or (
+                    "/" in pat and not set("*?") & set(last) and last == parts[-1]
+                ):
+                    found = licence
+                    break
+                if "/" in pat and last.strip("*") and dep5_regex(last).fullmatch(parts[-1]):
+                    weak.append((pat, licence))
+        return found, weak
+
+
+def parse_copyright(text: str) -> Copyright | None:
+    """Parse a machine-readable (DEP-5) debian/copyright; None when the file is free-form."""
+    paragraphs: list[dict[str, str]] = []
+    for block in re.split(r"\n[ \t]*\n", text.strip()):
+        fields: dict[str, str] = {}
+        key = None
+        for line in block.splitlines():
+            if line[:1] in (" ", "\t") and key is not None:
+                fields[key] += "\n" + line.strip()
+            elif (m := re.match(r"^([A-Za-z][A-Za-z0-9-]*):(.*)$", line)) is not None:
+                key = m.group(1).lower()
+                fields[key] = m.group(2).strip()
+            elif line.startswith("#"):
+                continue
+            else:
+                key = None
+        if fields:
+            paragraphs.append(fields)
+    if not paragraphs or not re.search(r"copyright-format|dep-?5", paragraphs[0].get("format", ""), re.I):
+        return None
+    stanzas = [
+        (p["files"].split(), (p.get("license", "").splitlines() or [""])[0].strip())
+        for p in paragraphs[1:]
+        if "files" in p
+    ]
+    return Copyright(stanzas)
+
+
+def copyright_path(pkg: str, root: Path) -> Path:
+    """The package's copyright file inside its unpacked tree (symlinks resolved inside the tree)."""
+    return resolve_in(root.resolve(), root / "usr/share/doc" / pkg / "copyright")
 
 
 @dataclass
@@ -58,6 +195,7 @@ class Picture:
     mode: str = ""  # Pillow mode: RGBA/LA/P pictures may be mostly transparent overlays
     opacity: float = 1.0  # mean alpha (0..1), filled by dedupe()
     sha256: str = ""
+    licence: str = ""  # from the package's copyright file
     thumb: np.ndarray | None = field(default=None, repr=False)  # 16x16 RGB, filled by dedupe()
     area = property(lambda self: self.width * self.height, doc="Pixel count.")
 
@@ -100,20 +238,36 @@ def resolve_in(root: Path, path: Path) -> Path:
     return path.resolve()
 
 
-def discover(package: str, root: Path) -> tuple[list[Picture], list[dict], list[str]]:
-    """Find the pictures of an unpacked package; return (distinct files, dropped links, svg paths)."""
+def in_dirs(rel: str, dirs: tuple[str, ...]) -> bool:
+    """Whether a path inside the package (``/usr/...``) lies under one of `dirs`."""
+    return any(rel.startswith("/" + d.strip("/") + "/") for d in dirs)
+
+
+def discover(
+    package: str, root: Path, dirs: tuple[str, ...] = WALLPAPER_DIRS
+) -> tuple[list[Picture], list[dict], list[str], int]:
+    """Find the pictures of an unpacked package under `dirs`.
+
+    Return (distinct files, dropped links, svg paths, number of pictures outside `dirs`)."""
     found: list[Picture] = []
     dropped: list[dict] = []
     svgs: list[str] = []
+    outside = 0
     seen: set[tuple[int, int]] = set()
     root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for p in (Path(dirpath) / fn for fn in sorted(filenames)):
-            rel, ext, real = "/" + str(p.relative_to(root)), p.suffix.lower(), resolve_in(root, p)
+            rel, ext = "/" + str(p.relative_to(root)), p.suffix.lower()
+            if ext not in PICTURE_EXTS | {".svg"}:
+                continue
+            if not in_dirs(rel, dirs):
+                outside += 1
+                continue
             svgs += [rel] if ext == ".svg" else []
             if ext not in PICTURE_EXTS:
                 continue
+            real = resolve_in(root, p)
             drop = {"package": package, "source": rel}
             if not real.is_file() or root not in real.parents:
                 dropped.append({**drop, "reason": "broken symlink"})
@@ -137,7 +291,48 @@ def discover(package: str, root: Path) -> tuple[list[Picture], list[dict], list[
                 continue
             name, group = picture_name(real.relative_to(root))
             found.append(Picture(package, real, rel, name, f"{package}:{group}", width, height, mode))
-    return found, dropped, svgs
+    return found, dropped, svgs, outside
+
+
+def licence_filter(
+    package: str, pictures: list[Picture], copyright_file: Path, log: Callable[[str], None] = warn
+) -> tuple[list[Picture], list[dict], str]:
+    """Set each picture's licence from the package's copyright file; drop those that are not free.
+
+    Return (kept, dropped, kind of copyright file: "dep5", "free-form" or "missing")."""
+    if not copyright_file.is_file():
+        log(f"{package}: no copyright file; dropping its {len(pictures)} pictures (licence unknown)")
+        return [], [{"package": package, "source": p.source, "reason": "licence", "licence": None,
+                     "why": "no copyright file"} for p in pictures], "missing"  # fmt: skip
+    parsed = parse_copyright(copyright_file.read_text(errors="replace"))
+    if parsed is None:
+        if pictures:
+            log(f"{package}: copyright file is not machine-readable (DEP-5); keeping its {len(pictures)} pictures "
+                f"as {FREE_FORM!r} (Debian main)")  # fmt: skip
+        for p in pictures:
+            p.licence = FREE_FORM
+        return pictures, [], "free-form"
+    kept: list[Picture] = []
+    groups: dict[tuple[str | None, str], list[Picture]] = defaultdict(list)
+    for p in pictures:
+        licence, weak = parsed.match(p.source)
+        why = "no Files: stanza matches" if licence is None else licence_problem(licence)
+        for pat, lic in weak:  # cautious: a non-free stanza that may mean this file drops it
+            if why is None and (problem := licence_problem(lic)) is not None:
+                licence, why = lic, f"its file name matches {pat!r}: {problem}"
+        if why is None:
+            p.licence = licence
+            kept.append(p)
+        else:
+            groups[(licence, why)].append(p)
+    dropped = []
+    for (licence, why), pics in groups.items():
+        names = ", ".join(p.source.rsplit("/", 1)[-1] for p in pics)
+        log(f"{package}: dropping {len(pics)} picture(s) licensed {licence or 'unknown'} ({why}): {names}")
+        dropped += [
+            {"package": package, "source": p.source, "reason": "licence", "licence": licence, "why": why} for p in pics
+        ]
+    return kept, dropped, "dep5"
 
 
 def dedupe(pictures: list[Picture], threshold: float = NEAR_DUP_THRESHOLD) -> tuple[list[Picture], list[dict]]:
@@ -189,29 +384,92 @@ def assign_names(kept: list[Picture]) -> dict[str, Picture]:
     return names
 
 
-def split(names: list[str], holdout: float, seed: int) -> dict[str, str]:
-    """Deterministically assign each name to 'train' or 'heldout' (at least one held out if holdout > 0)."""
-    order = sorted(names)
-    random.Random(seed).shuffle(order)
-    n_hold = 0 if holdout <= 0 or len(order) < 2 else min(max(1, round(holdout * len(order))), len(order) - 1)
-    return {n: ("heldout" if i < n_hold else "train") for i, n in enumerate(order)}
+def hash_fraction(name: str, seed: int) -> float:
+    """A number in [0, 1) that depends only on the seed and the name."""
+    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def split(names: list[str], holdout: float, seed: int, previous: dict[str, str] | None = None) -> dict[str, str]:
+    """Assign each name to 'train' or 'heldout'.
+
+    A name in `previous` keeps its split there; any other name is held out when ``hash_fraction(name, seed)
+    < holdout``, so adding or removing names never moves another one. Only if that holds out nothing at all
+    (tiny sets) while holdout > 0 and there are 2+ names, the new name with the smallest hash is held out."""
+    previous = previous or {}
+    out = {n: previous.get(n) or ("heldout" if hash_fraction(n, seed) < holdout else "train") for n in names}
+    new = sorted((hash_fraction(n, seed), n) for n in names if n not in previous)
+    if holdout > 0 and len(names) >= 2 and "heldout" not in out.values() and new:
+        out[new[0][1]] = "heldout"
+    return out
+
+
+def previous_splits(previous: dict, names: dict[str, Picture], dropped: list[dict]) -> tuple[dict[str, str], list]:
+    """Map this build's file names to their split in a previous manifest.
+
+    A picture is recognised by its file name, else by (package, source), else by its bytes; one that is now
+    dropped as a duplicate hands its split to the picture it duplicates (held out wins a conflict, so no
+    held-out picture leaks into train). Return (name -> split, previous entries no longer in the set)."""
+    by_file, by_source, by_sha = {}, {}, {}
+    for f in previous.get("files", []):
+        by_file[f["file"].rsplit("/", 1)[-1]] = f
+        by_source[(f["package"], f["source"])] = f
+        by_sha.setdefault(f.get("sha256"), f)
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for fname, p in names.items():
+        f = by_file.get(fname) or by_source.get((p.package, p.source)) or by_sha.get(p.sha256)
+        if f is not None:
+            out[fname] = f["split"]
+            used.add(f["file"])
+    by_key = {f"{p.package}:{p.source}": fname for fname, p in names.items()}
+    for d in dropped:
+        f = by_source.get((d["package"], d["source"]))
+        target = by_key.get(d.get("duplicate_of", ""))
+        if f is None or f["file"] in used or target is None:
+            continue
+        used.add(f["file"])
+        if out.get(target) != "heldout":
+            out[target] = f["split"]
+    gone = [f for f in previous.get("files", []) if f["file"] not in used]
+    return out, gone
 
 
 def build(
-    out: Path, trees: dict[str, Path], holdout: float = 0.1, seed: int = 0, threshold: float = NEAR_DUP_THRESHOLD
+    out: Path,
+    trees: dict[str, Path],
+    holdout: float = 0.1,
+    seed: int = 0,
+    threshold: float = NEAR_DUP_THRESHOLD,
+    previous: dict | None = None,
+    log: Callable[[str], None] = warn,
 ) -> dict:
-    """Dedupe unpacked package trees ({package: root}), fill `out` and return the manifest."""
+    """Filter by licence and dedupe unpacked package trees ({package: root}), fill `out`, return the manifest.
+
+    `previous` is an earlier manifest whose train/heldout assignments are kept."""
     found: list[Picture] = []
     dropped: list[dict] = []
     stats: dict[str, dict] = {}
     for pkg, root in trees.items():
-        pics, links, svgs = discover(pkg, root)
-        found, dropped = found + pics, dropped + links
-        stats[pkg] = {"found": len(pics) + len(links), "svg_skipped": len(svgs), "svg": svgs}
+        pics, links, svgs, outside = discover(pkg, root)
+        pics, banned, kind = licence_filter(pkg, pics, copyright_path(pkg, root), log)
+        found, dropped = found + pics, dropped + links + banned
+        stats[pkg] = {
+            "found": len(pics) + len(links) + len(banned),
+            "svg_skipped": len(svgs),
+            "svg": svgs,
+            "not_wallpaper": outside,
+            "copyright": kind,
+            "licence_dropped": len(banned),
+        }
     kept, dups = dedupe(found, threshold)
     dropped += dups
     names = assign_names(kept)
-    splits = split(list(names), holdout, seed)
+    kept_splits, gone = previous_splits(previous, names, dups) if previous is not None else ({}, [])
+    if gone:
+        log(f"{len(gone)} picture(s) of the previous manifest are no longer in the set: "
+            + ", ".join(f["file"] for f in gone))  # fmt: skip
+    splits = split(list(names), holdout, seed, kept_splits)
     for sub in ("train", "heldout", "licenses"):
         shutil.rmtree(out / sub, ignore_errors=True)
         (out / sub).mkdir(parents=True)
@@ -229,28 +487,35 @@ def build(
                 "mode": p.mode,
                 "opacity": round(p.opacity, 3),
                 "sha256": p.sha256,
+                "licence": p.licence,
             }
         )
     for pkg, root in trees.items():
-        if (lic := root / "usr/share/doc" / pkg / "copyright").is_file():
+        if (lic := copyright_path(pkg, root)).is_file():
             shutil.copyfile(lic, out / "licenses" / f"{pkg}.copyright")
     n_dup, n_kept, n_split = (
-        Counter(d["package"] for d in dropped),
+        Counter(d["package"] for d in dropped if d["reason"] != "licence"),
         Counter(f["package"] for f in files),
         Counter(f["split"] for f in files),
     )
     for pkg, st in stats.items():
-        st.update(duplicates=n_dup[pkg], kept=n_kept[pkg])
+        held = sum(1 for f in files if f["package"] == pkg and f["split"] == "heldout")
+        st.update(duplicates=n_dup[pkg], kept=n_kept[pkg], train=n_kept[pkg] - held, heldout=held)
     summary = {
         "packages": stats,
         "found": sum(s["found"] for s in stats.values()),
-        "duplicates": len(dropped),
+        "duplicates": sum(n_dup.values()),
+        "licence_dropped": sum(s["licence_dropped"] for s in stats.values()),
+        "licences": dict(sorted(Counter(f["licence"] for f in files).items())),
         "by_reason": dict(sorted(Counter(d["reason"] for d in dropped).items())),
         "svg_skipped": sum(s["svg_skipped"] for s in stats.values()),
         "train": n_split["train"],
         "heldout": n_split["heldout"],
         "holdout": holdout,
         "seed": seed,
+        "split_rule": "kept from the previous manifest, else held out when sha256('<seed>:<file name>') < holdout",
+        "split_kept": sum(1 for n in names if n in kept_splits),
+        "previous_gone": [f["file"] for f in gone],
     }
     manifest = {"summary": summary, "files": files, "dropped": dropped}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
@@ -289,8 +554,15 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True, help="output folder: train/, heldout/, licenses/, manifest.json")
-    ap.add_argument("--holdout", type=float, default=0.1, help="fraction held out (default 0.1; at least 1 picture)")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the deterministic train/heldout split (default 0)")
+    ap.add_argument(
+        "--holdout",
+        type=float,
+        default=0.1,
+        help="fraction of new pictures held out, by hash (default 0.1; at least 1 picture)",
+    )
+    ap.add_argument(
+        "--seed", type=int, default=0, help="seed of the per-picture hash that splits new pictures (default 0)"
+    )
     ap.add_argument("--packages", nargs="+", default=DEFAULT_PACKAGES, help="Debian packages (default: %(default)s)")
     ap.add_argument(
         "--work",
@@ -305,15 +577,36 @@ def main(argv: list[str] | None = None) -> int:
         help="near-duplicate cut-off: mean "
         "absolute difference of 16x16 RGB thumbnails on a 0-255 scale (default %(default)s)",
     )
+    keep = ap.add_mutually_exclusive_group()
+    keep.add_argument(
+        "--keep-split",
+        type=Path,
+        metavar="MANIFEST",
+        help="earlier manifest.json whose train/heldout assignments are kept (default: <out>/manifest.json if present)",
+    )
+    keep.add_argument(
+        "--fresh-split", action="store_true", help="ignore any earlier manifest: split every picture by its hash"
+    )
     args = ap.parse_args(argv)
     if not 0 <= args.holdout < 1:
         ap.error("--holdout must be in [0, 1)")
+    if args.keep_split is not None and not args.keep_split.is_file():
+        ap.error(f"--keep-split: {args.keep_split} is not a file")
+    keep_from = None if args.fresh_split else args.keep_split or args.out / "manifest.json"
+    previous = None
+    if keep_from is not None and keep_from.is_file():
+        try:
+            previous = json.loads(keep_from.read_text())
+        except (OSError, ValueError) as e:
+            print(f"error: cannot read {keep_from}: {e}", file=sys.stderr)
+            return 1
+        print(f"keeping the train/heldout split of {keep_from} ({len(previous.get('files', []))} pictures)")
     tmp = None if args.work else tempfile.TemporaryDirectory(prefix="wallpapers-")
     work = (args.work or Path(tmp.name)).resolve()
     try:
         work.mkdir(parents=True, exist_ok=True)
         trees = {pkg: fetch(pkg, work) for pkg in args.packages}
-        manifest = build(args.out, trees, args.holdout, args.seed, args.threshold)
+        manifest = build(args.out, trees, args.holdout, args.seed, args.threshold, previous)
     except (PrepError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -323,13 +616,17 @@ def main(argv: list[str] | None = None) -> int:
     s = manifest["summary"]
     for pkg, st in s["packages"].items():
         print(
-            f"{pkg}: {st['found']} files found, {st['duplicates']} duplicates dropped, "
-            f"{st['svg_skipped']} svg skipped, {st['kept']} kept"
+            f"{pkg}: {st['found']} files found, {st['licence_dropped']} dropped for their licence, "
+            f"{st['duplicates']} duplicates dropped, {st['svg_skipped']} svg skipped, "
+            f"{st['not_wallpaper']} pictures outside the wallpaper folders ignored, "
+            f"{st['kept']} kept ({st['train']} train + {st['heldout']} heldout)"
         )
-    reasons = ", ".join(f"{n} {r}" for r, n in s["by_reason"].items())
+    reasons = ", ".join(f"{n} {r}" for r, n in s["by_reason"].items() if r != "licence")
+    licences = ", ".join(f"{n} {lic}" for lic, n in s["licences"].items())
     print(
-        f"total: {s['found']} found, {s['duplicates']} duplicates dropped ({reasons}); "
-        f"kept {s['train']} train + {s['heldout']} heldout in {args.out}"
+        f"total: {s['found']} found, {s['licence_dropped']} dropped for their licence, "
+        f"{s['duplicates']} duplicates dropped ({reasons}); kept {s['train']} train + {s['heldout']} heldout "
+        f"in {args.out} ({s['split_kept']} splits kept from the previous manifest); licences: {licences}"
     )
     return 0
 
