@@ -12,11 +12,13 @@ def main(argv: list[str] | None = None) -> int:
     from app.state import CheckpointError, build_parser, load_model
 
     args = build_parser().parse_args(argv)
-    from patchdm_core import threads
+    from patchdm_core import precision, threads
 
     print(threads.configure(args.threads), file=sys.stderr)
+    precision.apply(args.precision)
     try:
         pipe, banner = load_model(args.weights, args.device)
+        print(precision.describe(pipe.device), file=sys.stderr)
     except (CheckpointError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

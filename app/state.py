@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from patchdm_core import checks
+from patchdm_core import checks, precision
 from patchdm_core.checkpoint import CheckpointError
 from patchdm_core.cli import Parser, default_weights
 from patchdm_core.config import demo
@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="CPU threads for the model (0 = one per physical core; 1 is far faster while another job uses the CPU)",
     )
+    precision.add_argument(p)
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     return p
 

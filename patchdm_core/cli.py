@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import checks, threads
+from . import checks, precision, threads
 from .checkpoint import CheckpointError
 from .noise import resolve_seed  # noqa: F401  (re-exported for the subcommands)
 from .solvers import sampling_params  # noqa: F401  (re-exported for the subcommands)
@@ -151,6 +151,17 @@ def load_pipeline(args: argparse.Namespace):
     return PatchDM.load(path, device=args.device, clip_weights=getattr(args, "clip_weights", None))
 
 
+def precision_line(device: str | None) -> str:
+    """The start-up line saying which precision the network will run in (on the device the command picks)."""
+    from .pipeline import pick_device
+
+    try:
+        dev = pick_device(device)
+    except RuntimeError:  # a device name torch does not know: the command itself reports it
+        dev = "cpu"
+    return precision.describe(dev)
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """'2048x1024' -> (width, height), each 1..65536."""
     try:
@@ -194,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
                 default=0,
                 help="CPU compute threads (0 = one per physical core); 1 is often faster beside another busy job",
             )
+        if not any(a.dest == "precision" for a in p._actions):
+            precision.add_argument(p)
     return parser
 
 
@@ -204,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     args.argv = list(sys.argv[2:] if argv is None else argv[1:])
     print(threads.configure(args.threads))
+    precision.apply(args.precision)
     start = time.perf_counter()
     try:
+        print(precision_line(getattr(args, "device", None)))
         code = importlib.import_module(args._module).main(args) or 0
     except (CheckpointError, ValueError, FileNotFoundError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)

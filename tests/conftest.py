@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 # Sleep rather than spin at OpenMP barriers: on a 2-core machine shared with another busy process
 # (an app server under test, a training run) spinning threads slow small ops down by up to 80x.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The CPU precision check caches its answer in the user's cache folder: tests (and the servers and CLI
+# processes they start) keep theirs in a folder of their own.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="patchdm-test-cache-")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -27,7 +27,9 @@ def test_moving_grid_and_stochastic_solvers_are_deterministic_per_seed(tiny_pipe
     a = run(tiny_pipe.generate(48, 64, seed=7, **kw))
     b = run(tiny_pipe.generate(48, 64, seed=7, chunk=3, **kw))  # batching the network differently changes nothing
     c = run(tiny_pipe.generate(48, 64, seed=8, **kw))
-    torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    # fp32 convolutions round differently per batch size (~3e-6 per call); the untrained net's 4 guided
+    # steps amplify that to ~2e-4. A batching bug (a patch decoded with another's features) is O(1).
+    torch.testing.assert_close(a, b, atol=1e-3, rtol=0)
     assert torch.equal(a, run(tiny_pipe.generate(48, 64, seed=7, **kw))) and not torch.allclose(a, c)
     fixed = run(tiny_pipe.generate(48, 64, seed=7, **{**kw, "grid": "fixed"}))
     assert not torch.allclose(a, fixed)  # the grid really moved
