@@ -35,3 +35,19 @@ def test_train_latent_command_updates_the_weights_file(tmp_path, tiny_pipe) -> N
     pipe = PatchDM.load(weights, device="cpu")
     assert pipe.default_z(3) is not None and pipe.default_z(3).shape == (1, tiny().unet.z_dim)
     assert PatchDM.random_init(tiny()).default_z(3) is None  # an untrained latent model is never used
+
+
+def test_near_black_pictures_stay_out_of_the_prior(tmp_path, tiny_pipe, capsys) -> None:
+    from PIL import Image
+
+    data = image_folder(tmp_path / "d", n=3)
+    Image.new("RGB", (96, 64), (6, 6, 10)).save(data / "night.png")
+    Image.new("RGB", (96, 64), (30, 28, 26)).save(data / "dusk.png")  # luminance 0.11: kept at 0.1
+    assert len(dataset_codes(tiny_pipe.model, data)) == 10
+    assert len(dataset_codes(tiny_pipe.model, data, min_luminance=0.1)) == 8  # the night picture and its mirror
+    assert "1 of 5 pictures darker than 0.1 left out" in capsys.readouterr().out
+    weights = save_weights(tmp_path / "w.safetensors", tiny_pipe.model, tiny_pipe.cfg)
+    args = ["train-latent", "--weights", str(weights), "--data", str(data), "--steps", "5", "--min-luminance", "0.1"]
+    assert main(args) == 0 and load_weights(weights)[2]["latent_min_luminance"] == "0.1"
+    assert main([*args[:-1], "1"]) == 2  # every picture darker than white: one clear error
+    assert "every picture in" in capsys.readouterr().err
