@@ -64,7 +64,7 @@ def flops_per_window(
     dataset.to(device)
     schedule = Schedule.linear(cfg.diffusion.timesteps, cfg.diffusion.beta_start, cfg.diffusion.beta_end)
     gen = torch.Generator(device=device).manual_seed(0)
-    batch = dataset.sample(windows, gen)
+    batch = dataset.sample(windows, gen, tc.window, tc.offsets)
     t, keep_z, keep_pos = draw_inputs(cfg, windows, gen, device)
     noise = torch.randn(batch.x0.shape, generator=gen, device=device)
     with FlopCounterMode(display=False) as counter:
@@ -95,6 +95,8 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--data", type=Path, default=None, help="training pictures (default: 4 synthetic ones)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda > mps > cpu)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32")
+    p.add_argument("--window", type=num("window", integer=True, lo=2, hi=4), default=None, help="as train --window")
+    p.add_argument("--offsets", choices=["grid", "pixel"], default=None, help="as train --offsets")
     p.add_argument("--out", type=Path, default=None, help="JSON report (default: print only)")
 
 
@@ -131,6 +133,8 @@ def main(args: argparse.Namespace) -> int:
         "torch": torch.__version__,
         "bf16": not args.no_bf16 and precision.bf16_autocast_ok(device),
         "batch_size": cfg.train.batch_size,
+        "window": cfg.train.window,
+        "offsets": cfg.train.offsets,
         "steps": result.step,
         "seconds": round(wall, 1),
         "windows_per_s": _sig(windows_s),
@@ -157,8 +161,9 @@ def _config(args: argparse.Namespace) -> PatchDMConfig:
 
     cfg = load_config(args.config)
     overrides = {"sample_every": 0, "save_every": 0, "log_every": LOG_EVERY}
-    if args.batch_size:
-        overrides["batch_size"] = args.batch_size
+    for key in ("batch_size", "window", "offsets"):
+        if getattr(args, key, None):
+            overrides[key] = getattr(args, key)
     return cfg.replace(train=dataclasses.replace(cfg.train, **overrides))
 
 

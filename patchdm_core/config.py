@@ -75,6 +75,19 @@ class TrainConfig:
     p_drop_z: float = 0.1  # classifier-free dropout of the global code
     p_drop_pos: float = 0.5  # classifier-free dropout of the position (independent)
     t_min: int = 0  # timesteps are drawn from [t_min, T): > 0 focuses a fine-tune on high noise
+    # Seam-aware windows: `window` patches per side (2 = the paper: one collaged cell, no collaged border
+    # supervised; 3 = 2x2 collaged cells, so the borders between collaged cells that inference creates
+    # are in the loss); `offsets` "grid" puts window corners on the patch grid, "pixel" anywhere.
+    window: int = 2
+    offsets: Literal["grid", "pixel"] = "grid"
+    min_snr_gamma: float = 0.0  # > 0: min-SNR-gamma loss weights (Hang et al. 2023; 5 is their choice)
+
+    def __post_init__(self) -> None:
+        if self.window not in (2, 3, 4) or self.offsets not in ("grid", "pixel") or not self.min_snr_gamma >= 0:
+            raise ValueError(
+                f"train window must be 2, 3 or 4 patches, offsets grid or pixel, min_snr_gamma >= 0; got "
+                f"{self.window}, {self.offsets!r}, {self.min_snr_gamma}"
+            )
     log_every: int = 50  # steps between log lines
     sample_every: int = 1000  # steps between sample grids
     save_every: int = 1000  # steps between checkpoints

@@ -29,8 +29,8 @@ EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
 
 @dataclass
 class Batch:
-    x0: Tensor  # [n, 3, 2p, 2p] window of the padded image, in [-1, 1]
-    mask: Tensor  # [n, 1, 2p, 2p] 1 inside the image, 0 in the pad ring
+    x0: Tensor  # [n, 3, kp, kp] window of k x k patches of the padded image, in [-1, 1]
+    mask: Tensor  # [n, 1, kp, kp] 1 inside the image, 0 in the pad ring
     origin: Tensor  # [n, 2] patch-unit centre (y, x) of the window's top-left cell
     view: Tensor  # [n, 3, vh, vw] the whole image, downscaled, for the global encoder
     index: Tensor  # [n] which stored image
@@ -155,16 +155,23 @@ class ImageFolderWindows:
         self.padded, self.views = self.padded.to(device), self.views.to(device)
         return self
 
-    def sample(self, n: int, generator: torch.Generator) -> Batch:
-        """n windows from random images at random locations (one fresh location per sample)."""
-        p, (h, w), dev = self.p, self.image_size, self.padded.device
+    def sample(self, n: int, generator: torch.Generator, window: int = 2, offsets: str = "grid") -> Batch:
+        """n windows of window x window patches from random images at random locations (one fresh location
+        per sample): corners on the patch grid of the padded image (`offsets="grid"`) or at any pixel."""
+        p, (h, w), dev, k = self.p, self.image_size, self.padded.device, window
+        if h + p < k * p or w + p < k * p:
+            raise ValueError(f"a {k}x{k}-patch training window does not fit a {w}x{h} training image")
         g = generator.device  # draws happen where the generator lives: a GPU generator needs no host copy
         idx = torch.randint(len(self), (n,), generator=generator, device=g)
-        oy = torch.randint(h // p, (n,), generator=generator, device=g)  # top-left cell of a 2x2 window of the
-        ox = torch.randint(w // p, (n,), generator=generator, device=g)  # (h/p + 1) x (w/p + 1) padded grid
+        if offsets == "pixel":  # top-left pixel of the window in the (h + p) x (w + p) padded image
+            sy = torch.randint(h + p - k * p + 1, (n,), generator=generator, device=g)
+            sx = torch.randint(w + p - k * p + 1, (n,), generator=generator, device=g)
+        else:  # top-left cell of the window on the (h/p + 1) x (w/p + 1) padded grid
+            sy = torch.randint(h // p + 2 - k, (n,), generator=generator, device=g) * p
+            sx = torch.randint(w // p + 2 - k, (n,), generator=generator, device=g) * p
         flip = torch.rand(n, generator=generator, device=g) < (0.5 if self.hflip else 0.0)
-        rows = (oy * p)[:, None] + torch.arange(2 * p, device=g)
-        cols = (ox * p)[:, None] + torch.arange(2 * p, device=g)
+        rows = sy[:, None] + torch.arange(k * p, device=g)
+        cols = sx[:, None] + torch.arange(k * p, device=g)
         cols = torch.where(flip[:, None], w + p - 1 - cols, cols)  # window of the mirrored padded image
         r, c = rows.to(dev), cols.to(dev)
         x0 = self.padded[idx.to(dev)[:, None, None], :, r[:, :, None], c[:, None, :]]
@@ -173,7 +180,7 @@ class ImageFolderWindows:
         x0 = x0 * inside[:, None]
         view = self.views[idx.to(dev)]
         view = torch.where(flip.to(dev)[:, None, None, None], view.flip(-1), view)
-        origin = torch.stack([oy, ox], dim=1).float()
+        origin = torch.stack([sy, sx], dim=1).float() / p  # patch units: fractional for pixel offsets
         return Batch(x0, inside[:, None].float(), origin.to(dev), view, idx.to(dev))
 
 

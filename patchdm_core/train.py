@@ -3,7 +3,9 @@ resumable, and DistributedDataParallel under torchrun (NCCL on GPUs, gloo on CPU
 
 Loss (Patch-DM section 3.3): eps-MSE on the collaged centre patch of a 2x2 window of the
 p/2-padded image, plus eps-MSE on the four plain (unshifted) patches with the pad ring masked out
-and the mean renormalised over the pixels that remain.
+and the mean renormalised over the pixels that remain. Seam-aware options (TrainConfig): a k x k
+window supervises its (k-1) x (k-1) collaged cells and the borders between them; windows at any pixel
+offset; min-SNR-gamma weights per timestep.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import checks, precision
@@ -41,6 +42,7 @@ class Objective(nn.Module):
         super().__init__()
         self.unet, self.encoder, self.schedule = model.unet, model.encoder, schedule
         self.prediction = model.cfg.diffusion.prediction
+        self.gamma = model.cfg.train.min_snr_gamma
         self.clip_feats = clip_feats  # [N, width] frozen tower features per stored image (clip encoder)
 
     def code(self, batch: Batch) -> Tensor:
@@ -49,17 +51,36 @@ class Objective(nn.Module):
         return self.encoder(batch.view)
 
     def forward(self, batch: Batch, t: Tensor, noise: Tensor, keep_z: Tensor, keep_pos: Tensor) -> tuple[Tensor, ...]:
-        p = self.unet.cfg.patch_size
+        p, k = self.unet.cfg.patch_size, batch.x0.shape[-1] // self.unet.cfg.patch_size
         x_t = self.schedule.q_sample(batch.x0, t, noise) * batch.mask  # the pad ring stays 0, as at inference
         out = self.unet(
-            to_patches(x_t, p), t, Grid(2, 2), self.code(batch), keep_z, keep_pos, batch.origin, return_unshifted=True
+            to_patches(x_t, p), t, Grid(k, k), self.code(batch), keep_z, keep_pos, batch.origin, return_unshifted=True
         )
         target = self.schedule.v_target(batch.x0, t, noise) if self.prediction == "v" else noise
-        centre = target[..., p // 2 : p // 2 + p, p // 2 : p // 2 + p]
-        l_shift = F.mse_loss(out.shifted.float(), centre)
-        plain = from_patches(out.unshifted, Grid(2, 2)).float()
-        l_plain = ((plain - target) ** 2 * batch.mask).sum() / (batch.mask.sum() * noise.shape[1]).clamp(min=1)
+        weight = self.weights(t)
+        inner = slice(p // 2, p // 2 + (k - 1) * p)  # the collaged cells: inside the image unless offsets are pixel
+        shifted = from_patches(out.shifted, Grid(k - 1, k - 1)).float()
+        l_shift = _masked_mse(shifted, target[..., inner, inner], batch.mask[..., inner, inner], weight)
+        l_plain = _masked_mse(from_patches(out.unshifted, Grid(k, k)).float(), target, batch.mask, weight)
         return l_shift + l_plain, l_shift.detach(), l_plain.detach()
+
+    def weights(self, t: Tensor) -> Tensor | None:
+        """min-SNR-gamma loss weights [n] (None: all 1). For v targets min(SNR, g) / (SNR + 1), for eps
+        min(SNR, g) / SNR: both give an x0-loss weighted by min(SNR, g) (Hang et al. 2023, section 3.4)."""
+        gamma = self.gamma
+        if not gamma:
+            return None
+        a = self.schedule.alpha_bar(t, t.float()).float()
+        snr = a / (1 - a)
+        return snr.clamp(max=gamma) / (snr + 1 if self.prediction == "v" else snr)
+
+
+def _masked_mse(pred: Tensor, target: Tensor, mask: Tensor, weight: Tensor | None) -> Tensor:
+    """Mean squared error over the pixels inside the image (mask 1), each window weighted by `weight`."""
+    per_window = ((pred - target) ** 2 * mask).sum(dim=(1, 2, 3))
+    if weight is not None:
+        per_window = per_window * weight
+    return per_window.sum() / (mask.sum() * pred.shape[1]).clamp(min=1)
 
 
 def trainable(model: PatchDMModel) -> list[tuple[str, nn.Parameter]]:
@@ -166,7 +187,7 @@ def train(
         signal.signal(signal.SIGTERM, _interrupt)  # preemption / `kill`: stop cleanly and save, like Ctrl-C
     try:
         while step < steps and not dist.agree_stop(deadline is not None and time.monotonic() > deadline, step):
-            batch = dataset.sample(tc.batch_size, gen)
+            batch = dataset.sample(tc.batch_size, gen, tc.window, tc.offsets)
             t, keep_z, keep_pos = draw_inputs(cfg, tc.batch_size, gen, dist.device)
             noise = randn(batch.x0.shape, gen, dist.device)
             with autocast:
@@ -310,6 +331,22 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="draw timesteps from [t_min, T) (fine-tuning high noise)",
     )
+    p.add_argument(
+        "--window",
+        type=num("window", integer=True, lo=2, hi=4),
+        default=None,
+        help="patches per side of a training window: 2 (the paper) or 3 (2x2 collaged cells: their borders are "
+        "supervised)",
+    )
+    p.add_argument(
+        "--offsets", choices=["grid", "pixel"], default=None, help="training windows on the patch grid or anywhere"
+    )
+    p.add_argument(
+        "--min-snr-gamma",
+        type=num("min-snr-gamma", lo=0, hi=1000),
+        default=None,
+        help="min-SNR-gamma loss weighting (0 = off; 5 in Hang et al. 2023)",
+    )
     p.add_argument("--clip-model", default=None, help="use a frozen open_clip image tower of this architecture")
     p.add_argument("--clip-weights", default=None, help="local weights file of that tower (nothing is downloaded)")
     p.add_argument(
@@ -336,6 +373,9 @@ def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
         "save_every": args.save_every,
         "log_every": args.log_every,
         "t_min": args.t_min,
+        "window": args.window,
+        "offsets": args.offsets,
+        "min_snr_gamma": args.min_snr_gamma,
     }
     if args.image_size:
         w, h = args.image_size

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -33,3 +34,13 @@ def test_training_flops_are_counted_per_window_and_include_the_backward_pass(tmp
 def test_bench_train_refuses_a_missing_data_folder(tmp_path, capsys) -> None:
     assert main(["bench-train", "--config", "tiny", "--data", str(tmp_path / "nope"), "--seconds", "1"]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_a_3x3_window_costs_the_flops_of_its_patches(tmp_path) -> None:
+    """9 encoder + 4 collaged + 9 plain decoder patches against 4 + 1 + 4: the count follows the window."""
+    cfg = tiny()
+    data = synthetic_pictures(tmp_path / "d", cfg.train.image_size, n=2)
+    two = flops_per_window(cfg, data, torch.device("cpu"), windows=2, backward=False)
+    wide = cfg.replace(train=dataclasses.replace(cfg.train, window=3))
+    three = flops_per_window(wide, data, torch.device("cpu"), windows=2, backward=False)
+    assert 2.0 < three / two < 2.7  # (9 enc + 13 dec) / (4 enc + 5 dec) patches, encoder cheaper than decoder

@@ -87,3 +87,22 @@ def test_cache_is_reused(tmp_path) -> None:
     assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
     b = _dataset(root, cache_dir=tmp_path / "cache")
     assert torch.equal(a.padded, b.padded) and a.sources == b.sources
+
+
+def test_seam_aware_windows_on_the_grid_and_at_any_pixel(tmp_path) -> None:
+    ds = _dataset(image_folder(tmp_path / "d", n=2), hflip=False)
+    gen = torch.Generator().manual_seed(0)
+    for offsets in ("grid", "pixel"):
+        b = ds.sample(64, gen, window=3, offsets=offsets)
+        assert b.x0.shape == (64, 3, 48, 48) and b.mask.shape == (64, 1, 48, 48)
+        start = (b.origin * 16).round().long()
+        assert torch.allclose(start.float(), b.origin * 16)  # the origin is the window's top-left pixel / p
+        assert (start[:, 0] == 0).all() and start[:, 1].max() <= 32  # inside the 48 x 80 padded image
+        for k in range(6):
+            (sy, sx), i = start[k].tolist(), int(b.index[k])
+            padded = torch.nn.functional.pad(ds.image(i), (8, 8, 8, 8))[0]
+            torch.testing.assert_close(b.x0[k], padded[:, sy : sy + 48, sx : sx + 48])
+        on_grid = (start[:, 1] % 16 == 0).float().mean()
+        assert on_grid == 1 if offsets == "grid" else on_grid < 0.5  # pixel offsets leave the grid
+    with pytest.raises(ValueError, match="4x4-patch training window does not fit a 64x32"):
+        ds.sample(2, gen, window=4)

@@ -159,3 +159,77 @@ def test_resume_from_another_device_kinds_random_stream_starts_a_fresh_one(tmp_p
     resumed = train(_cfg(), data, tmp_path / "r", steps=4, resume=True)
     assert resumed.step == 4
     assert "random stream is from another device kind" in capsys.readouterr().out
+
+
+def test_a_3x3_window_supervises_the_borders_between_collaged_cells(tmp_path) -> None:
+    cfg = _cfg(window=3, offsets="grid")
+    model = PatchDMModel(cfg)
+    ds = ImageFolderWindows(image_folder(tmp_path / "d"), cfg.train.image_size, cfg.patch_size, cfg.encoder.view_size)
+    gen = torch.Generator().manual_seed(0)
+    batch = ds.sample(2, gen, window=3)
+    noise, t, on = torch.randn(batch.x0.shape, generator=gen), torch.tensor([300, 700]), torch.ones(2, dtype=bool)
+    predicted = {"eps": noise.clone()}
+
+    class Oracle(torch.nn.Module):
+        cfg = model.unet.cfg
+
+        def forward(self, x, t, grid, z, keep_z, keep_pos, origin, return_unshifted=False):
+            from patchdm_core.collage import to_patches
+            from patchdm_core.unet import UNetOut
+
+            assert tuple(grid) == (3, 3)
+            eps = predicted["eps"]
+            return UNetOut(to_patches(eps[..., 8:40, 8:40], 16), to_patches(eps, 16))
+
+    objective = Objective(model, Schedule.linear())
+    objective.unet = Oracle()
+    assert objective(batch, t, noise, on, on)[0].item() < 1e-10  # all 2x2 collaged cells are compared
+    predicted["eps"][..., 23:25, 8:40] += 1.0  # only the border between the upper and lower collaged cells
+    _, l_shift, l_plain = objective(batch, t, noise, on, on)
+    assert l_shift.item() > 0.01 and l_plain.item() > 0  # the seam inference creates is in the loss
+
+
+def test_min_snr_weights_and_the_paper_objective_unchanged(tmp_path) -> None:
+    cfg = _cfg()
+    model = PatchDMModel(cfg)
+    t = torch.tensor([0, 100, 500, 999])
+    objective = Objective(model, Schedule.linear())
+    assert objective.weights(t) is None  # gamma 0: the paper's plain MSE
+    objective.gamma = 5.0
+    a = Schedule.linear().alpha_bar(t, t.float()).float()
+    snr = a / (1 - a)
+    torch.testing.assert_close(objective.weights(t), snr.clamp(max=5) / snr)  # eps: min(SNR, 5) / SNR
+    objective.prediction = "v"
+    torch.testing.assert_close(objective.weights(t), snr.clamp(max=5) / (snr + 1))
+    assert objective.weights(t)[0] < 0.01 and objective.weights(t)[-1] > 0.99 * snr[-1] / (snr[-1] + 1)
+    # window 2 on the grid with gamma 0 is the loss as the paper (and this project before) wrote it
+    objective.gamma, objective.prediction = 0.0, "eps"
+    ds = ImageFolderWindows(image_folder(tmp_path / "d"), cfg.train.image_size, cfg.patch_size, cfg.encoder.view_size)
+    gen = torch.Generator().manual_seed(0)
+    batch, noise = ds.sample(3, gen), torch.randn(3, 3, 32, 32, generator=gen)
+    on = torch.ones(3, dtype=torch.bool)
+    torch.manual_seed(0)
+    loss, l_shift, l_plain = objective(batch, t[:3], noise, on, on)
+    torch.manual_seed(0)
+    from patchdm_core.collage import Grid, from_patches, to_patches
+
+    x_t = Schedule.linear().q_sample(batch.x0, t[:3], noise) * batch.mask
+    out = model.unet(to_patches(x_t, 16), t[:3], Grid(2, 2), model.encoder(batch.view), on, on, batch.origin, True)
+    want_shift = torch.nn.functional.mse_loss(out.shifted, noise[..., 8:24, 8:24])
+    plain = from_patches(out.unshifted, Grid(2, 2))
+    want_plain = ((plain - noise) ** 2 * batch.mask).sum() / (batch.mask.sum() * 3)
+    torch.testing.assert_close(l_shift, want_shift.detach())
+    torch.testing.assert_close(l_plain, want_plain.detach())
+
+
+def test_train_command_takes_the_seam_aware_options(tmp_path) -> None:
+    from patchdm_core.cli import main
+
+    data, out = image_folder(tmp_path / "d"), tmp_path / "run"
+    args = ["train", "--config", "tiny", "--data", str(data), "--out", str(out), "--steps", "2", "--batch-size", "2"]
+    args += ["--window", "3", "--offsets", "pixel", "--min-snr-gamma", "5", "--sample-every", "0"]
+    assert main(args) == 0
+    trained = json.loads((out / "config.json").read_text())["train"]
+    assert (trained["window"], trained["offsets"], trained["min_snr_gamma"]) == (3, "pixel", 5.0)
+    assert load_weights(out / "weights.safetensors")[0].train.window == 3
+    assert main([*args[:-6], "--window", "5"]) == 2  # out of range: one error line
