@@ -88,6 +88,7 @@ class TrainConfig:
                 f"train window must be 2, 3 or 4 patches, offsets grid or pixel, min_snr_gamma >= 0; got "
                 f"{self.window}, {self.offsets!r}, {self.min_snr_gamma}"
             )
+
     log_every: int = 50  # steps between log lines
     sample_every: int = 1000  # steps between sample grids
     save_every: int = 1000  # steps between checkpoints
