@@ -122,16 +122,19 @@ def main(args: argparse.Namespace) -> int:
             bf16=not args.no_bf16,
         )  # fmt: skip
         wall = time.monotonic() - start
-        log = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
+        log_file = run_dir / "log.jsonl"
+        log = [json.loads(line) for line in log_file.read_text().splitlines()] if log_file.exists() else []
+    if result.step == 0:
+        raise ValueError(f"{args.seconds:g} s was too short for one training step: raise --seconds")
     # the first window holds the warm-up (allocator, autotuning, caches); a run too short for two windows
-    # reports its only one
-    rates = [row["it_s"] for row in log[1:]] or [row["it_s"] for row in log]
+    # reports its only one, and one too short for a log window the whole run's rate (warm-up included)
+    rates = [row["it_s"] for row in log[1:]] or [row["it_s"] for row in log] or [result.step / wall]
     windows_s = statistics.median(rates) * cfg.train.batch_size
     report = {
         "config": cfg.name,
         "device": device_name(device),
         "torch": torch.__version__,
-        "bf16": not args.no_bf16 and precision.bf16_autocast_ok(device),
+        "bf16": not args.no_bf16 and precision.bf16_autocast_ok(device, "train"),
         "batch_size": cfg.train.batch_size,
         "window": cfg.train.window,
         "offsets": cfg.train.offsets,

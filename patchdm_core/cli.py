@@ -151,7 +151,10 @@ def load_pipeline(args: argparse.Namespace):
     return PatchDM.load(path, device=args.device, clip_weights=getattr(args, "clip_weights", None))
 
 
-def precision_line(device: str | None) -> str:
+TRAINING = ("train", "bench-train")  # commands whose precision is chosen for training, not inference
+
+
+def precision_line(device: str | None, kind: str = "infer") -> str:
     """The start-up line saying which precision the network will run in (on the device the command picks)."""
     from .pipeline import pick_device
 
@@ -159,7 +162,7 @@ def precision_line(device: str | None) -> str:
         dev = pick_device(device)
     except RuntimeError:  # a device name torch does not know: the command itself reports it
         dev = "cpu"
-    return precision.describe(dev)
+    return precision.describe(dev, kind)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -220,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     precision.apply(args.precision)
     start = time.perf_counter()
     try:
-        print(precision_line(getattr(args, "device", None)))
+        print(precision_line(getattr(args, "device", None), "train" if args.command in TRAINING else "infer"))
         code = importlib.import_module(args._module).main(args) or 0
     except (CheckpointError, ValueError, FileNotFoundError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)

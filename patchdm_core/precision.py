@@ -5,9 +5,13 @@ at 1024x512 on a Xeon without it: 4.13 s with autocast, 2.52 s without); oneDNN'
 `_is_mkldnn_bf16_supported()` says yes there too, so the flags are read from the CPU. *With* the flag
 bf16 can still lose: on a 2-core Xeon with AVX-512 BF16 and no AMX, the network's 32-channel 3x3
 convolution took 15 ms in bf16 against 10 ms in fp32 (channels are too few for the bf16 dot-product
-instructions to make up for the conversions). So where the flag is present, `cpu_bf16_pays()` times a
-slice of the network in both precisions once per CPU model and torch version, and keeps bf16 only if it
-is clearly faster; the answer is cached in the user's cache folder. `PATCHDM_PRECISION=fp32|bf16|auto`
+instructions to make up for the conversions). Training is another matter: on that same Xeon the demo
+config trained at 7.3 windows/s with bf16 and 2.8 in fp32 (oneDNN's fp32 backward convolutions are the
+slow part), while a forward + backward slice of one block did not show it (bf16 0.099 s, fp32 0.080 s):
+a slice cannot stand for training. So training ("train") uses bf16 wherever the CPU has it natively,
+and inference ("infer") checks: where the flag is present, `cpu_bf16_pays()` times a forward slice of
+the network in both precisions once per CPU model and torch version and keeps bf16 only if it is
+clearly faster; the answer is cached in the user's cache folder. `PATCHDM_PRECISION=fp32|bf16|auto`
 (or `--precision`) overrides it.
 """
 
@@ -63,9 +67,12 @@ def _cpuinfo() -> str:
         return ""
 
 
+KINDS = ("infer", "train")
+
+
 def time_precisions(rounds: int = 3) -> dict[str, float]:
-    """Seconds of a slice of the patch network (conv, group norm, SiLU, conv at 32 channels, 64x64, a
-    sampler-sized batch) in fp32 and under bf16 autocast: the best of `rounds`, interleaved."""
+    """Seconds of a forward slice of the patch network (conv, group norm, SiLU, conv at 32 channels,
+    64x64, a sampler-sized batch) in fp32 and under bf16 autocast: the best of `rounds`, interleaved."""
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(32, 32, 64, 64, generator=gen).contiguous(memory_format=torch.channels_last)
     conv1, conv2 = (torch.nn.Conv2d(32, 32, 3, padding=1).to(memory_format=torch.channels_last) for _ in range(2))
@@ -82,8 +89,9 @@ def time_precisions(rounds: int = 3) -> dict[str, float]:
 
 
 def cpu_bf16_pays() -> bool:
-    """Native bf16 measured faster than fp32 on this CPU (by BF16_MIN_GAIN); cached per CPU and torch."""
-    key = f"{_cpu_model()} | torch {torch.__version__} | {torch.get_num_threads()} threads"
+    """Native bf16 measured faster than fp32 for inference on this CPU (by BF16_MIN_GAIN); cached per CPU,
+    torch and threads."""
+    key = f"{_cpu_model()} | torch {torch.__version__} | {torch.get_num_threads()} threads | infer"
     path = cache_file()
     try:
         known = json.loads(path.read_text())
@@ -113,40 +121,44 @@ def requested() -> str:
 
 
 @functools.cache
-def _cpu_choice(asked: str) -> tuple[bool, str]:
+def _cpu_choice(asked: str, kind: str) -> tuple[bool, str]:
+    if kind not in KINDS:
+        raise ValueError(f"precision kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if asked != "auto":
         return asked == "bf16", f"{asked} ({PRECISION_ENV} / --precision)"
     if not cpu_has_bf16():
         return False, "fp32 (no native bf16 on this CPU)"
+    if kind == "train":
+        return True, "bf16 autocast (native; training in fp32 is far slower on CPUs)"
     if cpu_bf16_pays():
-        return True, "bf16 autocast (native, measured faster than fp32 here)"
-    return False, "fp32 (native bf16 measured slower than fp32 on this CPU)"
+        return True, "bf16 autocast (native, measured faster than fp32 for inference here)"
+    return False, "fp32 (native bf16 measured slower than fp32 for inference on this CPU)"
 
 
-def cpu_choice() -> tuple[bool, str]:
-    """(use bf16 autocast on the CPU, the line that says why)."""
-    return _cpu_choice(requested())
+def cpu_choice(kind: str = "infer") -> tuple[bool, str]:
+    """(use bf16 autocast on the CPU for inference or training, the line that says why)."""
+    return _cpu_choice(requested(), kind)
 
 
-def describe(device: torch.device | str = "cpu") -> str:
+def describe(device: torch.device | str = "cpu", kind: str = "infer") -> str:
     """One start-up line: which precision the network runs in on `device`, and why."""
     device = torch.device(device)
     if device.type == "cuda":
         return "precision: bf16 autocast (CUDA)" if requested() != "fp32" else "precision: fp32 (requested)"
     if device.type != "cpu":
         return f"precision: fp32 ({device.type})"
-    return f"precision: {cpu_choice()[1]}"
+    return f"precision: {cpu_choice(kind)[1]}"
 
 
-def bf16_autocast_ok(device: torch.device) -> bool:
+def bf16_autocast_ok(device: torch.device, kind: str = "infer") -> bool:
     if device.type == "cuda":
         return requested() != "fp32"
-    return device.type == "cpu" and cpu_choice()[0]
+    return device.type == "cpu" and cpu_choice(kind)[0]
 
 
-def autocast(device: torch.device, enabled: bool = True) -> torch.autocast:
-    """bf16 autocast for `device` when it helps (and `enabled`), a no-op context otherwise."""
-    on = enabled and bf16_autocast_ok(device)
+def autocast(device: torch.device, enabled: bool = True, kind: str = "infer") -> torch.autocast:
+    """bf16 autocast for `device` when it helps this kind of work (and `enabled`), a no-op otherwise."""
+    on = enabled and bf16_autocast_ok(device, kind)
     return torch.autocast(device.type, dtype=torch.bfloat16 if on else torch.float32, enabled=on)
 
 

@@ -44,3 +44,12 @@ def test_a_3x3_window_costs_the_flops_of_its_patches(tmp_path) -> None:
     wide = cfg.replace(train=dataclasses.replace(cfg.train, window=3))
     three = flops_per_window(wide, data, torch.device("cpu"), windows=2, backward=False)
     assert 2.0 < three / two < 2.7  # (9 enc + 13 dec) / (4 enc + 5 dec) patches, encoder cheaper than decoder
+
+
+def test_a_run_shorter_than_one_log_window_still_reports_its_rate(tmp_path, monkeypatch) -> None:
+    from patchdm_core import bench_train
+
+    monkeypatch.setattr(bench_train, "LOG_EVERY", 10**6)  # no log line is ever written
+    out = tmp_path / "r.json"
+    assert main(["bench-train", "--config", "tiny", "--batch-size", "2", "--seconds", "2", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["windows_per_s"] > 0
