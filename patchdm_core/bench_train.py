@@ -78,12 +78,12 @@ def flops_per_window(
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    from .evaluate import cpu_name
-
-    return cpu_name()
+    return precision.cpu_name()
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    from .train import add_window_arguments
+
     num = checks.arg
     p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
     p.add_argument(
@@ -95,8 +95,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--data", type=Path, default=None, help="training pictures (default: 4 synthetic ones)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda > mps > cpu)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32")
-    p.add_argument("--window", type=num("window", integer=True, lo=2, hi=4), default=None, help="as train --window")
-    p.add_argument("--offsets", choices=["grid", "pixel"], default=None, help="as train --offsets")
+    add_window_arguments(p)
     p.add_argument("--out", type=Path, default=None, help="JSON report (default: print only)")
 
 

@@ -81,6 +81,11 @@ class TrainConfig:
     window: int = 2
     offsets: Literal["grid", "pixel"] = "grid"
     min_snr_gamma: float = 0.0  # > 0: min-SNR-gamma loss weights (Hang et al. 2023; 5 is their choice)
+    log_every: int = 50  # steps between log lines
+    sample_every: int = 1000  # steps between sample grids
+    save_every: int = 1000  # steps between checkpoints
+    latent_steps: int = 20000  # train-latent default steps
+    latent_batch: int = 256  # train-latent batch size
 
     def __post_init__(self) -> None:
         if self.window not in (2, 3, 4) or self.offsets not in ("grid", "pixel") or not self.min_snr_gamma >= 0:
@@ -88,12 +93,6 @@ class TrainConfig:
                 f"train window must be 2, 3 or 4 patches, offsets grid or pixel, min_snr_gamma >= 0; got "
                 f"{self.window}, {self.offsets!r}, {self.min_snr_gamma}"
             )
-
-    log_every: int = 50  # steps between log lines
-    sample_every: int = 1000  # steps between sample grids
-    save_every: int = 1000  # steps between checkpoints
-    latent_steps: int = 20000  # train-latent default steps
-    latent_batch: int = 256  # train-latent batch size
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from . import checks
 from .data import crops_of, list_images, load_rgb
 from .images import save_png, to_pil
 from .metrics import lattice_score, seam_score, swd
+from .precision import cpu_name
 from .sampler import run
 
 
@@ -158,19 +159,6 @@ def markdown(rows: list[dict]) -> str:
             f"{r['eta']:g} | {r['n']} | {seam} | {lattice} | {r['swd']:.1f} | {r['seconds']:.0f} |"
         )
     return "\n".join(lines)
-
-
-def cpu_name() -> str:
-    """The CPU model (timings depend on it: native bf16 or not, cores)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
 
 
 def _size(text: str) -> tuple[int, int]:

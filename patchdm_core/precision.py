@@ -29,6 +29,7 @@ import torch
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # Linux /proc/cpuinfo names
 PRECISION_ENV = "PATCHDM_PRECISION"
 PRECISIONS = ("auto", "fp32", "bf16")
+KINDS = ("infer", "train")  # painting decides by a timed slice; training uses native bf16 (module doc)
 BF16_MIN_GAIN = 1.15  # bf16 costs exactness (eps differs by ~1e-2): keep it only for a clear speed-up
 
 
@@ -53,7 +54,8 @@ def cache_file() -> Path:
     return Path(root) / "patchdm" / "cpu-precision.json"
 
 
-def _cpu_model() -> str:
+def cpu_name() -> str:
+    """The CPU model (timings depend on it: native bf16 or not, cores)."""
     for line in _cpuinfo().splitlines():
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
@@ -65,9 +67,6 @@ def _cpuinfo() -> str:
         return Path("/proc/cpuinfo").read_text()
     except OSError:
         return ""
-
-
-KINDS = ("infer", "train")
 
 
 def time_precisions(rounds: int = 3) -> dict[str, float]:
@@ -91,7 +90,7 @@ def time_precisions(rounds: int = 3) -> dict[str, float]:
 def cpu_bf16_pays() -> bool:
     """Native bf16 measured faster than fp32 for inference on this CPU (by BF16_MIN_GAIN); cached per CPU,
     torch and threads."""
-    key = f"{_cpu_model()} | torch {torch.__version__} | {torch.get_num_threads()} threads | infer"
+    key = f"{cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads | infer"
     path = cache_file()
     try:
         known = json.loads(path.read_text())

@@ -331,16 +331,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="draw timesteps from [t_min, T) (fine-tuning high noise)",
     )
-    p.add_argument(
-        "--window",
-        type=num("window", integer=True, lo=2, hi=4),
-        default=None,
-        help="patches per side of a training window: 2 (the paper) or 3 (2x2 collaged cells: their borders are "
-        "supervised)",
-    )
-    p.add_argument(
-        "--offsets", choices=["grid", "pixel"], default=None, help="training windows on the patch grid or anywhere"
-    )
+    add_window_arguments(p)
     p.add_argument(
         "--min-snr-gamma",
         type=num("min-snr-gamma", lo=0, hi=1000),
@@ -356,7 +347,21 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument(
         "--no-bf16",
         action="store_true",
-        help="train in fp32 (bf16 autocast is used on CUDA and on CPUs where it trains faster)",
+        help="train in fp32 (bf16 autocast is used on CUDA and on CPUs with native bf16)",
+    )
+
+
+def add_window_arguments(p: argparse.ArgumentParser) -> None:
+    """--window and --offsets (train and bench-train): the shape and place of the training windows."""
+    p.add_argument(
+        "--window",
+        type=checks.arg("window", integer=True, lo=2, hi=4),
+        default=None,
+        help="patches per side of a training window: 2 (the paper) or 3 (2x2 collaged cells: their borders are "
+        "supervised)",
+    )
+    p.add_argument(
+        "--offsets", choices=["grid", "pixel"], default=None, help="training windows on the patch grid or anywhere"
     )
 
 
