@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from patchdm_core.collage import round_up
+from patchdm_core.editing import EDIT_STRENGTH
 from patchdm_core.inpaint import evals_of, repaint_path
 
 from .imaging import InputError, Limits, editor_parts, load_picture, number, size_input
@@ -60,16 +61,17 @@ class JobCost:
     def inpaint(self, editor, blur, method, only_masked, margin, steps, guidance, *rest) -> float:
         background, _ = editor_parts(editor)
         img, _ = load_picture(background, self.studio.limits, self.studio.p)
-        evals = self._evals(steps, guidance)
+        evals = self._evals(steps, guidance) * _share(rest, "inpaint")
         if method == "harmonized":  # RePaint with the app's jump 5, 5 resamples
-            n = int(evals // (1 if guidance == 1 else 2))
+            n = max(1, int(evals // (1 if guidance == 1 else 2)))
             evals *= evals_of(repaint_path(list(range(n, 0, -1)), 5, 5)) / n
         return self._mp(img.width, img.height) * evals
 
     def outpaint(self, picture, top, right, bottom, left, feather, steps, guidance, *rest) -> float:
         img, _ = load_picture(picture, self.studio.limits, self.studio.p)
         pad = self.studio.outpaint_pad(top, right, bottom, left)
-        return self._mp(img.width + pad[1] + pad[3], img.height + pad[0] + pad[2]) * self._evals(steps, guidance)
+        evals = self._evals(steps, guidance) * _share(rest, "outpaint")
+        return self._mp(img.width + pad[1] + pad[3], img.height + pad[0] + pad[2]) * evals
 
     def sketch(self, editor, width, height, strength, steps, guidance, *rest) -> float:
         w, h = size_input(width, height)
@@ -81,3 +83,10 @@ class JobCost:
         img, _ = load_picture(picture, self.studio.limits, self.studio.p)
         w, h = self.studio.upscale_size(img.width, img.height, factor, width, height)
         return self._mp(w, h) * self._evals(steps, guidance) * number("strength", strength)
+
+
+def _share(rest: tuple, kind: str) -> float:
+    """The share of the steps an edit runs at its strength, the 5th input after guidance (seed, sampler,
+    grid, eta, strength); the default strength when it is missing or empty."""
+    strength = rest[4] if len(rest) > 4 else None
+    return EDIT_STRENGTH[kind] if strength is None or strength == "" else number("strength", strength)

@@ -156,11 +156,13 @@ class Events:
         sampler: str | None,
         grid: str | None,
         eta: float | None,
+        strength: float | None,
+        content: str,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> Iterator[tuple]:
         """Repaint the painted area of the picture."""
-        args = (editor, blur, method, only_masked, margin, steps, guidance, seed, sampler, grid, eta)
+        args = (editor, blur, method, only_masked, margin, steps, guidance, seed, sampler, grid, eta, strength, content)
         yield from self._job(request, progress, lambda flag: self.studio.inpaint(*args, stop=flag))
 
     def outpaint(
@@ -177,11 +179,12 @@ class Events:
         sampler: str | None,
         grid: str | None,
         eta: float | None,
+        strength: float | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> Iterator[tuple]:
         """Extend the picture beyond its borders."""
-        args = (picture, top, right, bottom, left, feather, steps, guidance, seed, sampler, grid, eta)
+        args = (picture, top, right, bottom, left, feather, steps, guidance, seed, sampler, grid, eta, strength)
         yield from self._job(request, progress, lambda flag: self.studio.outpaint(*args, stop=flag))
 
     def sketch(

@@ -17,7 +17,9 @@ from PIL import Image
 from torch import Tensor
 
 from patchdm_core.denoiser import GRIDS
+from patchdm_core.editing import EDIT_STRENGTH
 from patchdm_core.images import from_pil, to_pil
+from patchdm_core.img2img import denoise_steps
 from patchdm_core.sampler import Step
 from patchdm_core.solvers import SAMPLERS, sampling_params
 
@@ -195,14 +197,20 @@ class Studio(SteeringActions):
         sampler: str | None = None,
         grid: str | None = None,
         eta: float | None = None,
+        strength: float | None = None,
+        content: str = "fill",
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
-        """Repaint the painted area of the editor's picture."""
+        """Repaint the painted area of the editor's picture (strength None: the model's edit default).
+        strength and content come last so that API clients written before them keep working."""
         if method not in ("fast", "harmonized"):
             raise InputError(f"method must be 'fast' or 'harmonized', got {method!r}")
+        if content not in ("fill", "original"):
+            raise InputError(f"start from must be 'fill' or 'original', got {content!r}")
         picture, painted, note = picture_and_mask(editor, self.limits, self.p)
         settings = self._settings(steps, guidance, sampler, grid, eta)
         blur, margin = number("blur", blur or 0, integer=True), number("margin", margin or 0, integer=True)
+        strength = edit_strength(strength, settings["steps"], "inpaint")
         only_masked = flag("only masked", only_masked)
         s = pick_seed(seed)
         cells = (
@@ -218,6 +226,8 @@ class Studio(SteeringActions):
             blur=blur,
             only_masked=bool(only_masked),
             margin=margin,
+            strength=strength,
+            content=content,
             **settings,
         )
         params: dict[str, object] = {
@@ -228,6 +238,8 @@ class Studio(SteeringActions):
             "Inpaint": method,
             "Mask blur": blur,
             "Only masked": bool(only_masked),
+            "Strength": strength,
+            "Content": content,
         }
         if only_masked:
             params["Margin"] = margin
@@ -268,6 +280,7 @@ class Studio(SteeringActions):
         sampler: str | None = None,
         grid: str | None = None,
         eta: float | None = None,
+        strength: float | None = None,
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
         """Grow the picture by the given pixels per side and paint the new area."""
@@ -284,7 +297,8 @@ class Studio(SteeringActions):
             note = "; ".join(
                 n for n in [note, f"extensions snapped to the {GRID}-px grid: {'/'.join(map(str, pad))}"] if n
             )
-        it = self.pipe.outpaint(from_pil(img), pad, seed=s, feather_px=feather, **settings)
+        strength = edit_strength(strength, settings["steps"], "outpaint")
+        it = self.pipe.outpaint(from_pil(img), pad, seed=s, feather_px=feather, strength=strength, **settings)
         params: dict[str, object] = {
             **sampling_params(settings),
             "Mode": "outpaint",
@@ -292,6 +306,7 @@ class Studio(SteeringActions):
             "Size": f"{gw}x{gh}",
             "Extend": ",".join(map(str, pad)),
             "Feather": feather,
+            "Strength": strength,
         }
         yield from self._edit(it, (gw // self.p) * (gh // self.p), params, "outpaint", s, stop, note)
 
@@ -318,3 +333,11 @@ class Studio(SteeringActions):
         done = f"Done: {label(int(clock['total']))}, {params['Size']}, in {took}"
         n = int(clock["total"])
         yield Update(done, final=path, seed=seed, index=n, total=n, history_changed=True)
+
+
+def edit_strength(value: object, steps: int, kind: str) -> float:
+    """An edit's strength from the UI (the default when empty), refused when it repaints nothing."""
+    strength = EDIT_STRENGTH[kind] if value is None or value == "" else number("strength", value)
+    if denoise_steps(int(steps), strength) == 0:
+        raise InputError(f"strength {strength} repaints nothing in {steps} steps: raise the strength or the steps")
+    return strength

@@ -12,7 +12,14 @@ from .components import guard_inputs, mask_editor, upload_image
 from .events import Events
 from .handlers import MODES, Studio
 from .steering import UPSCALE_FACTORS
-from .widgets import SKETCH_COLOURS, result_panel, sampling_controls, send_row, solver_controls
+from .widgets import (
+    SKETCH_COLOURS,
+    edit_strength_slider,
+    result_panel,
+    sampling_controls,
+    send_row,
+    solver_controls,
+)
 
 PRESETS = {"1024×512": (1024, 512), "2048×1024": (2048, 1024), "2560×1440": (2560, 1440), "3840×2160": (3840, 2160)}
 CUSTOM = "custom"
@@ -109,6 +116,16 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             info="harmonized = RePaint resampling: blends better, ~4.6× the time",
                         )
                         with gr.Row():
+                            i_strength = edit_strength_slider(
+                                "inpaint", "inp", "1: from pure noise; lower keeps more of the start"
+                            )
+                            content = gr.Radio(
+                                ["fill", "original"],
+                                value="fill",
+                                label="Start from",
+                                info="fill: the colours around it (remove something); original: what is there",
+                            )
+                        with gr.Row():
                             only_masked = gr.Checkbox(label="Only the masked area", value=False)
                             margin = gr.Slider(0, 256, value=64, step=16, label="Margin around it (px)")
                         i_steps, i_guidance, i_seed = sampling_controls(studio, "inp")
@@ -131,7 +148,11 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                         with gr.Row():
                             left = gr.Slider(0, 1024, value=0, step=64, label="Left (px)", elem_id="out-left")
                             right = gr.Slider(0, 1024, value=256, step=64, label="Right (px)", elem_id="out-right")
-                        feather = gr.Slider(0, 128, value=32, step=4, label="Seam feather (px)")
+                        with gr.Row():
+                            feather = gr.Slider(0, 128, value=32, step=4, label="Seam feather (px)")
+                            o_strength = edit_strength_slider(
+                                "outpaint", "out", "1: from pure noise; lower keeps the border's colours"
+                            )
                         o_steps, o_guidance, o_seed = sampling_controls(studio, "out")
                         with gr.Accordion("Advanced", open=False):
                             o_sampler, o_grid, o_eta = solver_controls(studio, "out")
@@ -246,12 +267,14 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
             ),
             "inpaint": (
                 i_go,
-                [editor, blur, method, only_masked, margin, i_steps, i_guidance, i_seed, i_sampler, i_grid, i_eta],
+                [editor, blur, method, only_masked, margin, i_steps, i_guidance, i_seed, i_sampler, i_grid, i_eta]
+                + [i_strength, content],  # last: API clients written before them keep working
                 (i_preview, i_result, i_status, i_seed_used, i_bar),
             ),
             "outpaint": (
                 o_go,
-                [picture, top, right, bottom, left, feather, o_steps, o_guidance, o_seed, o_sampler, o_grid, o_eta],
+                [picture, top, right, bottom, left, feather, o_steps, o_guidance, o_seed, o_sampler, o_grid, o_eta]
+                + [o_strength],
                 (o_preview, o_result, o_status, o_seed_used, o_bar),
             ),
             "sketch": (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from patchdm_core.editing import EDIT_STRENGTH
+
 from .events import progress_bar
 from .handlers import Studio
 
@@ -47,6 +49,13 @@ def solver_controls(studio: Studio, prefix: str) -> tuple[gr.Radio, gr.Radio, gr
     )
     e = gr.Slider(0, 1, value=eta, step=0.05, label="Eta (0 = deterministic)", elem_id=f"{prefix}-eta")
     return s, g, e
+
+
+def edit_strength_slider(kind: str, prefix: str, info: str) -> gr.Slider:
+    """An edit's strength (inpaint, outpaint), starting at the core's default for that edit."""
+    return gr.Slider(
+        0.05, 1, value=EDIT_STRENGTH[kind], step=0.05, label="Strength", info=info, elem_id=f"{prefix}-strength"
+    )
 
 
 def send_row(prefix: str, exclude: str | None) -> dict[str, gr.Button]:

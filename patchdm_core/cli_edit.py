@@ -23,6 +23,7 @@ from .cli import (
     sampling_params,
     with_progress,
 )
+from .editing import EDIT_STRENGTH
 from .images import from_pil, normalize_mode, save_png, to_pil
 from .sampler import run
 
@@ -91,7 +92,28 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
             help="region to re-sample (snapped outward to whole patches)",
         )
         p.add_argument("--blur", type=num("blur", integer=True), default=16, help="feather of the box edge, 0-256 px")
+    add_strength_arguments(p, name)
     add_sampling_args(p)
+
+
+def add_strength_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    """--strength (all three edits) and --content (inpaint): where on the ladder the painted area starts."""
+    start = {"inpaint": "the surroundings' colours", "outpaint": "the border's colours mirrored outward"}
+    p.add_argument(
+        "--strength",
+        type=checks.arg("strength"),
+        default=EDIT_STRENGTH[name],
+        help=f"0-1: 1 paints the area from pure noise; lower starts it from {start.get(name, 'the picture there')}"
+        f" and keeps more of them (default {EDIT_STRENGTH[name]})",
+    )
+    if name == "inpaint":
+        p.add_argument(
+            "--content",
+            choices=["fill", "original"],
+            default="fill",
+            help="what the area starts from below strength 1: fill (the surroundings' colours, to remove"
+            " something) or original (the pixels there now, for a variation of them)",
+        )
 
 
 def read_picture(
@@ -149,17 +171,20 @@ def main(args: argparse.Namespace) -> int:
             resample=args.resample,
             only_masked=args.only_masked,
             margin=args.margin,
+            strength=args.strength,
+            content=args.content,
             **common,
         )
         params |= {"Mask blur": args.blur, "Inpaint": args.method, "Only masked": args.only_masked}
+        params |= {"Strength": args.strength, "Content": args.content}
         if args.method == "harmonized":
             params["RePaint"] = f"j={args.jump} r={args.resample}"
     elif args.command == "outpaint":
-        it = pipe.outpaint(image, args.extend, feather_px=args.feather, **common)
-        params |= {"Extend": ",".join(map(str, args.extend)), "Feather": args.feather}
+        it = pipe.outpaint(image, args.extend, feather_px=args.feather, strength=args.strength, **common)
+        params |= {"Extend": ",".join(map(str, args.extend)), "Feather": args.feather, "Strength": args.strength}
     else:
-        it = pipe.reroll(image, args.box, blur=args.blur, **common)
-        params |= {"Box": ",".join(map(str, args.box)), "Mask blur": args.blur}
+        it = pipe.reroll(image, args.box, blur=args.blur, strength=args.strength, **common)
+        params |= {"Box": ",".join(map(str, args.box)), "Mask blur": args.blur, "Strength": args.strength}
     print(f"seed: {seed}  picture: {picture.size[0]}x{picture.size[1]}  model: {pipe.name}")
     result = to_pil(run(with_progress(it, args.command)))
     params["Size"] = f"{result.size[0]}x{result.size[1]}"

@@ -30,13 +30,64 @@ def feather(repaint: Tensor, radius: int) -> Tensor:
     repaint = repaint.float()
     if radius <= 0:
         return repaint
-    sigma = radius / 2
-    r = torch.arange(-radius, radius + 1, dtype=torch.float32, device=repaint.device)
-    k = torch.exp(-(r**2) / (2 * sigma**2))
-    k = k / k.sum()
-    blurred = F.conv2d(F.pad(repaint, (radius, radius, 0, 0)), k.view(1, 1, 1, -1))
-    blurred = F.conv2d(F.pad(blurred, (0, 0, radius, radius)), k.view(1, 1, -1, 1))
+    blurred = gaussian_blur(repaint, radius, pad_mode="constant")
     return torch.maximum((2 * blurred).clamp(0, 1), repaint)
+
+
+def gaussian_blur(x: Tensor, radius: int, pad_mode: str = "replicate") -> Tensor:
+    """Separable Gaussian (sigma = radius / 2, truncated at `radius`) of every channel of x [N,C,H,W]."""
+    sigma = radius / 2
+    r = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-(r**2) / (2 * sigma**2))
+    k = (k / k.sum()).repeat(x.shape[1], 1)
+    c, n = x.shape[1], 2 * radius + 1
+    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode=pad_mode), k.view(c, 1, 1, n), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, radius, radius), mode=pad_mode), k.view(c, 1, n, 1), groups=c)
+
+
+def fill_hole(image: Tensor, keep: Tensor) -> Tensor:
+    """image [1,C,H,W] with the pixels where keep [1,1,H,W] < 0.5 replaced by a smooth pull of the kept
+    colours (push-pull: mask-weighted averages on a pyramid, coarse levels filling the holes of fine
+    ones). It is what a hole starts from at strength < 1: the surroundings' colours, no texture, so the
+    painted area joins its border instead of drifting to the model's own palette."""
+    w = (keep >= 0.5).to(image.dtype)
+    if not (w > 0).any():
+        raise ValueError("nothing is kept: the fill needs some known pixels")
+    pyramid = [(image * w, w)]
+    while pyramid[-1][1].min() <= 0 and max(pyramid[-1][1].shape[-2:]) > 1:
+        xs, ws = pyramid[-1]
+        k = tuple(2 if n > 1 else 1 for n in ws.shape[-2:])  # halve each side until it is one pixel
+        pyramid.append((F.avg_pool2d(xs, k, ceil_mode=True), F.avg_pool2d(ws, k, ceil_mode=True)))
+    xs, ws = pyramid[-1]
+    out = xs / ws.clamp(min=1e-8)
+    for xs, ws in reversed(pyramid[:-1]):
+        up = F.interpolate(out, size=xs.shape[-2:], mode="bilinear", align_corners=False)
+        a = ws.clamp(max=1)  # fully known cells keep their own mean; partly known ones blend
+        out = a * (xs / ws.clamp(min=1e-8)) + (1 - a) * up
+    return torch.where(w > 0, image, out)
+
+
+def mirror_fill(canvas: Tensor, box: tuple[int, int, int, int], blur: int = 16) -> Tensor:
+    """The picture at rows top:top+h, cols left:left+w of `canvas` (box = (top, left, h, w)) mirrored out
+    to the whole canvas and blurred there: the colours next to each border carry on past it, which a
+    global average (fill_hole) would wash out to grey over a wide strip. What outpainting starts from
+    at strength < 1; the picture itself stays sharp."""
+    top, left, h, w = box
+    picture = canvas[..., top : top + h, left : left + w]
+    rows = _reflect_index(torch.arange(canvas.shape[-2]) - top, h)
+    cols = _reflect_index(torch.arange(canvas.shape[-1]) - left, w)
+    mirrored = picture[..., rows.to(canvas.device), :][..., cols.to(canvas.device)]
+    inside = torch.zeros(1, 1, *canvas.shape[-2:], device=canvas.device)
+    inside[..., top : top + h, left : left + w] = 1
+    soft = gaussian_blur(mirrored, blur) if blur > 0 else mirrored
+    return torch.where(inside > 0, canvas, soft)
+
+
+def _reflect_index(u: Tensor, n: int) -> Tensor:
+    """Indices u (any integers) folded into [0, n) by mirroring (n-1 | n-2 ... 0 | 0 1 ... n-1 | n-1 ...)."""
+    period = 2 * n
+    u = torch.remainder(u, period)
+    return torch.where(u < n, u, period - 1 - u)
 
 
 def projection(schedule: Schedule, known: Tensor, soft: Tensor, generator: torch.Generator) -> Project:

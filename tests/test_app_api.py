@@ -98,7 +98,11 @@ def test_inpaint_with_an_uploaded_mask(client: Client, tmp_path: Path) -> None:
     assert status.startswith("Done: inpaint") and seed == 9
     out = np.asarray(Image.open(result))
     assert out.shape == (32, 48, 3) and np.array_equal(out[20:], np.asarray(Image.open(bg))[20:])
-    assert parse_infotext(Image.open(result).text["parameters"])["Mode"] == "inpaint"
+    params = parse_infotext(Image.open(result).text["parameters"])
+    assert params["Mode"] == "inpaint" and params["Strength"] == "0.7"  # the default when a client omits it
+    named = {"strength": 0.5, "content": "original", "api_name": "/inpaint"}
+    _, result, status, _, _, _ = client.predict(editor, 0, "fast", False, 64, 4, 1.5, 9, **named)
+    assert "× 2 steps" in status and parse_infotext(Image.open(result).text["parameters"])["Content"] == "original"
 
 
 def test_outpaint_and_its_layout_preview(client: Client, tmp_path: Path) -> None:

@@ -303,6 +303,32 @@ def test_outpaint_grows_the_canvas_and_keeps_the_old_picture(studio: Studio) -> 
     assert params["Extend"] == "0,64,0,0" and params["Size"] == "112x32" and params["Mode"] == "outpaint"
 
 
+def test_edit_strength_runs_that_share_of_the_steps_and_is_recorded(studio: Studio) -> None:
+    from app.cost import JobCost
+
+    bg = picture(48, 32, seed=4)
+    value = {"background": bg, "layers": [stroke(48, 32, (16, 0, 32, 16))], "composite": bg}
+    updates = run_all(studio.inpaint(value, blur=0, steps=4, seed=2, strength=0.5, content="original"))
+    assert "× 2 steps" in updates[-1].status
+    params = parse_infotext(read_parameters(finals(updates)[0]))
+    assert params["Strength"] == "0.5" and params["Content"] == "original"
+    updates = run_all(studio.outpaint(picture(48, 32), 0, 64, 0, 0, 8, steps=4, seed=1))  # the default, 0.7
+    assert "× 3 steps" in updates[-1].status
+    assert parse_infotext(read_parameters(finals(updates)[0]))["Strength"] == "0.7"
+    for kw, message in [
+        ({"strength": 0.1}, "repaints nothing in 4 steps"),
+        ({"strength": 1.5}, "strength"),
+        ({"content": "noise"}, "start from must be"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            run_all(studio.inpaint(value, steps=4, seed=1, **kw))
+    cost = JobCost(studio)
+    full = cost("outpaint", (picture(48, 32), 0, 64, 0, 0, 8, 4, 1.5, 1, None, None, None, 1.0))
+    half = cost("outpaint", (picture(48, 32), 0, 64, 0, 0, 8, 4, 1.5, 1, None, None, None, 0.5))
+    default = cost("outpaint", (picture(48, 32), 0, 64, 0, 0, 8, 4, 1.5))
+    assert half == pytest.approx(full / 2) and default == pytest.approx(full * 0.7)
+
+
 def test_outpaint_layout_and_bad_input(studio: Studio) -> None:
     sketch, text = studio.outpaint_layout(picture(48, 32), 64, 0, 0, 64, 16)
     assert sketch.size == (112, 96) and text.startswith("48×32 → 112×96")

@@ -85,6 +85,11 @@ def test_inpaint_outpaint_reroll_commands(tmp_path) -> None:
     assert out.size == (80, 32) and parse_infotext(out.info["parameters"])["Extend"] == "0,20,0,0"
     assert main(["reroll", *base, "--box", "0,0,8,8", "-o", str(tmp_path / "r.png")]) == 0
     assert Image.open(tmp_path / "r.png").size == (48, 32)
+    assert parse_infotext(Image.open(tmp_path / "r.png").info["parameters"])["Strength"] == "1.0"
+    args = ["--mask", str(tmp_path / "mask.png"), "--strength", "0.5", "--content", "original"]
+    assert main(["inpaint", *base, *args, "-o", str(tmp_path / "i2.png")]) == 0
+    params = parse_infotext(Image.open(tmp_path / "i2.png").info["parameters"])
+    assert params["Strength"] == "0.5" and params["Content"] == "original"
 
 
 def test_mask_of_another_size_is_a_clear_error(tmp_path, capsys) -> None:

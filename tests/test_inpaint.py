@@ -5,7 +5,7 @@ import torch
 
 from patchdm_core import run, to_pil
 from patchdm_core.images import from_pil
-from patchdm_core.inpaint import evals_of, feather, grow_canvas, repaint_path
+from patchdm_core.inpaint import evals_of, feather, fill_hole, grow_canvas, mirror_fill, repaint_path
 
 # every solver and grid rule keeps the known-pixel guarantee: the tiny model's DDIM on the fixed grid, and
 # DPM-Solver++(2M) with stochasticity on the random grid
@@ -50,7 +50,8 @@ def test_inpaint_keeps_known_pixels_exactly(tiny_pipe, method: str, solver: dict
     image = _picture(40, 56)
     keep = torch.ones(1, 1, 40, 56)
     keep[..., 10:26, 20:40] = 0
-    steps = list(tiny_pipe.inpaint(image, keep, seed=1, steps=4, blur=4, method=method, jump=2, resample=2, **solver))
+    kw = {"method": method, "jump": 2, "resample": 2, "strength": 1.0, **solver}
+    steps = list(tiny_pipe.inpaint(image, keep, seed=1, steps=4, blur=4, **kw))
     assert steps[-1].total == (4 if method == "fast" else 6)
     out = steps[-1].x
     assert out.shape == image.shape
@@ -149,3 +150,67 @@ def test_edits_paint_with_the_global_code_of_the_edited_picture(tiny_pipe, monke
     torch.testing.assert_close(seen[0], code)
     torch.testing.assert_close(seen[1], code)  # the old picture's code, not the grown canvas's
     assert torch.equal(seen[2], mine)
+
+
+def test_fill_hole_pulls_the_border_colours_in_and_keeps_the_rest() -> None:
+    image = torch.zeros(1, 3, 32, 48)
+    image[..., :24] = -1.0  # dark left half, light right half
+    image[..., 24:] = 1.0
+    keep = torch.ones(1, 1, 32, 48)
+    keep[..., 8:24, 16:32] = 0
+    out = fill_hole(image, keep)
+    assert torch.equal(out * keep, image * keep)
+    hole = out[..., 8:24, 16:32]
+    assert hole.min() >= -1 and hole.max() <= 1
+    assert hole[..., 0].mean() < -0.3 and hole[..., -1].mean() > 0.3  # each side takes its neighbour's colour
+    assert (hole.diff(dim=-1) >= -1e-6).all()  # and blends between them without a step
+    flat = torch.full((1, 3, 20, 20), 0.25)
+    assert torch.allclose(fill_hole(flat, keep[..., :20, :20]), flat)
+    with pytest.raises(ValueError, match="nothing is kept"):
+        fill_hole(image, torch.zeros_like(keep))
+
+
+def test_mirror_fill_carries_each_border_outward() -> None:
+    image = torch.linspace(-1, 1, 40).view(1, 1, 1, 40).expand(1, 3, 24, 40).clone()
+    canvas, keep, (top, left) = grow_canvas(image, (8, 16, 0, 24), 8)
+    out = mirror_fill(canvas, (top, left, 24, 40), blur=2)
+    assert torch.equal(out[..., top : top + 24, left : left + 40], image)
+    right, far_left = out[..., top + 12, left + 40 : left + 44], out[..., top + 12, :left][..., -4:]
+    assert (right > 0.8).all() and (far_left < -0.8).all()  # the colours next to each side, not the mean
+    assert torch.allclose(out[..., :top, left + 20], image[..., :1, 20].expand(1, 3, top), atol=0.05)
+
+
+@pytest.mark.parametrize("content", ["fill", "original"])
+def test_strength_starts_the_hole_from_its_content_and_runs_that_share_of_the_steps(tiny_pipe, content) -> None:
+    p = tiny_pipe.p
+    image = _picture(3 * p, 4 * p)
+    keep = torch.ones(1, 1, 3 * p, 4 * p)
+    keep[..., p : 2 * p, p : 3 * p] = 0
+    kw = {"seed": 4, "steps": 4, "blur": 0, "content": content, "sampler": "ddim"}
+    half = list(tiny_pipe.inpaint(image, keep, strength=0.5, **kw))
+    assert half[-1].total == 2 and _known_exact(half[-1].x, image, keep)
+    low = run(tiny_pipe.inpaint(image, keep, strength=0.25, **kw))  # one step from the last level: ~ its start
+    start = fill_hole(image, keep) if content == "fill" else image
+    hole = (..., slice(p, 2 * p), slice(p, 3 * p))
+    other = image if content == "fill" else fill_hole(image, keep)
+    assert (low[hole] - start[hole]).abs().mean() < 0.1 < (low[hole] - other[hole]).abs().mean()
+    with pytest.raises(ValueError, match="raise the strength"):
+        list(tiny_pipe.inpaint(image, keep, strength=0.1, **kw))
+    with pytest.raises(ValueError, match="content must be"):
+        list(tiny_pipe.inpaint(image, keep, strength=0.5, seed=1, content="noise"))
+
+
+def test_outpaint_and_reroll_below_strength_one_start_from_the_picture(tiny_pipe) -> None:
+    p = tiny_pipe.p
+    image = torch.linspace(-1, 1, 4 * p).view(1, 1, 1, -1).expand(1, 3, 2 * p, 4 * p).clone()
+    kw = {"seed": 2, "steps": 4, "sampler": "ddim", "strength": 0.25}
+    out = run(tiny_pipe.outpaint(image, (0, p, 0, 0), feather_px=0, **kw))
+    assert (out[..., 4 * p :] - mirror_fill(*_grown(image, p))[..., 4 * p :]).abs().mean() < 0.1
+    rolled = run(tiny_pipe.reroll(image, (p, 0, p, p), blur=0, **kw))
+    assert (rolled - image).abs().mean() < 0.05  # a light variation of the box, not a new one
+    assert (run(tiny_pipe.reroll(image, (p, 0, p, p), blur=0, seed=2, steps=4)) - image).abs().mean() > 0.05
+
+
+def _grown(image: torch.Tensor, p: int) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
+    canvas, _, (top, left) = grow_canvas(image, (0, p, 0, 0), p)
+    return canvas, (top, left, *image.shape[-2:])

@@ -22,7 +22,7 @@ from patchdm_core.metrics import lattice_score, mask_seam_score, seam_score, wra
 
 pytestmark = pytest.mark.slow
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-HARMONIZED_MAX = 4.5  # measured 3.43 at the default sampler (9.7 with 25 DDIM steps on the alternating grid)
+HARMONIZED_MAX = 4.5  # measured 3.44 at the default sampler and strength 0.7 (3.43 at strength 1)
 SEAM_MAX, LATTICE_MAX = 1.2, 1.5  # the sampler issue's goal; held-out pictures score 1.0-1.25 on both
 
 
@@ -69,13 +69,17 @@ def test_the_default_sampler_hides_the_patch_grid(pipe: PatchDM) -> None:
 
 
 def test_outpainting_keeps_the_old_picture(pipe: PatchDM) -> None:
+    """At the default strength (0.7) the new strip starts from the border's colours mirrored outward:
+    measured border score 2.01 (2.75 from pure noise) and a mean colour 0.078 from the old picture's
+    last 64 px (0.210 from pure noise)."""
     image = from_pil(Image.open(ASSETS / "volna-1024x512.jpg").resize((512, 256)))
     out = run(pipe.outpaint(image, (0, 128, 0, 0), seed=2, feather_px=32))
     keep = torch.zeros(1, 1, *out.shape[-2:])
     keep[..., :, :512] = 1
     ratio = mask_seam_score(out, keep)
-    print(f"outpaint border ratio: {ratio:.3f} (goal 1.2; measured 2.74)")
-    assert out.shape[-1] == 640 and ratio <= 3.5
+    colour = float((out[..., 512:576].mean((-1, -2)) - image[..., 448:512].mean((-1, -2))).abs().mean())
+    print(f"outpaint border ratio: {ratio:.3f}, colour step {colour:.3f} (goal 1.2; measured 2.01, 0.078)")
+    assert out.shape[-1] == 640 and ratio <= 2.4 and colour <= 0.12
     assert out[..., 512:].std() > 0.05  # the new strip is painted, not a flat fill
     assert torch.equal(out[..., :, :400].mul(127.5).round(), image[..., :, :400].mul(127.5).round())
 
@@ -96,8 +100,8 @@ def test_inpainting_a_held_out_picture_keeps_the_rest(pipe: PatchDM) -> None:
     band = feather(1 - keep, 8) > 0
     same = (out.mul(127.5).round() == image.mul(127.5).round()) | band
     ratio = mask_seam_score(out, keep)
-    print(f"inpaint (fast) border ratio: {ratio:.3f} (goal 1.2; measured 4.08)")
-    assert same.all() and ratio <= 5.0
+    print(f"inpaint (fast) border ratio: {ratio:.3f} (goal 1.2; measured 3.29 at strength 0.7, 4.08 at 1)")
+    assert same.all() and ratio <= 3.8
 
 
 def test_harmonized_inpainting_joins_the_border(pipe: PatchDM) -> None:
