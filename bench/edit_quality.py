@@ -24,23 +24,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from patchdm_core import PatchDM, run  # noqa: E402
 from patchdm_core.images import from_pil, to_pil  # noqa: E402
 from patchdm_core.inpaint import fill_hole, grow_canvas, mirror_fill  # noqa: E402
-from patchdm_core.metrics import mask_seam_score  # noqa: E402
+from patchdm_core.metrics import grain, mask_seam_score  # noqa: E402
 from patchdm_core.precision import cpu_name  # noqa: E402
 
-LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
-
-def grain(x: torch.Tensor, inside: torch.Tensor) -> float:
-    """Mean |Laplacian| where inside > 0.5 over the mean where it is not (one pixel of margin dropped)."""
-    lap = F.conv2d(x.float(), LAPLACE.view(1, 1, 3, 3).repeat(3, 1, 1, 1), groups=3).abs().mean(1)[0]
-    m = inside[0, 0, 1:-1, 1:-1] > 0.5
-    return float(lap[m].mean() / lap[~m].mean().clamp(min=1e-8))
+def grain_ratio(x: torch.Tensor, inside: torch.Tensor) -> float:
+    """metrics.grain where inside > 0.5 over the same outside it (1.0: the picture's own texture strength)."""
+    return grain(x, inside) / max(grain(x, 1 - inside), 1e-8)
 
 
 def jobs(image: torch.Tensor, box: int, strip: int, p: int):
@@ -91,7 +86,7 @@ def main() -> int:
                 painted = (keep < 0.5).float()
                 change = float((out - fill).abs().mean(1, keepdim=True)[painted > 0].mean())
                 rows.setdefault((name, s), []).append(
-                    {"border": mask_seam_score(out, keep), "grain": grain(out, painted), "change": change}
+                    {"border": mask_seam_score(out, keep), "grain": grain_ratio(out, painted), "change": change}
                 )
                 if i < 3 and spec["method"] != "harmonized":
                     sheet.append(out[..., :height, :width] if name == "inpaint" else out[..., :height, -width:])

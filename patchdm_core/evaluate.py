@@ -3,7 +3,8 @@ cropped to the same size; writes a Markdown table and JSON.
 
 One row per (size, mode, positions, grid rule, solver:steps, eta): seam score (on the canvas's own
 64-px grid), lattice score (the seam score at the worst grid phase: it finds seams a moving grid
-left elsewhere), SWD against the held-out pictures, seconds per image.
+left elsewhere), grain (mean |Laplacian|: fine detail; the held-out pictures' own value is in their
+row), SWD against the held-out pictures, seconds per image.
 
     python -m patchdm_core eval --data data/wallpapers/heldout --n 4 --sizes 1024x512 \\
         --grids fixed,alternate,random --samplers ddim:25,dpmpp-2m:10,dpmpp-2m:15 --etas 0,0.5
@@ -25,7 +26,7 @@ import torch
 from . import checks
 from .data import crops_of, list_images, load_rgb
 from .images import save_png, to_pil
-from .metrics import lattice_score, seam_score, swd
+from .metrics import grain, lattice_score, seam_score, swd
 from .precision import cpu_name
 from .sampler import run
 
@@ -76,7 +77,8 @@ def _scores(images: torch.Tensor, p: int) -> dict[str, float]:
         lattice = statistics.mean(lattice_score(x, p) for x in images)
     except ValueError:  # fewer than three patches along a side: no lattice to speak of
         lattice = float("nan")
-    return {"seam": statistics.mean(seams), "seam_max": max(seams), "lattice": lattice}
+    fine = statistics.mean(grain(x) for x in images)
+    return {"seam": statistics.mean(seams), "seam_max": max(seams), "lattice": lattice, "grain": fine}
 
 
 def evaluate(
@@ -132,7 +134,8 @@ def evaluate(
             }
             print(
                 f"{size:>10} {st.mode:>8} {st.grid:>9} {st.sampler:>8}:{st.steps:<3} eta {st.eta:<4g}: "
-                f"seam {row['seam']:.3f} lattice {row['lattice']:.3f} SWD {row['swd']:.1f}  {seconds:.0f} s/image",
+                f"seam {row['seam']:.3f} lattice {row['lattice']:.3f} grain {row['grain']:.1f} SWD {row['swd']:.1f}  "
+                f"{seconds:.0f} s/image",
                 flush=True,
             )
             rows.append(row)
@@ -143,20 +146,21 @@ def evaluate(
 
 def markdown(rows: list[dict]) -> str:
     lines = [
-        "| size | mode | positions | grid | sampler | steps | eta | n | seam (mean / max) | lattice | SWD (x1e3) "
-        "| s / image |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| size | mode | positions | grid | sampler | steps | eta | n | seam (mean / max) | lattice | grain "
+        "| SWD (x1e3) | s / image |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lattice = "-" if r["lattice"] != r["lattice"] else f"{r['lattice']:.3f}"  # nan: canvas too small
         seam = f"{r['seam']:.3f} / {r['seam_max']:.3f}"
+        fine = f"{r['grain']:.1f}" if "grain" in r else "-"  # tables written before the column
         if r["setting"] == "held-out pictures":
             blank = "| - " * 5
-            lines.append(f"| {r['size']} | held-out pictures {blank}| {r['n']} | {seam} | {lattice} | - | - |")
+            lines.append(f"| {r['size']} | held-out pictures {blank}| {r['n']} | {seam} | {lattice} | {fine} | - | - |")
             continue
         lines.append(
             f"| {r['size']} | {r['mode']} | {r['positions']} | {r['grid']} | {r['sampler']} | {r['steps']} | "
-            f"{r['eta']:g} | {r['n']} | {seam} | {lattice} | {r['swd']:.1f} | {r['seconds']:.0f} |"
+            f"{r['eta']:g} | {r['n']} | {seam} | {lattice} | {fine} | {r['swd']:.1f} | {r['seconds']:.0f} |"
         )
     return "\n".join(lines)
 

@@ -1,5 +1,5 @@
-"""Quality metrics that need no pretrained network: seam score, wrap seam, and sliced Wasserstein
-distance (SWD) between Laplacian-pyramid 7x7 neighbourhoods (Karras et al. 2018, appendix D)."""
+"""Quality metrics that need no pretrained network: seam score, wrap seam, grain (fine detail), and sliced
+Wasserstein distance (SWD) between Laplacian-pyramid 7x7 neighbourhoods (Karras et al. 2018, appendix D)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,23 @@ def lattice_score(img: Tensor, p: int) -> float:
         ratio = blocks / blocks.mean(dim=1, keepdim=True).clamp(min=1e-8)
         worst = max(worst, float(ratio.median(dim=0).values.max()))
     return worst
+
+
+_LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+def grain(img: Tensor, where: Tensor | None = None) -> float:
+    """Fine detail: mean |Laplacian| (4-neighbour, 0..255 scale, channel mean), over the pixels where
+    `where` [1,1,H,W] > 0.5 if given (the one-pixel frame is left out). Smooth wallpapers score a few
+    units; a model that paints noise-like texture scores many times more than its training pictures."""
+    x = _as_float(img)
+    lap = F.conv2d(x[:, None], _LAPLACE.view(1, 1, 3, 3).to(x)).abs().mean(dim=0)[0]  # [H-2, W-2]
+    if where is None:
+        return float(lap.mean())
+    m = where[0, 0, 1:-1, 1:-1] > 0.5
+    if not m.any():
+        raise ValueError("grain: the region is empty")
+    return float(lap[m].mean())
 
 
 def wrap_seam_score(img: Tensor, axes: str = "xy") -> float:

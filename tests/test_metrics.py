@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from patchdm_core.metrics import mask_seam_score, seam_score, swd, wrap_seam_score
+from patchdm_core.metrics import grain, mask_seam_score, seam_score, swd, wrap_seam_score
 
 
 def _smooth(h: int = 64, w: int = 128, seed: int = 0, periodic: bool = False) -> torch.Tensor:
@@ -39,6 +39,20 @@ def test_mask_seam() -> None:
     assert abs(mask_seam_score(img, keep) - 1) < 0.2
     pasted = torch.where(keep.bool(), img, img + 0.5)
     assert mask_seam_score(pasted.clamp(-1, 1), keep) > 3
+
+
+def test_grain_is_low_on_smooth_pictures_and_measures_only_the_region_asked() -> None:
+    img = _smooth()
+    assert grain(img) < 2  # plane waves: the Laplacian of a slow sine is tiny on the 0..255 scale
+    noisy = (img + 0.1 * torch.randn(img.shape, generator=torch.Generator().manual_seed(0))).clamp(-1, 1)
+    assert grain(noisy) > 10 * grain(img)
+    half = torch.zeros(1, 1, 64, 128)
+    half[..., 64:] = 1
+    mixed = torch.where(half.bool(), noisy, img)
+    assert grain(mixed, half) > 10 * grain(mixed, 1 - half)
+    assert grain(torch.zeros(1, 3, 8, 8)) == 0
+    with pytest.raises(ValueError, match="empty"):
+        grain(img, torch.zeros(1, 1, 64, 128))
 
 
 def test_swd_is_small_for_the_same_distribution_and_grows_with_a_difference() -> None:
