@@ -74,7 +74,9 @@ class TrainConfig:
     grad_clip: float = 1.0  # global gradient-norm clip
     p_drop_z: float = 0.1  # classifier-free dropout of the global code
     p_drop_pos: float = 0.5  # classifier-free dropout of the position (independent)
-    t_min: int = 0  # timesteps are drawn from [t_min, T): > 0 focuses a fine-tune on high noise
+    t_min: int = 0  # timesteps are drawn from [t_min, t_max): > 0 focuses a fine-tune on high noise
+    t_max: int = 0  # 0 = T; below T focuses a fine-tune on low noise (the fine detail)
+    freeze_encoder: bool = False  # keep the global encoder as it is: the latent prior's codes stay valid
     # Seam-aware windows: `window` patches per side (2 = the paper: one collaged cell, no collaged border
     # supervised; 3 = 2x2 collaged cells, so the borders between collaged cells that inference creates
     # are in the loss); `offsets` "grid" puts window corners on the patch grid, "pixel" anywhere.
@@ -88,6 +90,8 @@ class TrainConfig:
     latent_batch: int = 256  # train-latent batch size
 
     def __post_init__(self) -> None:
+        if self.t_max and self.t_max <= self.t_min:
+            raise ValueError(f"t_max ({self.t_max}) must be above t_min ({self.t_min}), or 0 for all timesteps")
         if self.window not in (2, 3, 4) or self.offsets not in ("grid", "pixel") or not self.min_snr_gamma >= 0:
             raise ValueError(
                 f"train window must be 2, 3 or 4 patches, offsets grid or pixel, min_snr_gamma >= 0; got "

@@ -100,7 +100,8 @@ def draw_inputs(cfg: PatchDMConfig, n: int, gen: torch.Generator, device: torch.
     """Timesteps (uniform) and the independent CFG keep-flags of one batch, from the training generator
     (drawn on the generator's device: the training loop keeps it on the training device)."""
     g = gen.device
-    t = torch.randint(cfg.train.t_min, cfg.diffusion.timesteps, (n,), generator=gen, device=g).to(device)
+    t_max = cfg.train.t_max or cfg.diffusion.timesteps
+    t = torch.randint(cfg.train.t_min, t_max, (n,), generator=gen, device=g).to(device)
     keep_z = (torch.rand(n, generator=gen, device=g) >= cfg.train.p_drop_z).to(device)
     keep_pos = (torch.rand(n, generator=gen, device=g) >= cfg.train.p_drop_pos).to(device)
     return t, keep_z, keep_pos
@@ -129,9 +130,12 @@ def train(
         cfg = PatchDMConfig.from_json(info["config"])
     torch.manual_seed(seed)  # identical initial weights on every rank (DDP only syncs what it wraps)
     model = PatchDMModel(cfg).to(dist.device)
+    carried = info.get("carried_metadata", {})  # the latent prior's description, kept across --resume
     if init is not None and not resume:
-        _, state, _ = load_weights(init)
+        _, state, init_meta = load_weights(init)
         load_into(model, state, Path(init).name)
+        if cfg.train.freeze_encoder:  # the init's prior was trained on this encoder's codes: it stays valid
+            carried = {k: v for k, v in init_meta.items() if k.startswith("latent_")}
     torch.manual_seed(seed + dist.rank)  # but each rank its own dropout stream
     if cfg.encoder.kind == "clip":
         if not clip_weights:
@@ -139,6 +143,8 @@ def train(
         model.encoder.load_tower(clip_weights)
     ema = copy.deepcopy(model).requires_grad_(False).eval()
     tc = cfg.train
+    if tc.freeze_encoder:
+        model.encoder.requires_grad_(False)  # out of trainable(): no gradient, no update, no EMA drift
     dataset = dist.first_rank_first(
         lambda: ImageFolderWindows(
             data,
@@ -181,7 +187,7 @@ def train(
     def save() -> None:
         if dist.rank == 0:
             elapsed = seconds + time.monotonic() - start
-            _save(out, cfg, model, ema, opt, gen, step, elapsed, tc.batch_size * dist.world, str(data))
+            _save(out, cfg, model, ema, opt, gen, step, elapsed, tc.batch_size * dist.world, str(data), carried)
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # preemption / `kill`: stop cleanly and save, like Ctrl-C
@@ -240,8 +246,10 @@ def _save(
     seconds: float,
     batch: int,
     data: str,
+    carried: dict[str, str],
 ) -> None:
     meta = {
+        **carried,
         "train_steps": str(step),
         "samples_seen": str(step * batch),
         "train_seconds": f"{seconds:.0f}",
@@ -258,6 +266,7 @@ def _save(
     if torch.cuda.is_available():
         tensors["rng.cuda"] = torch.cuda.get_rng_state()
     info = {"step": step, "seconds": seconds, "config": cfg.to_json(), "param_groups": opt_state["param_groups"]}
+    info["carried_metadata"] = carried
     save_state(out / "state", tensors, info)
 
 
@@ -331,6 +340,17 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="draw timesteps from [t_min, T) (fine-tuning high noise)",
     )
+    p.add_argument(
+        "--t-max",
+        type=num("t-max", integer=True, lo=1, hi=1000),
+        default=None,
+        help="draw timesteps below this (fine-tuning the low-noise end, where fine detail is made)",
+    )
+    p.add_argument(
+        "--freeze-encoder",
+        action="store_true",
+        help="do not train the global encoder (the latent prior trained on its codes stays valid)",
+    )
     add_window_arguments(p)
     p.add_argument(
         "--min-snr-gamma",
@@ -382,6 +402,8 @@ def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
         "save_every": args.save_every,
         "log_every": args.log_every,
         "t_min": args.t_min,
+        "t_max": args.t_max,
+        "freeze_encoder": args.freeze_encoder or None,
         "window": args.window,
         "offsets": args.offsets,
         "min_snr_gamma": args.min_snr_gamma,

@@ -233,3 +233,29 @@ def test_train_command_takes_the_seam_aware_options(tmp_path) -> None:
     assert (trained["window"], trained["offsets"], trained["min_snr_gamma"]) == (3, "pixel", 5.0)
     assert load_weights(out / "weights.safetensors")[0].train.window == 3
     assert main([*args[:-6], "--window", "5"]) == 2  # out of range: one error line
+
+
+def test_a_low_noise_fine_tune_with_a_frozen_encoder(tmp_path) -> None:
+    """--t-max draws only low timesteps; --freeze-encoder leaves the encoder (so the prior's codes) as it was."""
+    from safetensors.torch import save_file
+
+    from patchdm_core.cli import main
+
+    t, _, _ = draw_inputs(_cfg(t_min=10, t_max=50), 5000, torch.Generator().manual_seed(0), torch.device("cpu"))
+    assert t.min() == 10 and t.max() == 49
+    with pytest.raises(ValueError, match="t_max"):
+        _cfg(t_min=50, t_max=50)
+    data, first, second = image_folder(tmp_path / "d"), tmp_path / "a", tmp_path / "b"
+    base = ["train", "--config", "tiny", "--data", str(data), "--batch-size", "2", "--sample-every", "0"]
+    assert main([*base, "--out", str(first), "--steps", "1"]) == 0
+    init = first / "weights.safetensors"
+    _, before, meta = load_weights(init)
+    save_file(before, init, metadata={**meta, "latent_min_luminance": "0.2"})  # as if a prior were trained
+    args = [*base, "--out", str(second), "--steps", "3", "--init", str(init), "--lr", "1e-2", "--ema-decay", "0"]
+    assert main([*args, "--t-max", "200", "--freeze-encoder"]) == 0
+    cfg, after, meta = load_weights(second / "weights.safetensors")
+    assert cfg.train.t_max == 200 and cfg.train.freeze_encoder
+    assert meta["latent_min_luminance"] == "0.2"  # the prior still fits the encoder: its description stays
+    enc = [k for k in before if k.startswith("encoder.")]
+    assert enc and all(torch.equal(before[k], after[k]) for k in enc)
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("unet."))
