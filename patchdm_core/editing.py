@@ -52,7 +52,7 @@ class Editing:
         if content not in ("fill", "original"):
             raise ValueError(f"content must be 'fill' or 'original', got {content!r}")
         fill = content == "fill" and bool((keep_mask >= 0.5).any())  # all repainted: no border to pull from
-        start_from = fill_hole(image, keep_mask.to(image)) if fill else image
+        start_from = fill_hole(image, keep_mask.to(image)) if fill and strength < 1 else image
         soft = feather((keep_mask < 0.5).float(), blur)
         return self._masked(image, soft, seed=seed, strength=strength, start_from=start_from, **kw)
 
@@ -77,8 +77,8 @@ class Editing:
         if kw.get("z") is None:
             kw["z"] = self.encode_style(image)  # the old picture's code, not the grown canvas's
         soft = feather(1 - keep, feather_px)
-        box = (top, left, *image.shape[-2:])
-        kw.setdefault("start_from", mirror_fill(canvas, box))  # the new strip starts from the border's colours
+        if strength < 1:  # the new strip starts from the border's colours
+            kw.setdefault("start_from", mirror_fill(canvas, (top, left, *image.shape[-2:])))
         return self._masked(canvas, soft, seed=seed, noise_origin=noise_origin, strength=strength, **kw)
 
     def reroll(
@@ -134,16 +134,20 @@ class Editing:
         p, (height, width) = self.p, image.shape[-2:]
         big_h, big_w = round_up(height, p), round_up(width, p)
         pad = (0, big_w - width, 0, big_h - height)  # edge-replicated, known strip to reach whole patches
-        known = (
-            F.pad(image.to(self.device).float(), pad, mode="replicate") if any(pad) else image.to(self.device).float()
-        )
+
+        def whole_patches(x: Tensor) -> Tensor:  # edge-replicated out to the padded canvas
+            x = x.to(self.device).float()
+            return F.pad(x, pad, mode="replicate") if any(pad) else x
+
+        known = whole_patches(image)
         soft = F.pad(soft.to(self.device), pad)
         r0, r1, c0, c1 = bounding_cells(soft, p, margin) if only_masked else (0, big_h // p, 0, big_w // p)
         if not (soft > 0).any():
             raise ValueError("the mask is empty: paint the area to repaint")
         crop = (..., slice(r0 * p, r1 * p), slice(c0 * p, c1 * p))
         s = self.settings(steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler)
-        if denoise_steps(s["steps"], strength) == 0:
+        n = denoise_steps(s["steps"], strength)
+        if n == 0:
             raise ValueError(f"strength {strength} repaints nothing in {s['steps']} steps: raise the strength")
         den = self.denoiser(mode, chunk=chunk, grid=s["grid"], grid_seed=seed)
         den.window = (r0, c0, big_h // p, big_w // p)
@@ -156,13 +160,13 @@ class Editing:
         )
         gen = torch.Generator().manual_seed(patch_seed(seed, -3, -3))
         levels = ladder(s["sampler"], self.schedule, s["steps"])
-        levels = levels[len(levels) - denoise_steps(s["steps"], strength) :]
+        levels = levels[len(levels) - n :]
         path = repaint_path(levels, jump, resample) if method == "harmonized" else levels
         project = projection(self.schedule, known[crop], soft[crop], gen)
         origin = (noise_origin[0] + r0, noise_origin[1] + c0)
         x = self.initial_noise(seed, (r1 - r0) * p, (c1 - c0) * p, origin=origin)
         if strength < 1:
-            start = known if start_from is None else F.pad(start_from.to(self.device).float(), pad, mode="replicate")
+            start = known if start_from is None else whole_patches(start_from)
             x = self.schedule.q_sample(start[crop], levels[0], x)
         x = project(x, levels[0])
         solve = get_sampler(s["sampler"])
