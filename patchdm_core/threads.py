@@ -4,6 +4,7 @@
   process, spinning threads slow small ops down many times over. The package sets OMP_WAIT_POLICY on
   import (patchdm_core/__init__.py), before torch starts the OpenMP runtime.
 - One compute thread per *physical* core (hyper-threads share a core's vector units).
+- glibc keeps freed activation memory for reuse instead of unmapping it (allocator.py).
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ def configure(threads: int | None = None) -> str:
     """Use `threads` compute threads (0/None: one per physical core); returns the line to print at start."""
     import torch
 
+    from .allocator import keep_freed_memory
+
+    memory = keep_freed_memory()
     n = threads or physical_cores()
     torch.set_num_threads(n)
     source = "--threads" if threads else "one per physical core"
     wait = os.environ.get("OMP_WAIT_POLICY", "default").lower()
-    return f"threads: {n} ({source}), OpenMP waits {wait}"
+    return f"threads: {n} ({source}), OpenMP waits {wait}" + (f", {memory}" if memory else "")

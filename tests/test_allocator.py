@@ -1,0 +1,48 @@
+"""The entry points' malloc policy: freed activation memory is reused, not faulted in again."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from patchdm_core import allocator
+
+FAULTS = """
+import resource, sys
+import torch
+from patchdm_core import threads
+if sys.argv[1] == "policy":
+    print(threads.configure(1), file=sys.stderr)
+torch.set_num_threads(1)
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+x = torch.randn(16, 16, 64, 64)  # a band of the sampler's first level: a few MiB per map
+conv = torch.nn.Conv2d(16, 16, 3, padding=1)
+with torch.no_grad():
+    for _ in range(5):
+        y = torch.nn.functional.silu(conv(x) * 1.5 + 0.5)
+    before = faults()
+    for _ in range(40):
+        y = torch.nn.functional.silu(conv(x) * 1.5 + 0.5)
+print(faults() - before)
+"""
+
+
+def _faults(mode: str) -> int:
+    out = subprocess.run([sys.executable, "-c", FAULTS, mode], capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[-1])
+
+
+@pytest.mark.skipif(not allocator.glibc(), reason="the policy is glibc malloc's")
+def test_freed_activations_are_reused_not_faulted_in_again() -> None:
+    plain, policy = _faults("plain"), _faults("policy")
+    assert policy * 10 < plain, (plain, policy)
+
+
+@pytest.mark.skipif(not allocator.glibc(), reason="the policy is glibc malloc's")
+@pytest.mark.parametrize("env", [("MALLOC_TOP_PAD_", "0"), ("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=0")])
+def test_the_users_malloc_settings_win(monkeypatch, env: tuple[str, str]) -> None:
+    monkeypatch.setenv(*env)
+    assert allocator.keep_freed_memory() == "malloc as set in the environment"
