@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from .collage import Grid, collage, grid_positions
 from .config import UNetConfig
-from .nn import Emb, Embedder, ResBlock, group_norm, zero_module
+from .nn import Emb, Embedder, ResBlock, group_norm, norm_silu, zero_module
 
 
 class UNetOut(NamedTuple):
@@ -92,7 +92,8 @@ class PatchUNet(nn.Module):
             if not name.endswith("_up"):
                 h = torch.cat([h, skips.pop()], dim=1)
             h = blk(h, emb)
-        return self.out(h)
+        norm, _, conv = self.out  # kept a Sequential: its parameter names are in the weights files
+        return conv(norm_silu(norm, h))
 
     def forward(
         self,

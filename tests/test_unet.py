@@ -62,3 +62,47 @@ def test_paper_parameter_count_matches_official() -> None:
     n = count_parameters(PatchUNet(paper().unet))
     print(f"paper() PatchUNet parameters: {n / 1e6:.2f} M (official 71.40 M)")
     assert abs(n - 71.40e6) / 71.40e6 < 0.05
+
+
+class _Calls(torch.overrides.TorchFunctionMode):
+    """Records the torch functions called inside it."""
+
+    def __enter__(self) -> set:
+        super().__enter__()
+        self.seen: set = set()
+        return self.seen
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        self.seen.add(func)
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("film", ["none", "scale-shift", "all"])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_the_sampler_norm_is_the_plain_norm(film: str, channels_last: bool) -> None:
+    """norm_silu's inference path (statistics once, one affine map, SiLU in place) == the plain ops,
+    and the training path keeps gradients for every input (the plain ops)."""
+    from patchdm_core.nn import norm_silu
+
+    gen = torch.Generator().manual_seed(1)
+    norm = torch.nn.GroupNorm(4, 16)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5, generator=gen)
+        norm.bias.normal_(generator=gen)
+    x = torch.randn(3, 16, 8, 8, generator=gen) * 3 + 1
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    s, b, m = (torch.randn(3, 16, 1, 1, generator=gen) * 0.3 for _ in range(3))
+    film_args = {"none": (), "scale-shift": (s, b), "all": (s, b, m)}[film]
+    h = norm(x)
+    h = h * (1 + s) + b if film != "none" else h
+    h = h * (1 + m) if film == "all" else h
+    want = torch.nn.functional.silu(h)
+    with torch.no_grad(), _Calls() as calls:
+        got = norm_silu(norm, x, *film_args)
+    assert torch.addcmul in calls and torch.nn.functional.group_norm not in calls  # the one-pass path ran
+    assert torch.allclose(got, want, atol=1e-5, rtol=1e-5)
+    assert got.is_contiguous(memory_format=torch.channels_last) == channels_last
+    xg = x.clone().requires_grad_(True)
+    norm_silu(norm, xg, *film_args).square().sum().backward()
+    assert xg.grad is not None and norm.weight.grad is not None and xg.grad.abs().sum() > 0
