@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .allocator import keep_freed_memory
+
 
 def physical_cores() -> int:
     """Physical cores this process may use: (physical id, core id) pairs of /proc/cpuinfo, capped by the
@@ -35,8 +37,6 @@ def physical_cores() -> int:
 def configure(threads: int | None = None) -> str:
     """Use `threads` compute threads (0/None: one per physical core); returns the line to print at start."""
     import torch
-
-    from .allocator import keep_freed_memory
 
     memory = keep_freed_memory()
     n = threads or physical_cores()
