@@ -49,15 +49,16 @@ def norm_silu(
         return F.silu(h)
     n, c, g = x.shape[0], x.shape[1], norm.num_groups
     _, mean, rstd = torch.ops.aten.native_group_norm(x, None, None, n, c, x[0, 0].numel(), g, norm.eps)
-    rstd = rstd.repeat_interleave(c // g, dim=1)  # [N, G] -> [N, C]
-    a = rstd * norm.weight
+    a = rstd.repeat_interleave(c // g, dim=1) * norm.weight  # [N, G] -> [N, C]: y = a x + b
     b = norm.bias - mean.repeat_interleave(c // g, dim=1) * a
     if scale is not None:
-        a, b = a * (1 + scale.view(n, c)), b * (1 + scale.view(n, c))
+        k = 1 + scale.view(n, c)
+        a, b = a * k, b * k
     if shift is not None:
         b = b + shift.view(n, c)
     if mul is not None:
-        a, b = a * (1 + mul.view(n, c)), b * (1 + mul.view(n, c))
+        k = 1 + mul.view(n, c)
+        a, b = a * k, b * k
     return F.silu(torch.addcmul(b[:, :, None, None], x, a[:, :, None, None]), inplace=True)
 
 

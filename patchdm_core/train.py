@@ -265,8 +265,13 @@ def _save(
     tensors["rng.torch"] = torch.get_rng_state()
     if torch.cuda.is_available():
         tensors["rng.cuda"] = torch.cuda.get_rng_state()
-    info = {"step": step, "seconds": seconds, "config": cfg.to_json(), "param_groups": opt_state["param_groups"]}
-    info["carried_metadata"] = carried
+    info = {
+        "step": step,
+        "seconds": seconds,
+        "config": cfg.to_json(),
+        "param_groups": opt_state["param_groups"],
+        "carried_metadata": carried,
+    }
     save_state(out / "state", tensors, info)
 
 
