@@ -62,6 +62,8 @@ def main() -> int:
     ap.add_argument("--harmonized", default="1.0,0.7", help="strengths of the harmonized inpaint (4.6x the cost)")
     ap.add_argument("--n", type=int, default=8, help="pictures (sorted by name)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--anchor", type=int, default=8, help="low-pass factor of the colour anchor (0 = off)")
+    ap.add_argument("--no-match-detail", action="store_true", help="keep the model's own detail strength")
     ap.add_argument("--sheet", type=Path, default=None, help="also write a contact sheet PNG here")
     ap.add_argument("--out", type=Path, default=Path("bench/results/cpu-edit-quality"))
     args = ap.parse_args()
@@ -78,11 +80,13 @@ def main() -> int:
         image = from_pil(Image.open(f).convert("RGB").resize((width, height), Image.Resampling.LANCZOS))
         for name, spec, keep, fill in jobs(image, args.box, args.strip, pipe.p):
             for s in [float(v) for v in args.harmonized.split(",")] if spec["method"] == "harmonized" else strengths:
+                kw = {"seed": args.seed + i, "strength": s, "anchor": args.anchor}
+                kw["match_detail"] = not args.no_match_detail
                 if spec["method"] in ("inpaint", "harmonized"):
                     method = "harmonized" if spec["method"] == "harmonized" else "fast"
-                    out = run(pipe.inpaint(image, spec["keep_mask"], seed=args.seed + i, strength=s, method=method))
+                    out = run(pipe.inpaint(image, spec["keep_mask"], method=method, **kw))
                 else:
-                    out = run(pipe.outpaint(image, spec["pad"], seed=args.seed + i, strength=s))
+                    out = run(pipe.outpaint(image, spec["pad"], **kw))
                 painted = (keep < 0.5).float()
                 change = float((out - fill).abs().mean(1, keepdim=True)[painted > 0].mean())
                 rows.setdefault((name, s), []).append(

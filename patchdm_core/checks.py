@@ -37,6 +37,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "margin": (0, 2048),
     "jump": (1, 100),
     "resample": (1, 100),
+    "anchor": (0, 64),
     "chunk": (1, 1 << 20),
     "stride": (1, 4096),
     "scale": (0.05, 16),

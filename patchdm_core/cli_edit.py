@@ -24,6 +24,7 @@ from .cli import (
     with_progress,
 )
 from .editing import EDIT_STRENGTH
+from .harmonize import ANCHOR_FACTOR
 from .images import from_pil, normalize_mode, save_png, to_pil
 from .sampler import run
 
@@ -106,6 +107,19 @@ def add_strength_arguments(p: argparse.ArgumentParser, name: str) -> None:
         help=f"0-1: 1 paints the area from pure noise; lower starts it from {start.get(name, 'the picture there')}"
         f" and keeps more of them (default {EDIT_STRENGTH[name]})",
     )
+    p.add_argument(
+        "--anchor",
+        type=checks.arg("anchor", integer=True),
+        default=ANCHOR_FACTOR,
+        help="below strength 1, hold the painted area's colours (blocks of this many px, up to 64) to what it"
+        f" starts from while the noise is high; 0 lets the model pick its own (default {ANCHOR_FACTOR})",
+    )
+    p.add_argument(
+        "--model-detail",
+        action="store_true",
+        help="keep the model's own fine detail in the painted area (default: scaled down to the detail"
+        " of the picture around it, never up)",
+    )
     if name == "inpaint":
         p.add_argument(
             "--content",
@@ -159,8 +173,9 @@ def main(args: argparse.Namespace) -> int:
     pipe = load_pipeline(args)
     seed = resolve_seed(args.seed)
     s = pipe.settings(steps=args.steps, guidance=args.guidance, eta=args.eta, grid=args.grid, sampler=args.sampler)
-    common = {"seed": seed, "chunk": args.chunk, **s}
+    common = {"seed": seed, "chunk": args.chunk, "anchor": args.anchor, "match_detail": not args.model_detail, **s}
     params: dict[str, object] = {**sampling_params(s), "Mode": args.command, "Seed": seed, "Source": args.image.name}
+    params |= {"Anchor": args.anchor, "Detail": "model" if args.model_detail else "matched"}
     if args.command == "inpaint":
         it = pipe.inpaint(
             image,

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from . import harmonize
 from .collage import round_up
 from .guidance import cfg
 from .img2img import denoise_steps
@@ -45,8 +46,8 @@ class Editing:
         for a variation of them); 1 paints it from pure noise.
 
         kw: steps, guidance, method ("fast" | "harmonized"), jump, resample, only_masked, margin, eta, z,
-        mode, chunk, grid, sampler. "harmonized" defaults to jump 5, resample 5 (4.6x the evaluations of
-        "fast")."""
+        mode, chunk, grid, sampler, anchor, match_detail (see _masked). "harmonized" defaults to jump 5,
+        resample 5 (4.6x the evaluations of "fast")."""
         if keep_mask.shape[-2:] != image.shape[-2:]:
             raise ValueError(f"mask {tuple(keep_mask.shape[-2:])} does not match the picture {tuple(image.shape[-2:])}")
         if content not in ("fill", "original"):
@@ -124,11 +125,16 @@ class Editing:
         sampler: str | None = None,
         strength: float = 1.0,
         start_from: Tensor | None = None,
+        anchor: int = harmonize.ANCHOR_FACTOR,
+        match_detail: bool = True,
     ) -> Iterator[Step]:
         """Sample a canvas whose pixels with soft == 0 are known (projected every step).
 
         strength < 1 starts the chain part-way down the ladder, as img2img does, from `start_from`
-        (the canvas with the area to paint already coloured in) noised to that level."""
+        (the canvas with the area to paint already coloured in) noised to that level, and, unless
+        anchor is 0, keeps the painted area's colours at blocks of `anchor` px those of that start
+        while the noise is high (harmonize.anchored). match_detail scales the painted area's fine
+        detail down to that of the picture around it at the end (harmonize.match_detail)."""
         if method not in ("fast", "harmonized"):
             raise ValueError(f"method must be 'fast' or 'harmonized', got {method!r}")
         p, (height, width) = self.p, image.shape[-2:]
@@ -168,11 +174,15 @@ class Editing:
         if strength < 1:
             start = known if start_from is None else whole_patches(start_from)
             x = self.schedule.q_sample(start[crop], levels[0], x)
+            if anchor:
+                project = harmonize.anchored(project, self.schedule, start[crop], soft[crop], gen, factor=anchor)
         x = project(x, levels[0])
         solve = get_sampler(s["sampler"])
         for step in solve(eps_fn, x, self.schedule, path=path, eta=s["eta"], generator=gen, project=project):
             if (r0, r1, c0, c1) != (0, big_h // p, 0, big_w // p):
                 step.x, step.x0 = _paste(known, step.x, crop), _paste(known, step.x0, crop)
+            if step.t < 0 and match_detail:  # the finished canvas
+                step.x = step.x0 = harmonize.match_detail(step.x, soft)
             step.x, step.x0 = step.x[..., :height, :width], step.x0[..., :height, :width]
             yield step
 

@@ -74,12 +74,25 @@ def test_inpaint_outpaint_reroll_commands(tmp_path) -> None:
     mask.save(tmp_path / "mask.png")
     base = ["--random-init", "tiny", "--steps", "2", "--seed", "3", "--image", str(src)]
     assert (
-        main(["inpaint", *base, "--mask", str(tmp_path / "mask.png"), "--blur", "2", "-o", str(tmp_path / "i.png")])
+        main(
+            [
+                "inpaint",
+                *base,
+                "--mask",
+                str(tmp_path / "mask.png"),
+                "--blur",
+                "2",
+                "--model-detail",
+                "-o",
+                str(tmp_path / "i.png"),
+            ]
+        )
         == 0
     )
-    out = Image.open(tmp_path / "i.png")
+    out = Image.open(tmp_path / "i.png")  # the model's own detail: on this flat picture, matching would flatten it
     assert out.size == (48, 32) and out.getpixel((0, 0)) == (90, 120, 200) and out.getpixel((24, 16)) != (90, 120, 200)
     assert parse_infotext(out.info["parameters"])["Inpaint"] == "fast"
+    assert parse_infotext(out.info["parameters"])["Detail"] == "model"
     assert main(["outpaint", *base, "--extend", "0,20,0,0", "-o", str(tmp_path / "o.png")]) == 0
     out = Image.open(tmp_path / "o.png")
     assert out.size == (80, 32) and parse_infotext(out.info["parameters"])["Extend"] == "0,20,0,0"
@@ -90,6 +103,7 @@ def test_inpaint_outpaint_reroll_commands(tmp_path) -> None:
     assert main(["inpaint", *base, *args, "-o", str(tmp_path / "i2.png")]) == 0
     params = parse_infotext(Image.open(tmp_path / "i2.png").info["parameters"])
     assert params["Strength"] == "0.5" and params["Content"] == "original"
+    assert params["Anchor"] == "8" and params["Detail"] == "matched"
 
 
 def test_mask_of_another_size_is_a_clear_error(tmp_path, capsys) -> None:

@@ -208,7 +208,10 @@ def test_outpaint_and_reroll_below_strength_one_start_from_the_picture(tiny_pipe
     assert (out[..., 4 * p :] - mirror_fill(*_grown(image, p))[..., 4 * p :]).abs().mean() < 0.1
     rolled = run(tiny_pipe.reroll(image, (p, 0, p, p), blur=0, **kw))
     assert (rolled - image).abs().mean() < 0.05  # a light variation of the box, not a new one
-    assert (run(tiny_pipe.reroll(image, (p, 0, p, p), blur=0, seed=2, steps=4)) - image).abs().mean() > 0.05
+    # strength 1 paints the box anew (the untrained model's detail, kept here: matching it to the smooth
+    # ramp around would flatten it, which test_harmonize covers)
+    new = run(tiny_pipe.reroll(image, (p, 0, p, p), blur=0, seed=2, steps=4, match_detail=False))
+    assert (new - image).abs().mean() > 0.05
 
 
 def _grown(image: torch.Tensor, p: int) -> tuple[torch.Tensor, tuple[int, int, int, int]]:

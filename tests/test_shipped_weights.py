@@ -1,10 +1,11 @@
 """Slow tests on the shipped demo weights (marker `slow`): what a user of `make run` gets.
 
 The seam goals are met at the default sampler settings (DPM++ 2M, 12 steps, random grid) and asserted
-as goals. The edit border goal (ratio <= 1.2) is not met by this briefly trained model
-(weights/README.md has the figures): those tests pin what the model does reach, a little above the
-measured value, so a regression still fails them; the exactness properties (known pixels come back)
-are asserted in full."""
+as goals. The edit border goal (ratio <= 1.2) is met by outpainting (colour anchor and detail
+matching, harmonize.py) and asserted; inpainting does not reach it with this briefly trained model
+(weights/README.md has the figures): those tests pin what it does reach, a little above the measured
+value, so a regression still fails them; the exactness properties (known pixels come back) are
+asserted in full."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from patchdm_core.metrics import grain, lattice_score, mask_seam_score, seam_sco
 
 pytestmark = pytest.mark.slow
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-HARMONIZED_MAX = 3.6  # v1.2: 3.08 at the default sampler and strength 0.7 (v1.1: 3.44; 3.43 at strength 1)
+INPAINT_MAX = 2.3  # v1.2 with the colour anchor and detail matching: fast 1.99, harmonized 2.01 (without: 3.01, 3.08)
 SEAM_MAX, LATTICE_MAX = 1.2, 1.5  # the sampler issue's goal; held-out pictures score 1.0-1.25 on both
 
 
@@ -71,17 +72,18 @@ def test_the_default_sampler_hides_the_patch_grid(pipe: PatchDM) -> None:
 
 
 def test_outpainting_keeps_the_old_picture(pipe: PatchDM) -> None:
-    """At the default strength (0.7) the new strip starts from the border's colours mirrored outward:
-    measured with v1.2 border score 1.68 and a mean colour 0.060 from the old picture's last 64 px
-    (v1.1: 2.01 / 0.078; from pure noise 2.75 / 0.210)."""
+    """At the default strength (0.7) the new strip starts from the border's colours mirrored outward,
+    held to them while the noise is high, its detail matched to the picture's: measured with v1.2 border
+    score 0.62 and a mean colour 0.029 from the old picture's last 64 px (without the anchor and the
+    matching 1.68 / 0.060; v1.1 2.01 / 0.078; from pure noise 2.75 / 0.210)."""
     image = from_pil(Image.open(ASSETS / "volna-1024x512.jpg").resize((512, 256)))
     out = run(pipe.outpaint(image, (0, 128, 0, 0), seed=2, feather_px=32))
     keep = torch.zeros(1, 1, *out.shape[-2:])
     keep[..., :, :512] = 1
     ratio = mask_seam_score(out, keep)
     colour = float((out[..., 512:576].mean((-1, -2)) - image[..., 448:512].mean((-1, -2))).abs().mean())
-    print(f"outpaint border ratio: {ratio:.3f}, colour step {colour:.3f} (goal 1.2; measured 1.68, 0.060)")
-    assert out.shape[-1] == 640 and ratio <= 2.0 and colour <= 0.1
+    print(f"outpaint border ratio: {ratio:.3f}, colour step {colour:.3f} (goal 1.2; measured 0.62, 0.029)")
+    assert out.shape[-1] == 640 and ratio <= 1.2 and colour <= 0.06
     assert out[..., 512:].std() > 0.05  # the new strip is painted, not a flat fill
     assert torch.equal(out[..., :, :400].mul(127.5).round(), image[..., :, :400].mul(127.5).round())
 
@@ -102,8 +104,8 @@ def test_inpainting_a_held_out_picture_keeps_the_rest(pipe: PatchDM) -> None:
     band = feather(1 - keep, 8) > 0
     same = (out.mul(127.5).round() == image.mul(127.5).round()) | band
     ratio = mask_seam_score(out, keep)
-    print(f"inpaint (fast) border ratio: {ratio:.3f} (goal 1.2; v1.2 3.01 at strength 0.7; v1.1 3.29, 4.08 at 1)")
-    assert same.all() and ratio <= 3.5
+    print(f"inpaint (fast) border ratio: {ratio:.3f} (goal 1.2; v1.2 1.99, 3.01 without anchor and matching)")
+    assert same.all() and ratio <= INPAINT_MAX
 
 
 def test_harmonized_inpainting_joins_the_border(pipe: PatchDM) -> None:
@@ -112,9 +114,9 @@ def test_harmonized_inpainting_joins_the_border(pipe: PatchDM) -> None:
     keep[..., 64:192, 192:320] = 0
     out = run(pipe.inpaint(image, keep, seed=5, blur=8, method="harmonized", steps=20, jump=5, resample=3))
     ratio = mask_seam_score(out, keep)
-    print(f"inpaint (harmonized) border ratio: {ratio:.3f} (goal 1.2)")
+    print(f"inpaint (harmonized) border ratio: {ratio:.3f} (goal 1.2; v1.2 2.01, 3.08 without anchor and matching)")
     band = feather(1 - keep, 8) > 0
-    assert ((out.mul(127.5).round() == image.mul(127.5).round()) | band).all() and ratio <= HARMONIZED_MAX
+    assert ((out.mul(127.5).round() == image.mul(127.5).round()) | band).all() and ratio <= INPAINT_MAX
 
 
 def test_a_colour_sketch_keeps_its_layout_and_strength_lets_go_of_it(pipe: PatchDM) -> None:
