@@ -113,7 +113,8 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             ["fast", "harmonized"],
                             value="fast",
                             label="Method",
-                            info="harmonized = RePaint resampling: blends better, ~4.6× the time",
+                            info="harmonized = RePaint resampling, ~4.6× the time"
+                            " (no better than fast with the demo model)",
                         )
                         with gr.Row():
                             i_strength = edit_strength_slider(
