@@ -45,7 +45,9 @@ class Steering:
         s = self.settings(**{k: kw.pop(k, None) for k in ("steps", "guidance", "eta", "grid", "sampler")})
         if alpha is not None:  # per-pixel strength: the repaint projection of the editing tools does it
             soft = sketch_strength(F.interpolate(alpha, (height, width), mode="bilinear"), strength)
-            yield from self._masked(x, soft, seed=seed, z=z, **s, mode=kw.get("mode", "feature"), chunk=kw.get("chunk"))
+            # a sketch's own flat colours are no measure of the detail to paint: no detail matching
+            mode, chunk = kw.get("mode", "feature"), kw.get("chunk")
+            yield from self._masked(x, soft, seed=seed, z=z, **s, mode=mode, chunk=chunk, match_detail=False)
             return
         n = denoise_steps(s["steps"], strength)
         if n == 0:
