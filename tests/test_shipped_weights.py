@@ -23,7 +23,7 @@ from patchdm_core.metrics import grain, lattice_score, mask_seam_score, seam_sco
 
 pytestmark = pytest.mark.slow
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-INPAINT_MAX = 2.3  # v1.2 with the colour anchor and detail matching: fast 2.00, harmonized 2.02 (without: 3.01, 3.08)
+INPAINT_MAX = 2.3  # v1.3 with the colour anchor and detail matching: fast 1.76, harmonized 1.98 (v1.2: 2.00, 2.02)
 SEAM_MAX, LATTICE_MAX = 1.2, 1.5  # the sampler issue's goal; held-out pictures score 1.0-1.25 on both
 
 
@@ -48,7 +48,7 @@ def test_the_first_pictures_a_user_gets_are_not_near_black(pipe: PatchDM) -> Non
 
 def test_the_weights_describe_themselves(pipe: PatchDM) -> None:
     assert pipe.cfg.name == "patchdm-demo" and pipe.cfg.patch_size == 64
-    assert pipe.cfg.train.t_max == 300 and pipe.cfg.train.freeze_encoder  # v1.2: the low-noise fine-tune
+    assert pipe.cfg.train.t_max == 150 and pipe.cfg.train.freeze_encoder  # v1.3: the low-noise pass last
     assert int(pipe.metadata["train_steps"]) > 0 and pipe.metadata["latent_steps"]
     assert pipe.model.latent.ready  # generate without a reference picture samples z
     assert DEFAULT_WEIGHTS.stat().st_size < 25e6
@@ -73,16 +73,16 @@ def test_the_default_sampler_hides_the_patch_grid(pipe: PatchDM) -> None:
 
 def test_outpainting_keeps_the_old_picture(pipe: PatchDM) -> None:
     """At the default strength (0.7) the new strip starts from the border's colours mirrored outward,
-    held to them while the noise is high, its detail matched to the picture's: measured with v1.2 border
-    score 0.62 and a mean colour 0.033 from the old picture's last 64 px (without the anchor and the
-    matching 1.68 / 0.060; v1.1 2.01 / 0.078; from pure noise 2.75 / 0.210)."""
+    held to them while the noise is high, its detail matched to the picture's: measured with v1.3 border
+    score 0.48 and a mean colour 0.043 from the old picture's last 64 px (v1.2 0.62 / 0.033; v1.2 without
+    the anchor and the matching 1.68 / 0.060; v1.1 2.01 / 0.078; from pure noise 2.75 / 0.210)."""
     image = from_pil(Image.open(ASSETS / "volna-1024x512.jpg").resize((512, 256)))
     out = run(pipe.outpaint(image, (0, 128, 0, 0), seed=2, feather_px=32))
     keep = torch.zeros(1, 1, *out.shape[-2:])
     keep[..., :, :512] = 1
     ratio = mask_seam_score(out, keep)
     colour = float((out[..., 512:576].mean((-1, -2)) - image[..., 448:512].mean((-1, -2))).abs().mean())
-    print(f"outpaint border ratio: {ratio:.3f}, colour step {colour:.3f} (goal 1.2; measured 0.62, 0.033)")
+    print(f"outpaint border ratio: {ratio:.3f}, colour step {colour:.3f} (goal 1.2; measured 0.48, 0.043)")
     assert out.shape[-1] == 640 and ratio <= 1.2 and colour <= 0.06
     assert out[..., 512:].std() > 0.05  # the new strip is painted, not a flat fill
     assert torch.equal(out[..., :, :400].mul(127.5).round(), image[..., :, :400].mul(127.5).round())
@@ -104,7 +104,7 @@ def test_inpainting_a_held_out_picture_keeps_the_rest(pipe: PatchDM) -> None:
     band = feather(1 - keep, 8) > 0
     same = (out.mul(127.5).round() == image.mul(127.5).round()) | band
     ratio = mask_seam_score(out, keep)
-    print(f"inpaint (fast) border ratio: {ratio:.3f} (goal 1.2; v1.2 2.00, 3.01 without anchor and matching)")
+    print(f"inpaint (fast) border ratio: {ratio:.3f} (goal 1.2; v1.3 1.76; v1.2 2.00, 3.01 without anchor and matching)")
     assert same.all() and ratio <= INPAINT_MAX
 
 
@@ -114,7 +114,7 @@ def test_harmonized_inpainting_joins_the_border(pipe: PatchDM) -> None:
     keep[..., 64:192, 192:320] = 0
     out = run(pipe.inpaint(image, keep, seed=5, blur=8, method="harmonized", steps=20, jump=5, resample=3))
     ratio = mask_seam_score(out, keep)
-    print(f"inpaint (harmonized) border ratio: {ratio:.3f} (goal 1.2; v1.2 2.02, 3.08 without anchor and matching)")
+    print(f"inpaint (harmonized) border ratio: {ratio:.3f} (goal 1.2; v1.3 1.98; v1.2 2.02, 3.08 without anchor and matching)")
     band = feather(1 - keep, 8) > 0
     assert ((out.mul(127.5).round() == image.mul(127.5).round()) | band).all() and ratio <= INPAINT_MAX
 
