@@ -104,7 +104,7 @@ def test_inpainting_a_held_out_picture_keeps_the_rest(pipe: PatchDM) -> None:
     band = feather(1 - keep, 8) > 0
     same = (out.mul(127.5).round() == image.mul(127.5).round()) | band
     ratio = mask_seam_score(out, keep)
-    print(f"inpaint (fast) border ratio: {ratio:.3f} (goal 1.2; v1.3 1.76; v1.2 2.00, 3.01 without anchor and matching)")
+    print(f"inpaint (fast) border ratio: {ratio:.3f} (goal 1.2; v1.3 1.76; v1.2 2.00, 3.01 unanchored)")
     assert same.all() and ratio <= INPAINT_MAX
 
 
@@ -114,7 +114,7 @@ def test_harmonized_inpainting_joins_the_border(pipe: PatchDM) -> None:
     keep[..., 64:192, 192:320] = 0
     out = run(pipe.inpaint(image, keep, seed=5, blur=8, method="harmonized", steps=20, jump=5, resample=3))
     ratio = mask_seam_score(out, keep)
-    print(f"inpaint (harmonized) border ratio: {ratio:.3f} (goal 1.2; v1.3 1.98; v1.2 2.02, 3.08 without anchor and matching)")
+    print(f"inpaint (harmonized) border ratio: {ratio:.3f} (goal 1.2; v1.3 1.98; v1.2 2.02, 3.08 unanchored)")
     band = feather(1 - keep, 8) > 0
     assert ((out.mul(127.5).round() == image.mul(127.5).round()) | band).all() and ratio <= INPAINT_MAX
 
