@@ -82,7 +82,7 @@ def device_name(device: torch.device) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from .train import add_window_arguments
+    from .cli_train import add_window_arguments
 
     num = checks.arg
     p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
@@ -159,7 +159,7 @@ def main(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> PatchDMConfig:
     import dataclasses
 
-    from .train import load_config
+    from .cli_train import load_config
 
     cfg = load_config(args.config)
     overrides = {"sample_every": 0, "save_every": 0, "log_every": LOG_EVERY}

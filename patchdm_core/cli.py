@@ -28,7 +28,7 @@ COMMANDS = {
     "reroll": ("patchdm_core.cli_edit", "re-sample the patches inside a box"),
     "img2img": ("patchdm_core.cli_img2img", "repaint a picture or a colour sketch at any size"),
     "upscale": ("patchdm_core.cli_img2img", "enlarge a picture with new detail (resize + img2img)"),
-    "train": ("patchdm_core.train", "train a Patch-DM on a folder of images"),
+    "train": ("patchdm_core.cli_train", "train a Patch-DM on a folder of images"),
     "train-latent": ("patchdm_core.train_latent", "train the latent model over the global codes"),
     "eval": ("patchdm_core.evaluate", "seam score and SWD per sampler mode"),
     "bench": ("patchdm_core.bench", "speed and memory against canvas size"),

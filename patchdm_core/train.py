@@ -10,11 +10,9 @@ offset; min-SNR-gamma weights per timestep.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import json
-import os
 import signal
 import threading
 import time
@@ -23,11 +21,10 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from . import checks, precision
-from .checkpoint import CheckpointError, load_into, load_state, load_weights, save_state, save_weights
-from .cli import parse_size
+from . import precision
+from .checkpoint import load_into, load_state, load_weights, save_state, save_weights
 from .collage import Grid, from_patches, to_patches
-from .config import PatchDMConfig, preset
+from .config import PatchDMConfig
 from .data import Batch, ImageFolderWindows
 from .model import PatchDMModel, count_parameters
 from .noise import randn
@@ -311,141 +308,3 @@ def _restore(
 
 
 # -- command line ------------------------------------------------------------------------------
-
-
-def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    p.add_argument("--data", required=True, type=Path, help="folder of training images (jpg, png, webp; any size)")
-    p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
-    p.add_argument("--out", required=True, type=Path, help="run folder: weights, training state, samples, log")
-    num = checks.arg
-    p.add_argument(
-        "--steps", type=num("steps", integer=True, lo=1, hi=10**9), default=100_000, help="total optimizer steps"
-    )
-    p.add_argument(
-        "--minutes", type=num("minutes", lo=0.01, hi=10**6), default=None, help="stop (and save) after this wall time"
-    )
-    p.add_argument("--resume", action="store_true", help="continue from OUT/state (config taken from there)")
-    p.add_argument("--init", type=Path, default=None, help="start from these weights (fine-tuning; same shapes)")
-    p.add_argument(
-        "--batch-size", type=num("batch-size", integer=True, lo=1, hi=65536), default=None, help="windows per step"
-    )
-    p.add_argument("--lr", type=num("lr", lo=1e-9, hi=1), default=None, help="AdamW learning rate")
-    p.add_argument("--ema-decay", type=num("ema-decay", lo=0, hi=0.999999), default=None, help="EMA decay, 0-0.999999")
-    p.add_argument("--image-size", type=parse_size, default=None, help="training size WxH (default 1024x512)")
-    p.add_argument("--crops", choices=["center", "multi"], default=None, help="one or several crops per picture")
-    every = num("every", integer=True, lo=0, hi=10**9)
-    p.add_argument("--sample-every", type=every, default=None, help="steps between sample grids (0 = never)")
-    p.add_argument("--save-every", type=every, default=None, help="steps between checkpoints (0 = only at the end)")
-    p.add_argument(
-        "--log-every", type=num("log-every", integer=True, lo=1, hi=10**9), default=None, help="steps between logs"
-    )
-    p.add_argument(
-        "--t-min",
-        type=num("t-min", integer=True, lo=0, hi=999),
-        default=None,
-        help="draw timesteps from [t_min, T) (fine-tuning high noise)",
-    )
-    p.add_argument(
-        "--t-max",
-        type=num("t-max", integer=True, lo=1, hi=1000),
-        default=None,
-        help="draw timesteps below this (fine-tuning the low-noise end, where fine detail is made)",
-    )
-    p.add_argument(
-        "--freeze-encoder",
-        action="store_true",
-        help="do not train the global encoder (the latent prior trained on its codes stays valid)",
-    )
-    add_window_arguments(p)
-    p.add_argument(
-        "--min-snr-gamma",
-        type=num("min-snr-gamma", lo=0, hi=1000),
-        default=None,
-        help="min-SNR-gamma loss weighting (0 = off; 5 in Hang et al. 2023)",
-    )
-    p.add_argument("--clip-model", default=None, help="use a frozen open_clip image tower of this architecture")
-    p.add_argument("--clip-weights", default=None, help="local weights file of that tower (nothing is downloaded)")
-    p.add_argument(
-        "--device", default=None, help="cpu, cuda, ... (default: cuda > mps > cpu; LOCAL_RANK under torchrun)"
-    )
-    p.add_argument("--seed", type=num("seed", integer=True, lo=0, hi=checks.MAX_SEED), default=0)
-    p.add_argument(
-        "--no-bf16",
-        action="store_true",
-        help="train in fp32 (bf16 autocast is used on CUDA and on CPUs with native bf16)",
-    )
-
-
-def add_window_arguments(p: argparse.ArgumentParser) -> None:
-    """--window and --offsets (train and bench-train): the shape and place of the training windows."""
-    p.add_argument(
-        "--window",
-        type=checks.arg("window", integer=True, lo=2, hi=4),
-        default=None,
-        help="patches per side of a training window: 2 (the paper) or 3 (2x2 collaged cells: their borders are "
-        "supervised)",
-    )
-    p.add_argument(
-        "--offsets", choices=["grid", "pixel"], default=None, help="training windows on the patch grid or anywhere"
-    )
-
-
-def load_config(name: str) -> PatchDMConfig:
-    """A preset name (tiny, demo, paper) or a config JSON file."""
-    path = Path(name)
-    return PatchDMConfig.from_json(path.read_text()) if path.suffix == ".json" else preset(name)
-
-
-def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
-    cfg = load_config(args.config)
-    overrides = {
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "ema_decay": args.ema_decay,
-        "crops": args.crops,
-        "sample_every": args.sample_every,
-        "save_every": args.save_every,
-        "log_every": args.log_every,
-        "t_min": args.t_min,
-        "t_max": args.t_max,
-        "freeze_encoder": args.freeze_encoder or None,
-        "window": args.window,
-        "offsets": args.offsets,
-        "min_snr_gamma": args.min_snr_gamma,
-    }
-    if args.image_size:
-        w, h = args.image_size
-        overrides["image_size"] = (h, w)
-    train_cfg = dataclasses.replace(cfg.train, **{k: v for k, v in overrides.items() if v is not None})
-    cfg = cfg.replace(train=train_cfg)
-    if args.clip_model:
-        cfg = cfg.replace(encoder=dataclasses.replace(cfg.encoder, kind="clip", clip_model=args.clip_model))
-    return cfg
-
-
-def main(args: argparse.Namespace) -> int:
-    if not args.data.is_dir():
-        raise ValueError(f"--data {args.data} is not a folder of pictures")
-    if args.init is not None and not args.init.is_file():
-        raise ValueError(f"--init {args.init} is not a weights file")
-    if args.device is not None:
-        args.device = str(checks.device(args.device))
-    if args.resume and not (args.out / "state" / "state.json").exists():
-        raise CheckpointError(f"--resume: no training state in {args.out / 'state'}")
-    cfg = config_from_args(args)
-    result = train(
-        cfg,
-        args.data,
-        args.out,
-        steps=args.steps,
-        minutes=args.minutes,
-        resume=args.resume,
-        device=args.device,
-        seed=args.seed,
-        clip_weights=args.clip_weights,
-        init=args.init,
-        bf16=not args.no_bf16,
-    )
-    if int(os.environ.get("RANK", "0")) == 0:
-        print(f"wrote {result.weights} (EMA weights) and {args.out / 'state'} (training state)")
-    return 0
