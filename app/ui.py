@@ -124,7 +124,8 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                                 ["fill", "original"],
                                 value="fill",
                                 label="Start from",
-                                info="fill: the colours around it (remove something); original: what is there",
+                                info="fill: the picture around it carried in (remove something);"
+                                " original: what is there",
                             )
                         with gr.Row():
                             only_masked = gr.Checkbox(label="Only the masked area", value=False)

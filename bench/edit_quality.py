@@ -38,14 +38,15 @@ def grain_ratio(x: torch.Tensor, inside: torch.Tensor) -> float:
     return grain(x, inside) / max(grain(x, 1 - inside), 1e-8)
 
 
-def jobs(image: torch.Tensor, box: int, strip: int, p: int):
+def jobs(image: torch.Tensor, box: int, strip: int, p: int, fill: str):
     """(name, kwargs builder, keep mask of the result, starting fill) for the inpaint and outpaint jobs."""
     h, w = image.shape[-2:]
     keep = torch.ones(1, 1, h, w)
     top, left = (h - box) // 2, (w - box) // 2
     keep[..., top : top + box, left : left + box] = 0
-    yield "inpaint", {"method": "inpaint", "keep_mask": keep}, keep, fill_hole(image, keep)
-    yield "inpaint harmonized", {"method": "harmonized", "keep_mask": keep}, keep, fill_hole(image, keep)
+    start = fill_hole(image, keep, how=fill)
+    yield "inpaint", {"method": "inpaint", "keep_mask": keep, "fill": fill}, keep, start
+    yield "inpaint harmonized", {"method": "harmonized", "keep_mask": keep, "fill": fill}, keep, start
     canvas, grown_keep, (top, left) = grow_canvas(image, (0, strip, 0, 0), p)
     start = mirror_fill(canvas, (top, left, h, w))
     yield "outpaint", {"method": "outpaint", "pad": (0, strip, 0, 0)}, grown_keep, start
@@ -63,6 +64,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=8, help="pictures (sorted by name)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--anchor", type=int, default=8, help="low-pass factor of the colour anchor (0 = off)")
+    ap.add_argument("--fill", default="structure", choices=["structure", "smooth"], help="inpaint's starting fill")
     ap.add_argument("--no-match-detail", action="store_true", help="keep the model's own detail strength")
     ap.add_argument("--sheet", type=Path, default=None, help="also write a contact sheet PNG here")
     ap.add_argument("--out", type=Path, default=Path("bench/results/cpu-edit-quality"))
@@ -78,13 +80,13 @@ def main() -> int:
     start = time.perf_counter()
     for i, f in enumerate(files):
         image = from_pil(Image.open(f).convert("RGB").resize((width, height), Image.Resampling.LANCZOS))
-        for name, spec, keep, fill in jobs(image, args.box, args.strip, pipe.p):
+        for name, spec, keep, fill in jobs(image, args.box, args.strip, pipe.p, args.fill):
             for s in [float(v) for v in args.harmonized.split(",")] if spec["method"] == "harmonized" else strengths:
                 kw = {"seed": args.seed + i, "strength": s, "anchor": args.anchor}
                 kw["match_detail"] = not args.no_match_detail
                 if spec["method"] in ("inpaint", "harmonized"):
                     method = "harmonized" if spec["method"] == "harmonized" else "fast"
-                    out = run(pipe.inpaint(image, spec["keep_mask"], method=method, **kw))
+                    out = run(pipe.inpaint(image, spec["keep_mask"], method=method, fill=spec["fill"], **kw))
                 else:
                     out = run(pipe.outpaint(image, spec["pad"], **kw))
                 painted = (keep < 0.5).float()

@@ -37,13 +37,15 @@ class Editing:
         blur: int = 8,
         strength: float = EDIT_STRENGTH["inpaint"],
         content: str = "fill",
+        fill: str = "structure",
         **kw,
     ) -> Iterator[Step]:
         """Repaint where keep_mask [1,1,H,W] is 0; known pixels come back exactly outside the `blur` band.
 
         strength < 1 runs that share of the steps, starting the hole from `content`: "fill" (the kept
-        colours pulled in from its border, to remove something) or "original" (the pixels there now,
-        for a variation of them); 1 paints it from pure noise.
+        picture carried in from its border, to remove something; `fill` is inpaint.fill_hole's `how`:
+        "structure" continues edges across the hole, "smooth" blurs the border's colours) or "original"
+        (the pixels there now, for a variation of them); 1 paints it from pure noise.
 
         kw: steps, guidance, method ("fast" | "harmonized"), jump, resample, only_masked, margin, eta, z,
         mode, chunk, grid, sampler, anchor, match_detail (see _masked). "harmonized" defaults to jump 5,
@@ -52,8 +54,8 @@ class Editing:
             raise ValueError(f"mask {tuple(keep_mask.shape[-2:])} does not match the picture {tuple(image.shape[-2:])}")
         if content not in ("fill", "original"):
             raise ValueError(f"content must be 'fill' or 'original', got {content!r}")
-        fill = content == "fill" and bool((keep_mask >= 0.5).any())  # all repainted: no border to pull from
-        start_from = fill_hole(image, keep_mask.to(image)) if fill and strength < 1 else image
+        pull = content == "fill" and bool((keep_mask >= 0.5).any())  # all repainted: no border to pull from
+        start_from = fill_hole(image, keep_mask.to(image), how=fill) if pull and strength < 1 else image
         soft = feather((keep_mask < 0.5).float(), blur)
         return self._masked(image, soft, seed=seed, strength=strength, start_from=start_from, **kw)
 
