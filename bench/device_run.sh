@@ -5,7 +5,8 @@
 # "seam" ($SEAM: 3x3 windows at pixel offsets with min-SNR weights); then the GPU benchmark. Everything
 # worth keeping lands in $OUT: weights-paper.safetensors, weights-seam.safetensors (score both with
 # `eval` on the CPU), the seam arm's training state, logs in small.tar.gz.
-#   carry: data/wallpapers-1024 (scripts/shrink_dataset.py)
+#   carry: data/wallpapers-1024 (scripts/shrink_dataset.py); or DATA=data/wallpapers-1024-v2 (the grown
+#   103-picture set, 11.5 MiB; 687 CPU steps on it did not beat v1.3: weights/README.md, "After v1.3")
 set -u
 OUT=${OUT:-/tmp/patchdm-out}
 PY=${PY:-python3}
