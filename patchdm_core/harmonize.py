@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .inpaint import bounding_cells
 from .metrics import laplacian_pyramid
 from .noise import randn
 from .sampler import Project
@@ -73,8 +74,8 @@ def match_detail(x: Tensor, soft: Tensor, *, levels: int = DETAIL_LEVELS, ring: 
     near = grown * (1 - painted)
     if not (near > 0).any():
         return x
-    rows, cols = grown[0, 0].amax(1).nonzero(), grown[0, 0].amax(0).nonzero()
-    box = (..., slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+    r0, r1, c0, c1 = bounding_cells(grown, 1, 0)  # 1-px cells: the pixel box
+    box = (..., slice(r0, r1), slice(c0, c1))
     part, weight_full, near = x[box], soft[box].to(x.dtype), near[box]
     bands = laplacian_pyramid(part, min_size=8)
     for i in range(min(levels, len(bands) - 1)):

@@ -84,13 +84,8 @@ def _telea(image: Tensor, hole: Tensor) -> Tensor:
     start that is noised anyway needs no more). Colour channels are filled together, others one by one."""
     import cv2  # only edits need it; keeps `import patchdm_core` light
 
-    rows, cols = hole[0, 0].any(1).nonzero(), hole[0, 0].any(0).nonzero()
-    h, w = hole.shape[-2:]
-    r = TELEA_RADIUS + 1
-    box = (
-        slice(max(int(rows[0]) - r, 0), min(int(rows[-1]) + r + 1, h)),
-        slice(max(int(cols[0]) - r, 0), min(int(cols[-1]) + r + 1, w)),
-    )
+    r0, r1, c0, c1 = bounding_cells(hole.float(), 1, TELEA_RADIUS + 1)  # 1-px cells: the pixel box
+    box = (slice(r0, r1), slice(c0, c1))
     part = image[0][(slice(None), *box)].float().clamp(-1, 1).add(1).mul(127.5).round().byte()
     part = part.permute(1, 2, 0).cpu().numpy()
     mask = hole[0, 0][box].to(torch.uint8).cpu().numpy()

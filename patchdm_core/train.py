@@ -305,6 +305,3 @@ def _restore(
     else:  # other ranks continue on fresh, distinct streams
         gen.manual_seed(gen.initial_seed() + 7919 * step)
     return step, float(info.get("seconds", 0.0))
-
-
-# -- command line ------------------------------------------------------------------------------
