@@ -11,7 +11,7 @@ from . import checks
 from .checkpoint import CheckpointError
 from .cli import parse_size
 from .config import PatchDMConfig, preset
-from .train import train
+from .train import ema_file, train
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -32,6 +32,13 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     )
     p.add_argument("--lr", type=num("lr", lo=1e-9, hi=1), default=None, help="AdamW learning rate")
     p.add_argument("--ema-decay", type=num("ema-decay", lo=0, hi=0.999999), default=None, help="EMA decay, 0-0.999999")
+    p.add_argument(
+        "--ema-extra",
+        type=decays,
+        default=None,
+        help="further EMA decays to keep, comma-separated (e.g. 0.9995,0.9999); each is written to "
+        "OUT/weights-ema<decay>.safetensors, for the eval to choose from",
+    )
     p.add_argument("--image-size", type=parse_size, default=None, help="training size WxH (default 1024x512)")
     p.add_argument("--crops", choices=["center", "multi"], default=None, help="one or several crops per picture")
     every = num("every", integer=True, lo=0, hi=10**9)
@@ -91,6 +98,12 @@ def add_window_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def decays(text: str) -> tuple[float, ...]:
+    """'0.9995,0.9999' -> (0.9995, 0.9999); each in [0, 0.999999] (argparse type)."""
+    one = checks.arg("ema-extra", lo=0, hi=0.999999)
+    return tuple(one(part) for part in text.split(",") if part.strip())
+
+
 def load_config(name: str) -> PatchDMConfig:
     """A preset name (tiny, demo, paper) or a config JSON file."""
     path = Path(name)
@@ -103,6 +116,7 @@ def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
         "batch_size": args.batch_size,
         "lr": args.lr,
         "ema_decay": args.ema_decay,
+        "ema_extra": args.ema_extra,
         "crops": args.crops,
         "sample_every": args.sample_every,
         "save_every": args.save_every,
@@ -148,5 +162,6 @@ def main(args: argparse.Namespace) -> int:
         bf16=not args.no_bf16,
     )
     if int(os.environ.get("RANK", "0")) == 0:
-        print(f"wrote {result.weights} (EMA weights) and {args.out / 'state'} (training state)")
+        extra = "".join(f", {ema_file(args.out, d)} (EMA {d:g})" for d in result.extra)
+        print(f"wrote {result.weights} (EMA weights){extra} and {args.out / 'state'} (training state)")
     return 0

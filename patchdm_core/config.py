@@ -70,7 +70,10 @@ class TrainConfig:
     batch_size: int = 32  # 2p x 2p windows per step (per process)
     lr: float = 1e-4  # AdamW learning rate
     weight_decay: float = 0.0
-    ema_decay: float = 0.9999  # EMA of the weights, updated every step
+    ema_decay: float = 0.9999  # EMA of the weights, updated every step (weights.safetensors)
+    # further EMA decays kept beside it, each written to weights-ema<decay>.safetensors: which decay
+    # paints best depends on the run's length and learning rate, so the eval picks one afterwards
+    ema_extra: tuple[float, ...] = ()
     grad_clip: float = 1.0  # global gradient-norm clip
     p_drop_z: float = 0.1  # classifier-free dropout of the global code
     p_drop_pos: float = 0.5  # classifier-free dropout of the position (independent)
@@ -97,6 +100,9 @@ class TrainConfig:
                 f"train window must be 2, 3 or 4 patches, offsets grid or pixel, min_snr_gamma >= 0; got "
                 f"{self.window}, {self.offsets!r}, {self.min_snr_gamma}"
             )
+        decays = (self.ema_decay, *self.ema_extra)
+        if not all(0.0 <= d < 1.0 for d in decays) or len(set(decays)) != len(decays):
+            raise ValueError(f"EMA decays must be distinct and in [0, 1), got {list(decays)}")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ Loss (Patch-DM section 3.3): eps-MSE on the collaged centre patch of a 2x2 windo
 p/2-padded image, plus eps-MSE on the four plain (unshifted) patches with the pad ring masked out
 and the mean renormalised over the pixels that remain. Seam-aware options (TrainConfig): a k x k
 window supervises its (k-1) x (k-1) collaged cells and the borders between them; windows at any pixel
-offset; min-SNR-gamma weights per timestep.
+offset; min-SNR-gamma weights per timestep. Besides the EMA of `ema_decay` (weights.safetensors), any
+`ema_extra` decays are kept and written to weights-ema<decay>.safetensors, so that the eval can choose.
 """
 
 from __future__ import annotations
@@ -91,6 +92,12 @@ class TrainResult:
     model: PatchDMModel  # this process's trained (non-EMA) model
     ema: PatchDMModel
     step: int
+    extra: dict[float, PatchDMModel] = dataclasses.field(default_factory=dict)  # ema_extra decay -> EMA
+
+
+def ema_file(out: Path, decay: float) -> Path:
+    """Where the EMA of an `ema_extra` decay is written: weights-ema0.9995.safetensors."""
+    return Path(out) / f"weights-ema{decay:g}.safetensors"
 
 
 def draw_inputs(cfg: PatchDMConfig, n: int, gen: torch.Generator, device: torch.device) -> tuple[Tensor, ...]:
@@ -157,7 +164,9 @@ def train(
     clip_feats = _clip_features(model, dataset) if cfg.encoder.kind == "clip" else None
     schedule = Schedule.linear(cfg.diffusion.timesteps, cfg.diffusion.beta_start, cfg.diffusion.beta_end)
     params = [p for _, p in trainable(model)]
-    ema_pairs = ([ema.get_parameter(n) for n, _ in trainable(model)], params)
+    extra = {d: copy.deepcopy(ema) for d in tc.ema_extra}
+    emas = {tc.ema_decay: ema, **extra}
+    ema_pairs = {d: ([e.get_parameter(n) for n, _ in trainable(model)], params) for d, e in emas.items()}
     # one fused kernel per step on CUDA instead of a loop of small ones
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay, fused=dist.device.type == "cuda")
     objective = dist.wrap(Objective(model, schedule, clip_feats))
@@ -166,7 +175,7 @@ def train(
     gen = torch.Generator(device=dist.device).manual_seed(seed * 1_000_003 + dist.rank)
     step, seconds = 0, 0.0
     if resume:
-        step, seconds = _restore(tensors, info, model, ema, opt, gen, dist)
+        step, seconds = _restore(tensors, info, model, ema, extra, opt, gen, dist)
     if dist.rank == 0:
         # The config actually trained (on --resume: the one stored in the state, not the CLI's).
         out.mkdir(parents=True, exist_ok=True)
@@ -184,7 +193,7 @@ def train(
     def save() -> None:
         if dist.rank == 0:
             elapsed = seconds + time.monotonic() - start
-            _save(out, cfg, model, ema, opt, gen, step, elapsed, tc.batch_size * dist.world, str(data), carried)
+            _save(out, cfg, model, ema, extra, opt, gen, step, elapsed, tc.batch_size * dist.world, str(data), carried)
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # preemption / `kill`: stop cleanly and save, like Ctrl-C
@@ -199,7 +208,8 @@ def train(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, tc.grad_clip)
             opt.step()
-            _update_ema(ema_pairs, min(tc.ema_decay, (1 + step) / (10 + step)))  # warm-up for short runs
+            for decay, pairs in ema_pairs.items():
+                _update_ema(pairs, min(decay, (1 + step) / (10 + step)))  # warm-up for short runs
             step += 1
             progress.update(step, loss.detach(), l_shift, l_plain, tc.batch_size * dist.world)
             if tc.sample_every and step % tc.sample_every == 0 and dist.rank == 0:
@@ -214,7 +224,7 @@ def train(
     if dist.rank == 0 and tc.sample_every:
         save_sample_grid(ema, dataset, clip_feats, out / "samples" / f"step_{step:07d}.png")
     dist.close()
-    return TrainResult(out / "weights.safetensors", model, ema, step)
+    return TrainResult(out / "weights.safetensors", model, ema, step, extra)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -237,6 +247,7 @@ def _save(
     cfg: PatchDMConfig,
     model: nn.Module,
     ema: nn.Module,
+    extra: dict[float, nn.Module],
     opt: torch.optim.Optimizer,
     gen: torch.Generator,
     step: int,
@@ -252,9 +263,12 @@ def _save(
         "train_seconds": f"{seconds:.0f}",
         "train_data": data,
     }
-    save_weights(out / "weights.safetensors", ema, cfg, metadata=meta)
+    save_weights(out / "weights.safetensors", ema, cfg, metadata=meta | {"ema_decay": f"{cfg.train.ema_decay:g}"})
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     tensors |= {f"ema.{k}": v for k, v in ema.state_dict().items()}
+    for decay, e in extra.items():
+        save_weights(ema_file(out, decay), e, cfg, metadata=meta | {"ema_decay": f"{decay:g}"})
+        tensors |= {f"ema{decay:g}.{k}": v for k, v in e.state_dict().items()}
     opt_state = opt.state_dict()
     for i, st in opt_state["state"].items():
         tensors |= {f"opt.{i}.{k}": torch.as_tensor(v) for k, v in st.items()}
@@ -277,6 +291,7 @@ def _restore(
     info: dict,
     model: nn.Module,
     ema: nn.Module,
+    extra: dict[float, nn.Module],
     opt: torch.optim.Optimizer,
     gen: torch.Generator,
     dist: Distributed,
@@ -286,6 +301,8 @@ def _restore(
 
     model.load_state_dict(part("model."))
     ema.load_state_dict(part("ema."))
+    for decay, e in extra.items():
+        e.load_state_dict(part(f"ema{decay:g}."))
     state: dict[int, dict[str, Tensor]] = {}
     for k, v in part("opt.").items():
         i, name = k.split(".", 1)

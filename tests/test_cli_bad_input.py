@@ -162,6 +162,8 @@ def _cases(f: dict[str, Path], out: str) -> list[tuple[str, list[str], str]]:
         ("train --t-min 5000", ["train", "--data", str(f["data"]), "--out", out[:-4], "--t-min", "5000"], "t-min"),
         ("train --image-size x", ["train", "--data", str(f["data"]), "--out", out[:-4], "--image-size", "x"], "size"),
         ("train --config nope", ["train", "--data", str(f["data"]), "--out", out[:-4], "--config", "nope"], "preset"),
+        ("train --ema-extra 1.5", ["train", "--data", str(f["data"]), "--out", out[:-4], "--ema-extra", "1.5"], "ema"),
+        ("train --ema-extra 2x", ["train", "--data", str(f["data"]), "--out", out[:-4], "--ema-extra", ".9,.9"], "EMA"),
         ("train --device bogus", ["train", "--data", str(f["data"]), "--out", out[:-4], "--device", "x"], "device"),
         (
             "train-latent --weights pickle",

@@ -84,6 +84,34 @@ def test_resume_is_exact(tmp_path) -> None:
     assert meta["train_steps"] == "6" and meta["samples_seen"] == "24" and cfg == _cfg()
 
 
+def test_extra_ema_decays_are_written_kept_and_resumed(tmp_path) -> None:
+    """ema_extra keeps one more EMA per decay, in its own weights file and in the training state."""
+    data = image_folder(tmp_path / "d")
+    cfg = _cfg(ema_extra=(0.05,))  # below every warm-up decay: the extra EMA follows the model closely
+    straight = train(cfg, data, tmp_path / "a", steps=6)
+    train(cfg, data, tmp_path / "b", steps=3)
+    resumed = train(cfg, data, tmp_path / "b", steps=6, resume=True)
+    fast = resumed.extra[0.05]
+    for (name, a), (_, b) in zip(straight.extra[0.05].state_dict().items(), fast.state_dict().items()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5, msg=name)
+    _, state, meta = load_weights(tmp_path / "b" / "weights-ema0.05.safetensors")
+    assert meta["ema_decay"] == "0.05" and meta["train_steps"] == "6"
+    assert load_weights(tmp_path / "b" / "weights.safetensors")[2]["ema_decay"] == f"{cfg.train.ema_decay:g}"
+    for name, p in trainable(resumed.model):
+        torch.testing.assert_close(state[name].float(), fast.get_parameter(name).detach().half().float(), msg=name)
+
+    def gap(ema: torch.nn.Module) -> float:
+        return sum(float((ema.get_parameter(n) - p).abs().sum()) for n, p in trainable(resumed.model))
+
+    assert 0 < gap(fast) < gap(resumed.ema)  # a different average than the main EMA's, nearer the model
+
+
+@pytest.mark.parametrize("extra", [(0.9,), (1.0,), (0.5, 0.5)])
+def test_ema_decays_must_be_distinct_and_below_one(extra) -> None:
+    with pytest.raises(ValueError, match="EMA decays"):
+        _cfg(ema_extra=extra)  # tiny's ema_decay is 0.9
+
+
 def test_minutes_budget_stops_and_saves(tmp_path) -> None:
     result = train(_cfg(), image_folder(tmp_path / "d"), tmp_path / "r", steps=10**9, minutes=0.02)
     assert 0 < result.step < 10**9 and (tmp_path / "r" / "state" / "state.json").exists()
