@@ -26,7 +26,7 @@ import torch
 from . import checks
 from .data import crops_of, list_images, load_rgb
 from .images import save_png, to_pil
-from .metrics import grain, lattice_score, seam_score, swd
+from .metrics import grain, lattice_score, seam_score, streaks, swd
 from .precision import cpu_name
 from .sampler import run
 
@@ -78,7 +78,14 @@ def _scores(images: torch.Tensor, p: int) -> dict[str, float]:
     except ValueError:  # fewer than three patches along a side: no lattice to speak of
         lattice = float("nan")
     fine = statistics.mean(grain(x) for x in images)
-    return {"seam": statistics.mean(seams), "seam_max": max(seams), "lattice": lattice, "grain": fine}
+    direction = statistics.mean(streaks(x) for x in images)
+    return {
+        "seam": statistics.mean(seams),
+        "seam_max": max(seams),
+        "lattice": lattice,
+        "grain": fine,
+        "streaks": direction,
+    }
 
 
 def evaluate(
@@ -134,7 +141,8 @@ def evaluate(
             }
             print(
                 f"{size:>10} {st.mode:>8} {st.grid:>9} {st.sampler:>8}:{st.steps:<3} eta {st.eta:<4g}: "
-                f"seam {row['seam']:.3f} lattice {row['lattice']:.3f} grain {row['grain']:.1f} SWD {row['swd']:.1f}  "
+                f"seam {row['seam']:.3f} lattice {row['lattice']:.3f} grain {row['grain']:.1f} "
+                f"streaks {row['streaks']:.2f} SWD {row['swd']:.1f}  "
                 f"{seconds:.0f} s/image",
                 flush=True,
             )
@@ -147,13 +155,14 @@ def evaluate(
 def markdown(rows: list[dict]) -> str:
     lines = [
         "| size | mode | positions | grid | sampler | steps | eta | n | seam (mean / max) | lattice | grain "
-        "| SWD (x1e3) | s / image |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| streaks | SWD (x1e3) | s / image |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lattice = "-" if r["lattice"] != r["lattice"] else f"{r['lattice']:.3f}"  # nan: canvas too small
         seam = f"{r['seam']:.3f} / {r['seam_max']:.3f}"
         fine = f"{r['grain']:.1f}" if "grain" in r else "-"  # tables written before the column
+        fine += f" | {r['streaks']:.2f}" if "streaks" in r else " | -"
         if r["setting"] == "held-out pictures":
             blank = "| - " * 5
             lines.append(f"| {r['size']} | held-out pictures {blank}| {r['n']} | {seam} | {lattice} | {fine} | - | - |")

@@ -39,6 +39,7 @@ def test_eval_writes_one_row_per_setting_with_scores(tmp_path) -> None:
     }
     assert all(r["seam"] > 0 and r["lattice"] > 0 and r["swd"] > 0 and r["seconds"] > 0 for r in made)
     assert rows[0]["grain"] > 0 and all(r["grain"] > 0 for r in made)
+    assert all(r["streaks"] > 0 for r in rows)
     assert len(list((out / "images").glob("*.png"))) == 2 * len(made)
     assert "| 128x64 | feature | stretch | random | dpmpp-2m | 3 | 0 | 2 |" in (out / "eval.md").read_text()
 

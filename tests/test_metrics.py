@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from patchdm_core.metrics import grain, mask_seam_score, seam_score, swd, wrap_seam_score
+from patchdm_core.metrics import grain, mask_seam_score, seam_score, streaks, swd, wrap_seam_score
 
 
 def _smooth(h: int = 64, w: int = 128, seed: int = 0, periodic: bool = False) -> torch.Tensor:
@@ -53,6 +53,15 @@ def test_grain_is_low_on_smooth_pictures_and_measures_only_the_region_asked() ->
     assert grain(torch.zeros(1, 3, 8, 8)) == 0
     with pytest.raises(ValueError, match="empty"):
         grain(img, torch.zeros(1, 1, 64, 128))
+
+
+def test_streaks_tell_vertical_from_horizontal_detail() -> None:
+    noise = torch.rand(1, 3, 64, 128, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    assert 0.9 < streaks(noise) < 1.1  # no preferred direction
+    vertical = noise[..., :1, :].expand(1, 3, 64, 128)  # every row the same: stripes running down
+    horizontal = noise[..., :1].expand(1, 3, 64, 128)
+    assert streaks(vertical) > 100 and streaks(horizontal) < 0.01
+    assert streaks(vertical.transpose(-1, -2)) < 0.01  # a picture turned by 90 degrees turns the ratio over
 
 
 def test_swd_is_small_for_the_same_distribution_and_grows_with_a_difference() -> None:
