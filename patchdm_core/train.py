@@ -167,6 +167,12 @@ def train(
     extra = {d: copy.deepcopy(ema) for d in tc.ema_extra}
     emas = {tc.ema_decay: ema, **extra}
     ema_pairs = {d: ([e.get_parameter(n) for n, _ in trainable(model)], params) for d, e in emas.items()}
+    # The warm-up min(decay, (1 + step) / (10 + step)) keeps an EMA from holding random initial weights; it
+    # caps every decay for the first ~10 / (1 - decay) steps, so in a shorter run all the ema_extra averages
+    # would be the same one. After --init they start at the init's weights, a trained model, and skip it:
+    # each keeps its own window (and some of the init) from the first step. The main EMA always warms up.
+    extra_warmup = bool(info.get("extra_warmup", True)) if resume else init is None
+    ramped = {d: d == tc.ema_decay or extra_warmup for d in emas}
     # one fused kernel per step on CUDA instead of a loop of small ones
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay, fused=dist.device.type == "cuda")
     objective = dist.wrap(Objective(model, schedule, clip_feats))
@@ -193,7 +199,8 @@ def train(
     def save() -> None:
         if dist.rank == 0:
             elapsed = seconds + time.monotonic() - start
-            _save(out, cfg, model, ema, extra, opt, gen, step, elapsed, tc.batch_size * dist.world, str(data), carried)
+            run = {"step": step, "seconds": elapsed, "batch": tc.batch_size * dist.world, "data": str(data)}
+            _save(out, cfg, model, ema, extra, opt, gen, run | {"carried": carried, "extra_warmup": extra_warmup})
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # preemption / `kill`: stop cleanly and save, like Ctrl-C
@@ -209,7 +216,7 @@ def train(
             torch.nn.utils.clip_grad_norm_(params, tc.grad_clip)
             opt.step()
             for decay, pairs in ema_pairs.items():
-                _update_ema(pairs, min(decay, (1 + step) / (10 + step)))  # warm-up for short runs
+                _update_ema(pairs, min(decay, (1 + step) / (10 + step)) if ramped[decay] else decay)
             step += 1
             progress.update(step, loss.detach(), l_shift, l_plain, tc.batch_size * dist.world)
             if tc.sample_every and step % tc.sample_every == 0 and dist.rank == 0:
@@ -250,18 +257,17 @@ def _save(
     extra: dict[float, nn.Module],
     opt: torch.optim.Optimizer,
     gen: torch.Generator,
-    step: int,
-    seconds: float,
-    batch: int,
-    data: str,
-    carried: dict[str, str],
+    run: dict,
 ) -> None:
+    """Weights files and training state; `run`: step, seconds, batch (all processes), data, carried
+    (metadata kept from the init), extra_warmup."""
+    step, carried = run["step"], run["carried"]
     meta = {
         **carried,
         "train_steps": str(step),
-        "samples_seen": str(step * batch),
-        "train_seconds": f"{seconds:.0f}",
-        "train_data": data,
+        "samples_seen": str(step * run["batch"]),
+        "train_seconds": f"{run['seconds']:.0f}",
+        "train_data": run["data"],
     }
     save_weights(out / "weights.safetensors", ema, cfg, metadata=meta | {"ema_decay": f"{cfg.train.ema_decay:g}"})
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
@@ -278,10 +284,11 @@ def _save(
         tensors["rng.cuda"] = torch.cuda.get_rng_state()
     info = {
         "step": step,
-        "seconds": seconds,
+        "seconds": run["seconds"],
         "config": cfg.to_json(),
         "param_groups": opt_state["param_groups"],
         "carried_metadata": carried,
+        "extra_warmup": run["extra_warmup"],
     }
     save_state(out / "state", tensors, info)
 

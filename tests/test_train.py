@@ -106,6 +106,25 @@ def test_extra_ema_decays_are_written_kept_and_resumed(tmp_path) -> None:
     assert 0 < gap(fast) < gap(resumed.ema)  # a different average than the main EMA's, nearer the model
 
 
+def test_after_init_the_extra_emas_skip_the_warm_up(tmp_path) -> None:
+    """From scratch a slow extra EMA is capped by the warm-up like the main one (the same average in a short
+    run); after --init it starts at the init's weights and keeps its own, slower average."""
+    data = image_folder(tmp_path / "d")
+    cfg = _cfg(ema_extra=(0.95,))  # tiny's main decay 0.9; the warm-up caps both below 0.5 for 8 steps
+    scratch = train(cfg, data, tmp_path / "a", steps=4)
+    for name, _ in trainable(scratch.model):
+        assert torch.equal(scratch.ema.get_parameter(name), scratch.extra[0.95].get_parameter(name)), name
+    tuned = train(cfg, data, tmp_path / "b", steps=4, init=tmp_path / "a" / "weights.safetensors")
+    _, init, _ = load_weights(tmp_path / "a" / "weights.safetensors")
+
+    def gap(ema: torch.nn.Module) -> float:
+        return sum(float((ema.get_parameter(n) - init[n].float()).abs().sum()) for n, _ in trainable(tuned.model))
+
+    assert 0 < gap(tuned.extra[0.95]) < gap(tuned.ema)  # 0.95 ** 4 of the init still in it
+    info = json.loads((tmp_path / "b" / "state" / "state.json").read_text())
+    assert info["extra_warmup"] is False  # and --resume keeps it so
+
+
 @pytest.mark.parametrize("extra", [(0.9,), (1.0,), (0.5, 0.5)])
 def test_ema_decays_must_be_distinct_and_below_one(extra) -> None:
     with pytest.raises(ValueError, match="EMA decays"):
