@@ -4,11 +4,15 @@ Handy before copying a dataset to a remote GPU machine: the trainer resizes agai
 trains the same (one extra resampling) at a fraction of the bytes.
 
     python scripts/shrink_dataset.py --src data/wallpapers/train --dst data/wallpapers-1024 --size 1024x512
+
+`--exclude GLOB` (repeatable) leaves out the pictures whose file name matches, e.g. the two GNOME wood
+pictures whose grain the demo model painted over everything (`--exclude 'gnome-backgrounds__wood-*'`).
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import sys
 from pathlib import Path
 
@@ -19,17 +23,21 @@ from PIL import Image  # noqa: E402
 from patchdm_core.data import list_images, load_rgb  # noqa: E402
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", type=Path, required=True, help="folder of pictures")
     ap.add_argument("--dst", type=Path, required=True, help="output folder (created)")
     ap.add_argument("--size", default="1024x512", help="training size WxH each picture must still cover")
     ap.add_argument("--quality", type=int, default=92, help="JPEG quality")
-    args = ap.parse_args()
+    ap.add_argument("--exclude", action="append", default=[], help="leave out file names matching this glob")
+    args = ap.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
     args.dst.mkdir(parents=True, exist_ok=True)
     total = 0
     for f in list_images(args.src):
+        if any(fnmatch.fnmatch(f.name, pattern) for pattern in args.exclude):
+            print(f"left out {f.name} (--exclude)")
+            continue
         img = load_rgb(f)
         if img is None:
             continue

@@ -305,3 +305,16 @@ def test_missing_package_is_one_line_error(tmp_path: Path, monkeypatch: pytest.M
     assert pw.main(["--out", str(tmp_path / "out"), "--work", str(tmp_path / "w"), "--packages", "x"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: apt-get not found") and "\n" not in err
+
+
+def test_shrink_dataset_covers_the_size_and_leaves_out_excluded_names(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("shrink_dataset", SCRIPT.parent / "shrink_dataset.py")
+    shrink = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shrink)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    for name in ("gnome__wood-d", "gnome__wood-l", "kde__hill"):
+        Image.new("RGB", (400, 100), (10, 20, 30)).save(src / f"{name}.png")
+    assert shrink.main(["--src", str(src), "--dst", str(dst), "--size", "64x32", "--exclude", "gnome__wood-*"]) == 0
+    assert sorted(p.name for p in dst.iterdir()) == ["kde__hill.jpg"]
+    assert Image.open(dst / "kde__hill.jpg").size == (128, 32)  # aspect kept, just covering 64x32
