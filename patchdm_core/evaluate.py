@@ -162,14 +162,15 @@ def markdown(rows: list[dict]) -> str:
         lattice = "-" if r["lattice"] != r["lattice"] else f"{r['lattice']:.3f}"  # nan: canvas too small
         seam = f"{r['seam']:.3f} / {r['seam_max']:.3f}"
         fine = f"{r['grain']:.1f}" if "grain" in r else "-"  # tables written before the column
-        fine += f" | {r['streaks']:.2f}" if "streaks" in r else " | -"
+        direction = f"{r['streaks']:.2f}" if "streaks" in r else "-"
+        scores = f"{seam} | {lattice} | {fine} | {direction}"
         if r["setting"] == "held-out pictures":
             blank = "| - " * 5
-            lines.append(f"| {r['size']} | held-out pictures {blank}| {r['n']} | {seam} | {lattice} | {fine} | - | - |")
+            lines.append(f"| {r['size']} | held-out pictures {blank}| {r['n']} | {scores} | - | - |")
             continue
         lines.append(
             f"| {r['size']} | {r['mode']} | {r['positions']} | {r['grid']} | {r['sampler']} | {r['steps']} | "
-            f"{r['eta']:g} | {r['n']} | {seam} | {lattice} | {fine} | {r['swd']:.1f} | {r['seconds']:.0f} |"
+            f"{r['eta']:g} | {r['n']} | {scores} | {r['swd']:.1f} | {r['seconds']:.0f} |"
         )
     return "\n".join(lines)
 

@@ -1,6 +1,6 @@
 """Quality metrics that need no pretrained network: seam score, wrap seam, grain (fine detail), streaks
-(direction of the detail), and sliced
-Wasserstein distance (SWD) between Laplacian-pyramid 7x7 neighbourhoods (Karras et al. 2018, appendix D)."""
+(direction of the detail), and sliced Wasserstein distance (SWD) between Laplacian-pyramid 7x7
+neighbourhoods (Karras et al. 2018, appendix D)."""
 
 from __future__ import annotations
 

@@ -42,6 +42,8 @@ def test_eval_writes_one_row_per_setting_with_scores(tmp_path) -> None:
     assert all(r["streaks"] > 0 for r in rows)
     assert len(list((out / "images").glob("*.png"))) == 2 * len(made)
     assert "| 128x64 | feature | stretch | random | dpmpp-2m | 3 | 0 | 2 |" in (out / "eval.md").read_text()
+    table = [line for line in (out / "eval.md").read_text().splitlines() if line.startswith("|")]
+    assert len({line.count("|") for line in table}) == 1  # every row has the header's columns
 
 
 @pytest.mark.parametrize(("flag", "value"), [("--grids", "wobbly"), ("--samplers", "euler:3"), ("--modes", "magic")])
