@@ -168,7 +168,7 @@ def train(
     emas = {tc.ema_decay: ema, **extra}
     ema_pairs = {d: ([e.get_parameter(n) for n, _ in trainable(model)], params) for d, e in emas.items()}
     # The warm-up min(decay, (1 + step) / (10 + step)) keeps an EMA from holding random initial weights; it
-    # caps every decay for the first ~10 / (1 - decay) steps, so in a shorter run all the ema_extra averages
+    # caps every decay for the first ~9 / (1 - decay) steps, so in a shorter run all the ema_extra averages
     # would be the same one. After --init they start at the init's weights, a trained model, and skip it:
     # each keeps its own window (and some of the init) from the first step. The main EMA always warms up.
     extra_warmup = bool(info.get("extra_warmup", True)) if resume else init is None
