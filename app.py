@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.state import CheckpointError, build_parser, load_model
 
     args = build_parser().parse_args(argv)
-    from patchdm_core import precision, threads
+    from patchdm_core.runtime import precision, threads
 
     print(threads.configure(args.threads), file=sys.stderr)
     precision.apply(args.precision)

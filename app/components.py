@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 from gradio.utils import abspath, get_upload_folder, is_in_or_equal
 
-from patchdm_core import checks
+from patchdm_core.runtime import checks
 
 from .imaging import NOT_UPLOADED, Invalid, Unreadable
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from patchdm_core.collage import round_up
-from patchdm_core.editing import EDIT_STRENGTH
-from patchdm_core.inpaint import evals_of, repaint_path
+from patchdm_core.editing.edits import EDIT_STRENGTH
+from patchdm_core.editing.regions import evals_of, repaint_path
+from patchdm_core.model.collage import round_up
 
 from .imaging import InputError, Limits, editor_parts, load_picture, number, size_input
 from .steering import compose_sketch

@@ -16,12 +16,12 @@ from typing import Any
 from PIL import Image
 from torch import Tensor
 
-from patchdm_core.denoiser import GRIDS
-from patchdm_core.editing import EDIT_STRENGTH
-from patchdm_core.images import from_pil, to_pil
-from patchdm_core.img2img import denoise_steps
-from patchdm_core.sampler import Step
-from patchdm_core.solvers import SAMPLERS, sampling_params
+from patchdm_core.editing.edits import EDIT_STRENGTH
+from patchdm_core.editing.img2img import denoise_steps
+from patchdm_core.runtime.images import from_pil, to_pil
+from patchdm_core.sampling.denoiser import GRIDS
+from patchdm_core.sampling.registry import SAMPLERS, sampling_params
+from patchdm_core.sampling.solvers import Step
 
 from .history import History
 from .imaging import (

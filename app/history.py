@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from patchdm_core.images import save_png, stale_temporaries
+from patchdm_core.runtime.images import save_png, stale_temporaries
 
 log = logging.getLogger("patchdm.app")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from PIL import Image
 from torch import Tensor
 
-from patchdm_core.noise import resolve_seed
-from patchdm_core.sampler import Step
+from patchdm_core.sampling.noise import resolve_seed
+from patchdm_core.sampling.solvers import Step
 
 from .imaging import number, preview
 

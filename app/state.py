@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from patchdm_core import checks, precision
-from patchdm_core.checkpoint import CheckpointError
-from patchdm_core.cli import Parser, default_weights
-from patchdm_core.config import demo
+from patchdm_core.cli.common import Parser, default_weights
+from patchdm_core.model.config import demo
+from patchdm_core.model.weights import CheckpointError
 from patchdm_core.pipeline import PatchDM
+from patchdm_core.runtime import checks, precision
 
 from .imaging import Limits
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from patchdm_core.editing import EDIT_STRENGTH
+from patchdm_core.editing.edits import EDIT_STRENGTH
 
 from .events import progress_bar
 from .handlers import Studio

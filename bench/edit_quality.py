@@ -27,10 +27,10 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from patchdm_core import PatchDM, run  # noqa: E402
-from patchdm_core.images import from_pil, to_pil  # noqa: E402
-from patchdm_core.inpaint import fill_hole, grow_canvas, mirror_fill  # noqa: E402
-from patchdm_core.metrics import grain, mask_seam_score  # noqa: E402
-from patchdm_core.precision import cpu_name  # noqa: E402
+from patchdm_core.editing.regions import fill_hole, grow_canvas, mirror_fill  # noqa: E402
+from patchdm_core.evaluation.metrics import grain, mask_seam_score  # noqa: E402
+from patchdm_core.runtime.images import from_pil, to_pil  # noqa: E402
+from patchdm_core.runtime.precision import cpu_name  # noqa: E402
 
 
 def grain_ratio(x: torch.Tensor, inside: torch.Tensor) -> float:

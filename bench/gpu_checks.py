@@ -47,8 +47,8 @@ def training_draws_on_the_gpu_and_resumes_exactly() -> None:
     import tempfile
 
     from patchdm_core import tiny
-    from patchdm_core.bench_train import synthetic_pictures
-    from patchdm_core.train import train
+    from patchdm_core.training.bench import synthetic_pictures
+    from patchdm_core.training.loop import train
 
     cfg = tiny()
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,13 +5,13 @@ import os
 # Before torch starts its OpenMP runtime: threads sleep at barriers instead of spinning (threads.py).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .checkpoint import CheckpointError  # noqa: E402  (after the OpenMP policy)
-from .collage import Grid  # noqa: E402
-from .config import PatchDMConfig, demo, paper, preset, tiny  # noqa: E402
-from .guidance import Cond, cfg  # noqa: E402
-from .images import from_pil, to_pil  # noqa: E402
+from .model.collage import Grid  # noqa: E402
+from .model.config import PatchDMConfig, demo, paper, preset, tiny  # noqa: E402
+from .model.weights import CheckpointError  # noqa: E402  (after the OpenMP policy)
 from .pipeline import PatchDM, pick_device  # noqa: E402
-from .sampler import Step, ddim_sample, run  # noqa: E402
+from .runtime.images import from_pil, to_pil  # noqa: E402
+from .sampling.guidance import Cond, cfg  # noqa: E402
+from .sampling.solvers import Step, ddim_sample, run  # noqa: E402
 
 __all__ = [
     "CheckpointError",

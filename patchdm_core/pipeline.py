@@ -9,20 +9,20 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from .checkpoint import CheckpointError, file_hash, load_into, load_weights
-from .collage import round_up
-from .config import PatchDMConfig
-from .denoiser import CanvasDenoiser
-from .editing import Editing
-from .guidance import Cond, cfg
-from .images import from_pil, to_pil
-from .img2img import check_canvas
-from .model import PatchDMModel
-from .noise import patch_noise, patch_seed
-from .sampler import Step, ddim_sample, run
-from .schedule import Schedule
-from .solvers import get_sampler, ladder
-from .steering import Steering
+from .editing.edits import Editing
+from .editing.img2img import check_canvas
+from .editing.steering import Steering
+from .model.collage import round_up
+from .model.config import PatchDMConfig
+from .model.patchdm import PatchDMModel
+from .model.schedule import Schedule
+from .model.weights import CheckpointError, file_hash, load_into, load_weights
+from .runtime.images import from_pil, to_pil
+from .sampling.denoiser import CanvasDenoiser
+from .sampling.guidance import Cond, cfg
+from .sampling.noise import patch_noise, patch_seed
+from .sampling.registry import get_sampler, ladder
+from .sampling.solvers import Step, ddim_sample, run
 
 __all__ = ["PatchDM", "pick_device", "run", "to_pil", "from_pil", "CheckpointError"]
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PIL import Image, ImageDraw  # noqa: E402
 
 from patchdm_core import PatchDM, run, to_pil  # noqa: E402
-from patchdm_core.evaluate import Setting  # noqa: E402
+from patchdm_core.evaluation.evaluate import Setting  # noqa: E402
 
 
 def main() -> int:

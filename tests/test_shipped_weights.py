@@ -16,10 +16,10 @@ import torch
 from PIL import Image
 
 from patchdm_core import PatchDM, run
-from patchdm_core.cli import DEFAULT_WEIGHTS
-from patchdm_core.images import from_pil
-from patchdm_core.inpaint import feather
-from patchdm_core.metrics import grain, lattice_score, mask_seam_score, seam_score, wrap_seam_score
+from patchdm_core.cli.common import DEFAULT_WEIGHTS
+from patchdm_core.editing.regions import feather
+from patchdm_core.evaluation.metrics import grain, lattice_score, mask_seam_score, seam_score, wrap_seam_score
+from patchdm_core.runtime.images import from_pil
 
 pytestmark = pytest.mark.slow
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -38,7 +38,7 @@ def test_the_first_pictures_a_user_gets_are_not_near_black(pipe: PatchDM) -> Non
     """The README's `--seed 1` (and the app's first seeds): the prior leaves the darkest training pictures
     out (`train-latent --min-luminance 0.2`), which this model painted as near-black fields (seed 1: 0.061
     before). Measured: mean luminance of seeds 0-47 at 256x128 0.178-0.864 (before: 0.061-0.896, 4 below 0.1)."""
-    from patchdm_core.train_latent import luminance
+    from patchdm_core.training.latent import luminance
 
     assert float(pipe.metadata["latent_min_luminance"]) == 0.2
     lums = []

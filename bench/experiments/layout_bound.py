@@ -25,11 +25,11 @@ import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from patchdm_core import PatchDM, run  # noqa: E402
-from patchdm_core.data import list_images  # noqa: E402
-from patchdm_core.evaluate import _scores, real_images  # noqa: E402
-from patchdm_core.images import from_pil  # noqa: E402
-from patchdm_core.metrics import swd  # noqa: E402
-from patchdm_core.precision import cpu_name  # noqa: E402
+from patchdm_core.evaluation.evaluate import _scores, real_images  # noqa: E402
+from patchdm_core.evaluation.metrics import swd  # noqa: E402
+from patchdm_core.runtime.images import from_pil  # noqa: E402
+from patchdm_core.runtime.precision import cpu_name  # noqa: E402
+from patchdm_core.training.data import list_images  # noqa: E402
 
 
 def layout(path: Path, thumb: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:

@@ -26,12 +26,12 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from patchdm_core import PatchDM, run, to_pil  # noqa: E402
-from patchdm_core.evaluate import real_images  # noqa: E402
-from patchdm_core.guidance import Cond  # noqa: E402
-from patchdm_core.metrics import swd  # noqa: E402
-from patchdm_core.noise import patch_seed  # noqa: E402
-from patchdm_core.precision import cpu_name  # noqa: E402
-from patchdm_core.solvers import get_sampler, ladder  # noqa: E402
+from patchdm_core.evaluation.evaluate import real_images  # noqa: E402
+from patchdm_core.evaluation.metrics import swd  # noqa: E402
+from patchdm_core.runtime.precision import cpu_name  # noqa: E402
+from patchdm_core.sampling.guidance import Cond  # noqa: E402
+from patchdm_core.sampling.noise import patch_seed  # noqa: E402
+from patchdm_core.sampling.registry import get_sampler, ladder  # noqa: E402
 
 
 def paint(pipe: PatchDM, seed: int, height: int, width: int, s_z: float, s_pos: float) -> torch.Tensor:

@@ -13,27 +13,27 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import checks, precision, threads
-from .checkpoint import CheckpointError
-from .noise import resolve_seed  # noqa: F401  (re-exported for the subcommands)
-from .solvers import sampling_params  # noqa: F401  (re-exported for the subcommands)
+from ..model.weights import CheckpointError
+from ..runtime import checks, precision, threads
+from ..sampling.noise import resolve_seed  # noqa: F401  (re-exported for the subcommands)
+from ..sampling.registry import sampling_params  # noqa: F401  (re-exported for the subcommands)
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "patchdm-demo.safetensors"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "patchdm-demo.safetensors"
 
 # subcommand -> module that provides add_arguments(parser) and main(args); imported lazily
 COMMANDS = {
-    "generate": ("patchdm_core.cli_generate", "paint a canvas of any size"),
-    "inpaint": ("patchdm_core.cli_edit", "repaint the white area of a mask"),
-    "outpaint": ("patchdm_core.cli_edit", "extend a picture beyond its borders"),
-    "reroll": ("patchdm_core.cli_edit", "re-sample the patches inside a box"),
-    "img2img": ("patchdm_core.cli_img2img", "repaint a picture or a colour sketch at any size"),
-    "upscale": ("patchdm_core.cli_img2img", "enlarge a picture with new detail (resize + img2img)"),
-    "train": ("patchdm_core.cli_train", "train a Patch-DM on a folder of images"),
-    "train-latent": ("patchdm_core.train_latent", "train the latent model over the global codes"),
-    "eval": ("patchdm_core.evaluate", "seam score and SWD per sampler mode"),
-    "bench": ("patchdm_core.bench", "speed and memory against canvas size"),
-    "bench-train": ("patchdm_core.bench_train", "training throughput: windows/s and TFLOP/s"),
-    "set-defaults": ("patchdm_core.cli_defaults", "change the sampling defaults stored in a weights file"),
+    "generate": ("patchdm_core.cli.generate", "paint a canvas of any size"),
+    "inpaint": ("patchdm_core.cli.edit", "repaint the white area of a mask"),
+    "outpaint": ("patchdm_core.cli.edit", "extend a picture beyond its borders"),
+    "reroll": ("patchdm_core.cli.edit", "re-sample the patches inside a box"),
+    "img2img": ("patchdm_core.cli.img2img", "repaint a picture or a colour sketch at any size"),
+    "upscale": ("patchdm_core.cli.img2img", "enlarge a picture with new detail (resize + img2img)"),
+    "train": ("patchdm_core.cli.train", "train a Patch-DM on a folder of images"),
+    "train-latent": ("patchdm_core.training.latent", "train the latent model over the global codes"),
+    "eval": ("patchdm_core.evaluation.evaluate", "seam score and SWD per sampler mode"),
+    "bench": ("patchdm_core.evaluation.bench", "speed and memory against canvas size"),
+    "bench-train": ("patchdm_core.training.bench", "training throughput: windows/s and TFLOP/s"),
+    "set-defaults": ("patchdm_core.cli.defaults", "change the sampling defaults stored in a weights file"),
 }
 
 
@@ -61,8 +61,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_sampling_args(p: argparse.ArgumentParser) -> None:
-    from .denoiser import GRIDS
-    from .solvers import SAMPLERS
+    from ..sampling.denoiser import GRIDS
+    from ..sampling.registry import SAMPLERS
 
     num = checks.arg
     p.add_argument(
@@ -122,7 +122,7 @@ def prepare(args: argparse.Namespace) -> int:
 def model_patch_size(args: argparse.Namespace) -> int:
     """The patch size of the model --weights / --random-init names (64 if its header is unreadable:
     loading it will then say what is wrong)."""
-    from .config import PatchDMConfig, preset
+    from ..model.config import PatchDMConfig, preset
 
     if args.random_init:
         return preset(args.random_init).patch_size
@@ -137,8 +137,8 @@ def model_patch_size(args: argparse.Namespace) -> int:
 
 def load_pipeline(args: argparse.Namespace):
     """The PatchDM that --weights / --random-init ask for (clear error if the weights are missing)."""
-    from .config import preset
-    from .pipeline import PatchDM
+    from ..model.config import preset
+    from ..pipeline import PatchDM
 
     if args.random_init:
         print(f"using an untrained {args.random_init} model (--random-init): expect noise, not pictures")
@@ -156,7 +156,7 @@ TRAINING = ("train", "bench-train")  # commands whose precision is chosen for tr
 
 def precision_line(device: str | None, kind: str = "infer") -> str:
     """The start-up line saying which precision the network will run in (on the device the command picks)."""
-    from .pipeline import pick_device
+    from ..pipeline import pick_device
 
     try:
         dev = pick_device(device)

@@ -9,12 +9,12 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from . import checks
+from ..runtime import checks
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from .denoiser import GRIDS
-    from .solvers import SAMPLERS
+    from ..sampling.denoiser import GRIDS
+    from ..sampling.registry import SAMPLERS
 
     p.add_argument("--weights", type=Path, required=True, help="weights file to update in place")
     p.add_argument("--steps", type=checks.arg("steps", integer=True), default=None, help="solver steps, 1-1000")
@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .checkpoint import load_weights, set_sampling_defaults
+    from ..model.weights import load_weights, set_sampling_defaults
 
     fields = {
         k: getattr(args, k)

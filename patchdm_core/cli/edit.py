@@ -13,8 +13,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import checks
-from .cli import (
+from ..editing.edits import EDIT_STRENGTH
+from ..editing.harmonize import ANCHOR_FACTOR
+from ..runtime import checks
+from ..runtime.images import from_pil, normalize_mode, save_png, to_pil
+from ..sampling.solvers import run
+from .common import (
     add_model_args,
     add_sampling_args,
     load_pipeline,
@@ -23,10 +27,6 @@ from .cli import (
     sampling_params,
     with_progress,
 )
-from .editing import EDIT_STRENGTH
-from .harmonize import ANCHOR_FACTOR
-from .images import from_pil, normalize_mode, save_png, to_pil
-from .sampler import run
 
 
 def _ints(n: int, what: str, lo: int = 0, hi: int = 16384):

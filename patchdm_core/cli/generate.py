@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import checks
-from .cli import (
+from ..runtime import checks
+from ..runtime.images import save_png, to_pil
+from ..sampling.denoiser import MODES
+from ..sampling.solvers import run
+from .common import (
     add_model_args,
     add_sampling_args,
     load_pipeline,
@@ -16,9 +19,6 @@ from .cli import (
     sampling_params,
     with_progress,
 )
-from .denoiser import MODES
-from .images import save_png, to_pil
-from .sampler import run
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import checks
-from .cli import (
+from ..runtime import checks
+from ..runtime.images import save_png, to_pil
+from ..sampling.solvers import run
+from .common import (
     add_model_args,
     add_sampling_args,
     load_pipeline,
@@ -22,8 +24,6 @@ from .cli import (
     sampling_params,
     with_progress,
 )
-from .images import save_png, to_pil
-from .sampler import run
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -67,7 +67,7 @@ def target_size(args: argparse.Namespace, width: int, height: int, p: int) -> tu
 
 
 def main(args: argparse.Namespace) -> int:
-    from .cli_edit import read_picture
+    from .edit import read_picture
 
     p = prepare(args)
     limit, limit_name = checks.read_limit(args.max_pixels)

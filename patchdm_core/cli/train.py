@@ -7,11 +7,11 @@ import dataclasses
 import os
 from pathlib import Path
 
-from . import checks
-from .checkpoint import CheckpointError
-from .cli import parse_size
-from .config import PatchDMConfig, preset
-from .train import ema_file, train
+from ..model.config import PatchDMConfig, preset
+from ..model.weights import CheckpointError
+from ..runtime import checks
+from ..training.loop import ema_file, train
+from .common import parse_size
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:

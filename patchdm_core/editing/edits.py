@@ -8,14 +8,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..model.collage import round_up
+from ..sampling.guidance import cfg
+from ..sampling.noise import patch_seed
+from ..sampling.registry import get_sampler, ladder
+from ..sampling.solvers import Step
 from . import harmonize
-from .collage import round_up
-from .guidance import cfg
 from .img2img import denoise_steps
-from .inpaint import bounding_cells, feather, fill_hole, grow_canvas, mirror_fill, projection, repaint_path
-from .noise import patch_seed
-from .sampler import Step
-from .solvers import get_sampler, ladder
+from .regions import bounding_cells, feather, fill_hole, grow_canvas, mirror_fill, projection, repaint_path
 
 # Where an edit's painted area starts on the ladder (img2img's strength): below 1 it starts from the
 # colours around it (inpaint, outpaint) or under it (reroll) rather than pure noise. Measured on the

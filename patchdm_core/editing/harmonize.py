@@ -18,11 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .inpaint import bounding_cells
-from .metrics import laplacian_pyramid
-from .noise import randn
-from .sampler import Project
-from .schedule import Schedule
+from ..evaluation.metrics import laplacian_pyramid
+from ..model.schedule import Schedule
+from ..sampling.noise import randn
+from ..sampling.solvers import Project
+from .regions import bounding_cells
 
 # Chosen on the test picture in assets/ (v1.2, the slow tests' masks, detail matched), border scores for
 # blocks of 2 / 4 / 8 / 16 px: inpaint 1.77 / 1.77 / 1.99 / 1.90 and 1.79 / 1.77 / 1.75 / 1.91 (two

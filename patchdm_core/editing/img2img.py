@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
-from .images import from_pil, to_pil
+from ..runtime.images import from_pil, to_pil
 
 
 def check_strength(strength: float) -> float:

@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .collage import round_up
-from .noise import randn
-from .sampler import Project
-from .schedule import Schedule
+from ..model.collage import round_up
+from ..model.schedule import Schedule
+from ..sampling.noise import randn
+from ..sampling.solvers import Project
 
 
 def feather(repaint: Tensor, radius: int) -> Tensor:

@@ -8,11 +8,11 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
-from .collage import round_up
-from .images import from_pil
+from ..model.collage import round_up
+from ..runtime.images import from_pil
+from ..sampling.registry import ladder
+from ..sampling.solvers import Step
 from .img2img import check_canvas, check_strength, denoise_steps, place, resize, sketch_strength, split_alpha
-from .sampler import Step
-from .solvers import ladder
 
 
 class Steering:

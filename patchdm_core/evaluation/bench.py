@@ -16,11 +16,11 @@ from pathlib import Path
 
 import torch
 
-from . import checks
-from .collage import round_up
-from .config import preset
-from .pipeline import PatchDM
-from .sampler import run
+from ..model.collage import round_up
+from ..model.config import preset
+from ..pipeline import PatchDM
+from ..runtime import checks
+from ..sampling.solvers import run
 
 QUICK_SIZES = [(256, 512), (512, 1024), (1024, 2048), (2048, 4096), (4096, 8192)]
 FULL_SIZES = QUICK_SIZES + [(8192, 16384)]
@@ -98,7 +98,7 @@ def measure_step(
     x = torch.randn(1, 3, height, width, device=pipe.device)
     t = torch.tensor([500], device=pipe.device)
     cond = pipe.cond(None)
-    from .guidance import cfg
+    from ..sampling.guidance import cfg
 
     eps_fn = cfg(den, cond, guidance)
     if pipe.device.type == "cuda":
@@ -233,7 +233,7 @@ def device_label(pipe: PatchDM) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .denoiser import GRIDS, MODES
+    from ..sampling.denoiser import GRIDS, MODES
 
     sizes = [_size(s) for s in args.sizes.split(",")] if args.sizes else FULL_SIZES if args.full else QUICK_SIZES
     specs = [m.partition(":") for m in args.modes.split(",") if m]

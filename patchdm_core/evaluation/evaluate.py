@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import checks
-from .data import crops_of, list_images, load_rgb
-from .images import save_png, to_pil
+from ..runtime import checks
+from ..runtime.images import save_png, to_pil
+from ..runtime.precision import cpu_name
+from ..sampling.solvers import run
+from ..training.data import crops_of, list_images, load_rgb
 from .metrics import grain, lattice_score, seam_score, streaks, swd
-from .precision import cpu_name
-from .sampler import run
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def markdown(rows: list[dict]) -> str:
 
 
 def _size(text: str) -> tuple[int, int]:
-    from .cli import parse_size
+    from ..cli.common import parse_size
 
     try:
         return parse_size(text)
@@ -194,7 +194,7 @@ def _samplers(text: str, default: tuple[str, int]) -> list[tuple[str, int]]:
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from .cli import add_model_args
+    from ..cli.common import add_model_args
 
     add_model_args(p)
     p.add_argument("--data", type=Path, required=True, help="held-out pictures (never seen in training)")
@@ -219,9 +219,9 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .cli import load_pipeline
-    from .denoiser import GRIDS, MODES
-    from .solvers import get_sampler
+    from ..cli.common import load_pipeline
+    from ..sampling.denoiser import GRIDS, MODES
+    from ..sampling.registry import get_sampler
 
     if not args.data.is_dir():
         raise ValueError(f"--data {args.data} is not a folder of held-out pictures")

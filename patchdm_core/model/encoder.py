@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .blocks import group_norm
 from .config import EncoderConfig
-from .nn import group_norm
 
 
 def global_view(images: Tensor, size: tuple[int, int]) -> Tensor:

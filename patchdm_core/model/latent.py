@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from .blocks import sinusoidal
 from .config import LatentConfig
-from .nn import sinusoidal
 from .schedule import Schedule
 
 

@@ -12,9 +12,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from .blocks import Emb, Embedder, ResBlock, group_norm, norm_silu, zero_module
 from .collage import Grid, collage, grid_positions
 from .config import UNetConfig
-from .nn import Emb, Embedder, ResBlock, group_norm, norm_silu, zero_module
 
 
 class UNetOut(NamedTuple):

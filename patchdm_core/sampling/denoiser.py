@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from . import precision
-from .collage import (
+from ..model.blocks import Emb
+from ..model.collage import (
     Grid,
     collage_band,
     crop_half_patch,
@@ -34,11 +34,11 @@ from .collage import (
     padded_band,
     to_patches,
 )
+from ..model.schedule import Schedule
+from ..model.unet import PatchUNet
+from ..runtime import precision
 from .guidance import Cond
-from .nn import Emb
 from .noise import patch_seed
-from .schedule import Schedule
-from .unet import PatchUNet
 
 Mode = Literal["feature", "pixel", "naive", "sliding"]
 MODES: tuple[str, ...] = ("feature", "pixel", "naive", "sliding")

@@ -23,8 +23,8 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from .sampler import EpsFn, Project, Step, renoise
-from .schedule import Schedule
+from ..model.schedule import Schedule
+from .solvers import EpsFn, Project, Step, renoise
 
 
 @torch.no_grad()

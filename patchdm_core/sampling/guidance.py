@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .sampler import EpsFn
+from .solvers import EpsFn
 
 
 @dataclass(frozen=True)

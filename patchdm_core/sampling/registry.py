@@ -3,9 +3,9 @@ and each brings the ladder of noise levels it is meant to walk."""
 
 from __future__ import annotations
 
+from ..model.schedule import Schedule
 from .dpm_solver import dpmpp_2m_sample
-from .sampler import ddim_sample
-from .schedule import Schedule
+from .solvers import ddim_sample
 
 SAMPLERS = {"ddim": ddim_sample, "dpmpp-2m": dpmpp_2m_sample}
 LABELS = {"ddim": "DDIM", "dpmpp-2m": "DPM++ 2M"}  # as PNG `parameters` name them (A1111 style)

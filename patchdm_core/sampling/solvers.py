@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..model.schedule import Schedule
 from .noise import randn
-from .schedule import Schedule
 
 EpsFn = Callable[[Tensor, Tensor], Tensor]  # (x_t [B,...], t [B] long) -> a fresh eps the sampler may overwrite
 Project = Callable[[Tensor, int], Tensor]  # (x at level t, t) -> x with the known region imposed

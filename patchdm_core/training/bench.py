@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import checks, precision
-from .config import PatchDMConfig
+from ..model.config import PatchDMConfig
+from ..model.patchdm import PatchDMModel
+from ..model.schedule import Schedule
+from ..runtime import checks, precision
 from .data import ImageFolderWindows
-from .model import PatchDMModel
-from .schedule import Schedule
 
 LOG_EVERY = 5  # steps per timed window of the loop's log
 
@@ -54,7 +54,7 @@ def flops_per_window(
     (the optimizer and EMA updates are elementwise and left out)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from .train import Objective, draw_inputs
+    from .loop import Objective, draw_inputs
 
     model = PatchDMModel(cfg).to(device)
     tc = cfg.train  # the training run's own dataset settings, so that it reuses this decoded cache
@@ -82,7 +82,7 @@ def device_name(device: torch.device) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from .cli_train import add_window_arguments
+    from ..cli.train import add_window_arguments
 
     num = checks.arg
     p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
@@ -100,8 +100,8 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .pipeline import pick_device
-    from .train import train
+    from ..pipeline import pick_device
+    from .loop import train
 
     if args.data is not None and not args.data.is_dir():
         raise ValueError(f"--data {args.data} is not a folder of pictures")
@@ -159,7 +159,7 @@ def main(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> PatchDMConfig:
     import dataclasses
 
-    from .cli_train import load_config
+    from ..cli.train import load_config
 
     cfg = load_config(args.config)
     overrides = {"sample_every": 0, "save_every": 0, "log_every": LOG_EVERY}

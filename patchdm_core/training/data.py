@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
-from .collage import pad_half_patch
+from ..model.collage import pad_half_patch
 
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
 
@@ -51,7 +51,7 @@ def list_images(root: str | Path) -> list[Path]:
 
 def load_rgb(path: Path) -> Image.Image | None:
     """Decode one file to 8-bit RGB; None (with one warning line) if it cannot be used."""
-    from .images import normalize_mode
+    from ..runtime.images import normalize_mode
 
     try:
         with Image.open(path) as img:

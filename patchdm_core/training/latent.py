@@ -17,10 +17,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from . import checks
-from .checkpoint import load_into, load_weights, save_weights
+from ..model.patchdm import PatchDMModel, count_parameters
+from ..model.weights import load_into, load_weights, save_weights
+from ..runtime import checks
 from .data import ImageFolderWindows
-from .model import PatchDMModel, count_parameters
 
 
 def luminance(x: Tensor) -> Tensor:

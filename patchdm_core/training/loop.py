@@ -22,15 +22,15 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from . import precision
-from .checkpoint import load_into, load_state, load_weights, save_state, save_weights
-from .collage import Grid, from_patches, to_patches
-from .config import PatchDMConfig
+from ..model.collage import Grid, from_patches, to_patches
+from ..model.config import PatchDMConfig
+from ..model.patchdm import PatchDMModel, count_parameters
+from ..model.schedule import Schedule
+from ..model.weights import load_into, load_state, load_weights, save_state, save_weights
+from ..runtime import precision
+from ..sampling.noise import randn
 from .data import Batch, ImageFolderWindows
-from .model import PatchDMModel, count_parameters
-from .noise import randn
-from .schedule import Schedule
-from .train_utils import Distributed, Progress, save_sample_grid
+from .distributed import Distributed, Progress, save_sample_grid
 
 
 class Objective(nn.Module):

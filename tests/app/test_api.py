@@ -17,8 +17,8 @@ from app.handlers import Studio
 from app.history import History
 from app.imaging import Limits
 from patchdm_core import PatchDM
-from patchdm_core.images import parse_infotext
-from tests.app_server import serve
+from patchdm_core.runtime.images import parse_infotext
+from tests.app.server import serve
 
 LONG = dict(width=128, height=128, steps=200)  # long enough to interrupt (~0.1 s per step on one thread)
 

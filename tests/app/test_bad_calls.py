@@ -20,7 +20,7 @@ from app.handlers import Studio
 from app.history import History
 from app.imaging import Limits
 from patchdm_core import PatchDM
-from tests.app_server import serve
+from tests.app.server import serve
 
 GENERIC = ("Something went wrong", "upstream Gradio app", "has not enabled verbose error reporting")
 GEN = [64, 32, 2, 1.5, 1, 1, "feature", False, None, None, None, None]  # width .. eta of /generate

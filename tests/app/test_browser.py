@@ -20,7 +20,7 @@ from app.handlers import Studio
 from app.history import History
 from app.imaging import Limits
 from patchdm_core import PatchDM
-from tests.app_server import serve
+from tests.app.server import serve
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/lib/chromium/chromium"

@@ -24,7 +24,7 @@ from app.imaging import (
     snap,
 )
 from patchdm_core import PatchDM
-from patchdm_core.images import parse_infotext
+from patchdm_core.runtime.images import parse_infotext
 
 
 @pytest.fixture

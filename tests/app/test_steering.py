@@ -13,8 +13,8 @@ from app.history import History, read_parameters
 from app.imaging import InputError, Limits
 from app.steering import compose_sketch
 from patchdm_core import PatchDM
-from patchdm_core.images import parse_infotext
-from tests.test_app_handlers import finals, picture, run_all, saved, stroke
+from patchdm_core.runtime.images import parse_infotext
+from tests.app.test_handlers import finals, picture, run_all, saved, stroke
 
 
 @pytest.fixture

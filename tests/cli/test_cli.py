@@ -4,9 +4,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from patchdm_core.checkpoint import save_weights
-from patchdm_core.cli import main
-from patchdm_core.images import parse_infotext
+from patchdm_core.cli.common import main
+from patchdm_core.model.weights import save_weights
+from patchdm_core.runtime.images import parse_infotext
 
 
 def test_generate_writes_png_of_exact_size_with_parameters(tmp_path, capsys) -> None:

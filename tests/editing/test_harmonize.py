@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from patchdm_core.harmonize import anchored, collapse, lowpass, match_detail
-from patchdm_core.inpaint import feather, fill_hole
-from patchdm_core.metrics import grain, laplacian_pyramid
-from patchdm_core.schedule import Schedule
+from patchdm_core.editing.harmonize import anchored, collapse, lowpass, match_detail
+from patchdm_core.editing.regions import feather, fill_hole
+from patchdm_core.evaluation.metrics import grain, laplacian_pyramid
+from patchdm_core.model.schedule import Schedule
 
 
 def _smooth_with_grainy_square(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -36,8 +36,10 @@ def test_match_detail_tames_grain_in_a_smooth_picture_and_keeps_the_rest() -> No
 def test_match_detail_never_adds_detail() -> None:
     """A smooth painted area in a grainy picture stays smooth; so does anything without kept pixels around."""
     x, hole = _smooth_with_grainy_square()
-    flipped = lowpass(x, 8) * hole + x * (1 - hole) + 0.3 * torch.randn(1, 3, 64, 96) * (1 - hole)
-    assert torch.allclose(match_detail(flipped, feather(hole, 4)), flipped)
+    grain = 0.3 * torch.randn(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
+    flipped = lowpass(x, 8) * hole + x * (1 - hole) + grain * (1 - hole)
+    # the pyramid's round trip moves a pixel by float32 rounding (6e-8), which is not detail
+    assert torch.allclose(match_detail(flipped, feather(hole, 4)), flipped, atol=1e-6)
     everything = torch.ones(1, 1, 64, 96)
     assert torch.equal(match_detail(x, everything), x)
 

@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from patchdm_core import run, to_pil
-from patchdm_core.images import from_pil
-from patchdm_core.inpaint import (
+from patchdm_core.editing.regions import (
     TELEA_RADIUS,
     evals_of,
     feather,
@@ -14,6 +13,7 @@ from patchdm_core.inpaint import (
     mirror_fill,
     repaint_path,
 )
+from patchdm_core.runtime.images import from_pil
 
 # every solver and grid rule keeps the known-pixel guarantee: the tiny model's DDIM on the fixed grid, and
 # DPM-Solver++(2M) with stochasticity on the random grid

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import json
 
-from patchdm_core.bench_plot import ratios
-from patchdm_core.cli import main
+from patchdm_core.cli.common import main
+from patchdm_core.evaluation.bench_plot import ratios
 
 
 def test_bench_writes_json_table_and_plots(tmp_path) -> None:

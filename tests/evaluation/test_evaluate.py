@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from patchdm_core.cli import main
-from patchdm_core.evaluate import Setting, settings_grid
+from patchdm_core.cli.common import main
+from patchdm_core.evaluation.evaluate import Setting, settings_grid
 from tests.helpers import image_folder
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from patchdm_core.metrics import grain, mask_seam_score, seam_score, streaks, swd, wrap_seam_score
+from patchdm_core.evaluation.metrics import grain, mask_seam_score, seam_score, streaks, swd, wrap_seam_score
 
 
 def _smooth(h: int = 64, w: int = 128, seed: int = 0, periodic: bool = False) -> torch.Tensor:
@@ -80,9 +80,8 @@ def test_eval_command_writes_a_table(tmp_path) -> None:
 
     from PIL import Image
 
-    from patchdm_core.cli import main
-
-    from .helpers import image_folder
+    from patchdm_core.cli.common import main
+    from tests.helpers import image_folder
 
     data = image_folder(tmp_path / "held", n=2, size=(80, 40))
     out = tmp_path / "ev"
@@ -133,7 +132,7 @@ def test_eval_command_writes_a_table(tmp_path) -> None:
 
 
 def test_lattice_score_finds_a_grid_wherever_it_sits_and_ignores_single_edges() -> None:
-    from patchdm_core.metrics import lattice_score
+    from patchdm_core.evaluation.metrics import lattice_score
 
     g = torch.Generator().manual_seed(0)
     texture = torch.rand(1, 3, 128, 256, generator=g) * 0.4 - 0.2

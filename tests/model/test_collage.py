@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from patchdm_core.collage import (
+from patchdm_core.model.collage import (
     Grid,
     collage,
     collage_band,

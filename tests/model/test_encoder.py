@@ -8,11 +8,10 @@ import torch
 from safetensors.torch import save_file
 
 from patchdm_core import PatchDM, tiny
-from patchdm_core.config import EncoderConfig
-from patchdm_core.encoder import ClipEncoder
-from patchdm_core.train import train
-
-from .helpers import image_folder, smooth_picture
+from patchdm_core.model.config import EncoderConfig
+from patchdm_core.model.encoder import ClipEncoder
+from patchdm_core.training.loop import train
+from tests.helpers import image_folder, smooth_picture
 
 TINY_CLIP = {
     "embed_dim": 16,

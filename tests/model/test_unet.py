@@ -4,11 +4,10 @@ import pytest
 import torch
 
 from patchdm_core import paper, tiny
-from patchdm_core.collage import Grid, pad_half_patch, to_patches
-from patchdm_core.model import count_parameters
-from patchdm_core.unet import PatchUNet
-
-from .conftest import randomize_zero_inits
+from patchdm_core.model.collage import Grid, pad_half_patch, to_patches
+from patchdm_core.model.patchdm import count_parameters
+from patchdm_core.model.unet import PatchUNet
+from tests.conftest import randomize_zero_inits
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +81,7 @@ class _Calls(torch.overrides.TorchFunctionMode):
 def test_the_sampler_norm_is_the_plain_norm(film: str, channels_last: bool) -> None:
     """norm_silu's inference path (statistics once, one affine map, SiLU in place) == the plain ops,
     and the training path keeps gradients for every input (the plain ops)."""
-    from patchdm_core.nn import norm_silu
+    from patchdm_core.model.blocks import norm_silu
 
     gen = torch.Generator().manual_seed(1)
     norm = torch.nn.GroupNorm(4, 16)

@@ -7,7 +7,7 @@ import torch
 from safetensors.torch import save_file
 
 from patchdm_core import CheckpointError, PatchDM, run, tiny
-from patchdm_core.checkpoint import load_weights, save_weights
+from patchdm_core.model.weights import load_weights, save_weights
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_weights_saved_before_grid_rules_still_load() -> None:
     """Configs written with `sampling.alternate` (before the grid rule) read as grid alternate / fixed."""
     import json
 
-    from patchdm_core.config import PatchDMConfig, tiny
+    from patchdm_core.model.config import PatchDMConfig, tiny
 
     data = json.loads(tiny().to_json())
     for alternate, grid in ((True, "alternate"), (False, "fixed")):
@@ -117,7 +117,7 @@ def test_weights_saved_before_grid_rules_still_load() -> None:
 def test_set_sampling_defaults_changes_only_the_metadata(tmp_path, tiny_pipe) -> None:
     from safetensors import safe_open
 
-    from patchdm_core.checkpoint import set_sampling_defaults
+    from patchdm_core.model.weights import set_sampling_defaults
 
     path = save_weights(tmp_path / "w.safetensors", tiny_pipe.model, tiny_pipe.cfg, metadata={"train_steps": "7"})
     with safe_open(str(path), "pt") as f:

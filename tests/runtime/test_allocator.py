@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from patchdm_core import allocator
+from patchdm_core.runtime import allocator
 
 STEPS = 80
 MAP_PAGES = 16 * 16 * 64 * 64 * 4 // 4096  # one activation map below, in 4 KiB pages
@@ -15,7 +15,7 @@ MAP_PAGES = 16 * 16 * 64 * 64 * 4 // 4096  # one activation map below, in 4 KiB 
 FAULTS = f"""
 import ctypes, resource, sys
 import torch
-from patchdm_core import allocator, threads
+from patchdm_core.runtime import allocator, threads
 if sys.argv[1] == "policy":
     print(threads.configure(1), file=sys.stderr)
 else:  # churn: glibc's fixed 128 KiB mmap threshold, every map freshly mapped (what the policy prevents)

@@ -19,7 +19,7 @@ WRITER = """
 import sys
 import numpy as np
 from PIL import Image
-from patchdm_core.images import save_png
+from patchdm_core.runtime.images import save_png
 big = Image.fromarray(np.random.default_rng(0).integers(0, 256, (6000, 6000, 3), dtype=np.uint8))
 save_png(big, sys.argv[1], {"Steps": 1})
 """
@@ -30,7 +30,7 @@ def test_sigkill_during_a_write_then_restart_leaves_only_whole_pictures(tmp_path
     history = History(outputs)
     whole = history.save(Image.new("RGB", (64, 32), (10, 20, 30)), {"Steps": 1}, "generate", 1)
     target = outputs / "big.png"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], cwd=Path(__file__).resolve().parent.parent)
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], cwd=Path(__file__).resolve().parents[2])
     deadline = time.monotonic() + 120
     while not any(p.name.startswith(".tmp-") and p.stat().st_size > 0 for p in outputs.iterdir()):
         assert proc.poll() is None, "the writer finished before it could be killed"

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from patchdm_core import precision
+from patchdm_core.runtime import precision
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +98,7 @@ def test_precision_can_be_forced(monkeypatch, asked: str) -> None:
 
 
 def test_a_bad_precision_is_one_clear_error(monkeypatch, capsys, tmp_path) -> None:
-    from patchdm_core.cli import main
+    from patchdm_core.cli.common import main
 
     monkeypatch.setenv(precision.PRECISION_ENV, "fp8")
     with pytest.raises(ValueError, match="PATCHDM_PRECISION='fp8': choose one of auto, fp32, bf16"):
@@ -116,8 +116,8 @@ def test_the_flags_are_read_from_the_cpu() -> None:
 
 
 def test_every_command_sets_its_threads_and_says_so(tmp_path, capsys) -> None:
-    from patchdm_core import threads
-    from patchdm_core.cli import main
+    from patchdm_core.cli.common import main
+    from patchdm_core.runtime import threads
 
     before = torch.get_num_threads()
     try:
@@ -154,6 +154,6 @@ def test_every_command_sets_its_threads_and_says_so(tmp_path, capsys) -> None:
 def test_physical_cores_is_within_what_the_process_may_use() -> None:
     import os
 
-    from patchdm_core.threads import physical_cores
+    from patchdm_core.runtime.threads import physical_cores
 
     assert 1 <= physical_cores() <= len(os.sched_getaffinity(0))

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from patchdm_core.guidance import Cond, cfg
-from patchdm_core.sampler import ddim_sample, run
-from patchdm_core.schedule import Schedule
+from patchdm_core.model.schedule import Schedule
+from patchdm_core.sampling.guidance import Cond, cfg
+from patchdm_core.sampling.solvers import ddim_sample, run
 
 
 def test_ddim_timesteps_spacing() -> None:

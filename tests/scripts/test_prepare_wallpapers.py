@@ -14,7 +14,7 @@ import pytest
 np = pytest.importorskip("numpy")
 Image = pytest.importorskip("PIL.Image")
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "prepare_wallpapers.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "prepare_wallpapers.py"
 
 
 def load_script():

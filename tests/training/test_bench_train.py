@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from patchdm_core import tiny
-from patchdm_core.bench_train import flops_per_window, synthetic_pictures
-from patchdm_core.cli import main
+from patchdm_core.cli.common import main
+from patchdm_core.training.bench import flops_per_window, synthetic_pictures
 
 
 def test_bench_train_runs_the_loop_and_reports_windows_and_flops(tmp_path, capsys) -> None:
@@ -47,7 +47,7 @@ def test_a_3x3_window_costs_the_flops_of_its_patches(tmp_path) -> None:
 
 
 def test_a_run_shorter_than_one_log_window_still_reports_its_rate(tmp_path, monkeypatch) -> None:
-    from patchdm_core import bench_train
+    from patchdm_core.training import bench as bench_train
 
     monkeypatch.setattr(bench_train, "LOG_EVERY", 10**6)  # no log line is ever written
     out = tmp_path / "r.json"

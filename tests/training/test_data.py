@@ -5,9 +5,8 @@ import pytest
 import torch
 from PIL import Image
 
-from patchdm_core.data import ImageFolderWindows, crops_of
-
-from .helpers import image_folder, smooth_picture
+from patchdm_core.training.data import ImageFolderWindows, crops_of
+from tests.helpers import image_folder, smooth_picture
 
 
 def _dataset(root, **kw) -> ImageFolderWindows:

@@ -3,12 +3,11 @@ from __future__ import annotations
 import torch
 
 from patchdm_core import PatchDM, tiny
-from patchdm_core.checkpoint import load_weights, save_weights
-from patchdm_core.cli import main
-from patchdm_core.model import PatchDMModel
-from patchdm_core.train_latent import dataset_codes, train_latent
-
-from .helpers import image_folder
+from patchdm_core.cli.common import main
+from patchdm_core.model.patchdm import PatchDMModel
+from patchdm_core.model.weights import load_weights, save_weights
+from patchdm_core.training.latent import dataset_codes, train_latent
+from tests.helpers import image_folder
 
 
 def test_latent_model_learns_the_code_distribution() -> None:

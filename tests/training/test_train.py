@@ -10,13 +10,12 @@ import torch
 import torch.multiprocessing as mp
 
 from patchdm_core import tiny
-from patchdm_core.checkpoint import load_weights
-from patchdm_core.data import ImageFolderWindows
-from patchdm_core.model import PatchDMModel
-from patchdm_core.schedule import Schedule
-from patchdm_core.train import Objective, draw_inputs, train, trainable
-
-from .helpers import image_folder
+from patchdm_core.model.patchdm import PatchDMModel
+from patchdm_core.model.schedule import Schedule
+from patchdm_core.model.weights import load_weights
+from patchdm_core.training.data import ImageFolderWindows
+from patchdm_core.training.loop import Objective, draw_inputs, train, trainable
+from tests.helpers import image_folder
 
 
 def _cfg(**train_kw):
@@ -181,8 +180,8 @@ def test_v_prediction_objective_targets_v(tmp_path) -> None:
         cfg = model.unet.cfg
 
         def forward(self, x, t, grid, z, keep_z, keep_pos, origin, return_unshifted=False):
-            from patchdm_core.collage import to_patches
-            from patchdm_core.unet import UNetOut
+            from patchdm_core.model.collage import to_patches
+            from patchdm_core.model.unet import UNetOut
 
             return UNetOut(to_patches(v[..., 8:24, 8:24], 16), to_patches(v, 16))
 
@@ -196,7 +195,7 @@ def test_v_prediction_objective_targets_v(tmp_path) -> None:
 
 def test_resume_from_another_device_kinds_random_stream_starts_a_fresh_one(tmp_path, capsys) -> None:
     """A state saved on a GPU (Philox: 16 bytes of generator state) resumed on a CPU (Mersenne Twister)."""
-    from patchdm_core.checkpoint import load_state, save_state
+    from patchdm_core.model.weights import load_state, save_state
 
     data = image_folder(tmp_path / "d")
     train(_cfg(), data, tmp_path / "r", steps=2)
@@ -221,8 +220,8 @@ def test_a_3x3_window_supervises_the_borders_between_collaged_cells(tmp_path) ->
         cfg = model.unet.cfg
 
         def forward(self, x, t, grid, z, keep_z, keep_pos, origin, return_unshifted=False):
-            from patchdm_core.collage import to_patches
-            from patchdm_core.unet import UNetOut
+            from patchdm_core.model.collage import to_patches
+            from patchdm_core.model.unet import UNetOut
 
             assert tuple(grid) == (3, 3)
             eps = predicted["eps"]
@@ -258,7 +257,7 @@ def test_min_snr_weights_and_the_paper_objective_unchanged(tmp_path) -> None:
     torch.manual_seed(0)
     loss, l_shift, l_plain = objective(batch, t[:3], noise, on, on)
     torch.manual_seed(0)
-    from patchdm_core.collage import Grid, from_patches, to_patches
+    from patchdm_core.model.collage import Grid, from_patches, to_patches
 
     x_t = Schedule.linear().q_sample(batch.x0, t[:3], noise) * batch.mask
     out = model.unet(to_patches(x_t, 16), t[:3], Grid(2, 2), model.encoder(batch.view), on, on, batch.origin, True)
@@ -270,7 +269,7 @@ def test_min_snr_weights_and_the_paper_objective_unchanged(tmp_path) -> None:
 
 
 def test_train_command_takes_the_seam_aware_options(tmp_path) -> None:
-    from patchdm_core.cli import main
+    from patchdm_core.cli.common import main
 
     data, out = image_folder(tmp_path / "d"), tmp_path / "run"
     args = ["train", "--config", "tiny", "--data", str(data), "--out", str(out), "--steps", "2", "--batch-size", "2"]
@@ -286,7 +285,7 @@ def test_a_low_noise_fine_tune_with_a_frozen_encoder(tmp_path) -> None:
     """--t-max draws only low timesteps; --freeze-encoder leaves the encoder (so the prior's codes) as it was."""
     from safetensors.torch import save_file
 
-    from patchdm_core.cli import main
+    from patchdm_core.cli.common import main
 
     t, _, _ = draw_inputs(_cfg(t_min=10, t_max=50), 5000, torch.Generator().manual_seed(0), torch.device("cpu"))
     assert t.min() == 10 and t.max() == 49
