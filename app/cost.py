@@ -12,7 +12,7 @@ from typing import Any
 
 from patchdm_core.editing.edits import EDIT_STRENGTH
 from patchdm_core.editing.regions import evals_of, repaint_path
-from patchdm_core.model.collage import round_up
+from patchdm_core.runtime.sizes import round_up
 
 from .imaging import InputError, Limits, editor_parts, load_picture, number, size_input
 from .steering import compose_sketch

@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw
 from torch import Tensor
 
-from patchdm_core.model.collage import round_up
 from patchdm_core.runtime import checks
 from patchdm_core.runtime.images import normalize_mode, to_pil
+from patchdm_core.runtime.sizes import round_up
 
 GRID = 64  # UI sizes and outpaint extensions snap to this many pixels
 FORMATS = checks.FORMATS

@@ -27,7 +27,8 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from patchdm_core import PatchDM, run  # noqa: E402
-from patchdm_core.editing.regions import fill_hole, grow_canvas, mirror_fill  # noqa: E402
+from patchdm_core.editing.fill import fill_hole, mirror_fill
+from patchdm_core.editing.regions import grow_canvas  # noqa: E402
 from patchdm_core.evaluation.metrics import grain, mask_seam_score  # noqa: E402
 from patchdm_core.runtime.images import from_pil, to_pil  # noqa: E402
 from patchdm_core.runtime.precision import cpu_name  # noqa: E402

@@ -12,12 +12,13 @@ from torch import Tensor
 from .editing.edits import Editing
 from .editing.img2img import check_canvas
 from .editing.steering import Steering
-from .model.collage import round_up
 from .model.config import PatchDMConfig
 from .model.patchdm import PatchDMModel
 from .model.schedule import Schedule
 from .model.weights import CheckpointError, file_hash, load_into, load_weights
+from .runtime.devices import pick_device
 from .runtime.images import from_pil, to_pil
+from .runtime.sizes import round_up
 from .sampling.denoiser import CanvasDenoiser
 from .sampling.guidance import Cond, cfg
 from .sampling.noise import patch_noise, patch_seed
@@ -25,17 +26,6 @@ from .sampling.registry import get_sampler, ladder
 from .sampling.solvers import Step, ddim_sample, run
 
 __all__ = ["PatchDM", "pick_device", "run", "to_pil", "from_pil", "CheckpointError"]
-
-
-def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """An explicit device, or the best available: cuda > mps > cpu."""
-    if device is not None and str(device) != "auto":
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 def wrap_axes(tileable: bool | str) -> tuple[bool, bool]:

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image  # noqa: E402
 
-from patchdm_core.training.data import list_images, load_rgb  # noqa: E402
+from patchdm_core.runtime.pictures import list_images, load_rgb  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

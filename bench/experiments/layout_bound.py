@@ -28,8 +28,8 @@ from patchdm_core import PatchDM, run  # noqa: E402
 from patchdm_core.evaluation.evaluate import _scores, real_images  # noqa: E402
 from patchdm_core.evaluation.metrics import swd  # noqa: E402
 from patchdm_core.runtime.images import from_pil  # noqa: E402
+from patchdm_core.runtime.pictures import list_images  # noqa: E402
 from patchdm_core.runtime.precision import cpu_name  # noqa: E402
-from patchdm_core.training.data import list_images  # noqa: E402
 
 
 def layout(path: Path, thumb: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:

@@ -156,24 +156,13 @@ TRAINING = ("train", "bench-train")  # commands whose precision is chosen for tr
 
 def precision_line(device: str | None, kind: str = "infer") -> str:
     """The start-up line saying which precision the network will run in (on the device the command picks)."""
-    from ..pipeline import pick_device
+    from ..runtime.devices import pick_device
 
     try:
         dev = pick_device(device)
     except RuntimeError:  # a device name torch does not know: the command itself reports it
         dev = "cpu"
     return precision.describe(dev, kind)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'2048x1024' -> (width, height), each 1..65536."""
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must look like 2048x1024, got {text!r}") from None
-    if not (1 <= w <= 65536 and 1 <= h <= 65536):
-        raise argparse.ArgumentTypeError(f"size must be between 1x1 and 65536x65536, got {text!r}")
-    return w, h
 
 
 def with_progress(steps: Iterator, desc: str) -> Iterator:

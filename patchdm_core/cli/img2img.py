@@ -13,12 +13,12 @@ from pathlib import Path
 
 from ..runtime import checks
 from ..runtime.images import save_png, to_pil
+from ..runtime.sizes import parse_size
 from ..sampling.solvers import run
 from .common import (
     add_model_args,
     add_sampling_args,
     load_pipeline,
-    parse_size,
     prepare,
     resolve_seed,
     sampling_params,

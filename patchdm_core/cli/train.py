@@ -10,8 +10,8 @@ from pathlib import Path
 from ..model.config import PatchDMConfig, preset
 from ..model.weights import CheckpointError
 from ..runtime import checks
+from ..runtime.sizes import parse_size
 from ..training.loop import ema_file, train
-from .common import parse_size
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:

@@ -8,14 +8,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..model.collage import round_up
+from ..runtime.sizes import round_up
 from ..sampling.guidance import cfg
 from ..sampling.noise import patch_seed
 from ..sampling.registry import get_sampler, ladder
 from ..sampling.solvers import Step
 from . import harmonize
+from .fill import fill_hole, mirror_fill
 from .img2img import denoise_steps
-from .regions import bounding_cells, feather, fill_hole, grow_canvas, mirror_fill, projection, repaint_path
+from .regions import bounding_cells, feather, grow_canvas, projection, repaint_path
 
 # Where an edit's painted area starts on the ladder (img2img's strength): below 1 it starts from the
 # colours around it (inpaint, outpaint) or under it (reroll) rather than pure noise. Measured on the

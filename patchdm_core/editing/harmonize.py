@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..evaluation.metrics import laplacian_pyramid
 from ..model.schedule import Schedule
+from ..runtime.filters import collapse, laplacian_pyramid
 from ..sampling.noise import randn
 from ..sampling.solvers import Project
 from .regions import bounding_cells
@@ -103,11 +103,3 @@ def _grow(mask: Tensor, radius: int, cell: int = 8) -> Tensor:
     small = F.max_pool2d(small, (1, 2 * r + 1), stride=1, padding=(0, r))
     small = F.max_pool2d(small, (2 * r + 1, 1), stride=1, padding=(r, 0))
     return F.interpolate(small, scale_factor=cell, mode="nearest")[..., :h, :w]
-
-
-def collapse(bands: list[Tensor]) -> Tensor:
-    """The inverse of metrics.laplacian_pyramid: upsample the residual and add each band, coarse to fine."""
-    x = bands[-1]
-    for band in reversed(bands[:-1]):
-        x = F.interpolate(x, size=band.shape[-2:], mode="bilinear", align_corners=False) + band
-    return x

@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
-from ..model.collage import round_up
 from ..runtime.images import from_pil
+from ..runtime.sizes import round_up
 from ..sampling.registry import ladder
 from ..sampling.solvers import Step
 from .img2img import check_canvas, check_strength, denoise_steps, place, resize, sketch_strength, split_alpha

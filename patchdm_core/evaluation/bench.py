@@ -16,10 +16,10 @@ from pathlib import Path
 
 import torch
 
-from ..model.collage import round_up
 from ..model.config import preset
 from ..pipeline import PatchDM
 from ..runtime import checks
+from ..runtime.sizes import round_up
 from ..sampling.solvers import run
 
 QUICK_SIZES = [(256, 512), (512, 1024), (1024, 2048), (2048, 4096), (4096, 8192)]

@@ -25,9 +25,9 @@ import torch
 
 from ..runtime import checks
 from ..runtime.images import save_png, to_pil
+from ..runtime.pictures import crops_of, list_images, load_rgb
 from ..runtime.precision import cpu_name
 from ..sampling.solvers import run
-from ..training.data import crops_of, list_images, load_rgb
 from .metrics import grain, lattice_score, seam_score, streaks, swd
 
 
@@ -176,7 +176,7 @@ def markdown(rows: list[dict]) -> str:
 
 
 def _size(text: str) -> tuple[int, int]:
-    from ..cli.common import parse_size
+    from ..runtime.sizes import parse_size
 
     try:
         return parse_size(text)

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..runtime.filters import laplacian_pyramid
+
 
 def _as_float(img: Tensor) -> Tensor:
     """[1,3,H,W] / [3,H,W] in [-1,1] or uint8 [H,W,3] -> float [3,H,W] on a 0..255 scale."""
@@ -109,27 +111,6 @@ def mask_seam_score(img: Tensor, keep: Tensor) -> float:
 
 
 # -- sliced Wasserstein distance -------------------------------------------------------------------
-
-_BINOMIAL = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
-
-
-def _blur(x: Tensor) -> Tensor:
-    c = x.shape[1]
-    k = _BINOMIAL.to(x)
-    x = F.conv2d(F.pad(x, (2, 2, 0, 0), mode="reflect"), k.view(1, 1, 1, 5).expand(c, 1, 1, 5), groups=c)
-    return F.conv2d(F.pad(x, (0, 0, 2, 2), mode="reflect"), k.view(1, 1, 5, 1).expand(c, 1, 5, 1), groups=c)
-
-
-def laplacian_pyramid(x: Tensor, min_size: int = 16) -> list[Tensor]:
-    """[N,3,H,W] -> finest-first band-pass levels, the last one the low-pass residual."""
-    levels = []
-    while min(x.shape[-2:]) // 2 >= min_size:
-        down = _blur(x)[..., ::2, ::2]
-        up = F.interpolate(down, size=x.shape[-2:], mode="bilinear", align_corners=False)
-        levels.append(x - up)
-        x = down
-    levels.append(x)
-    return levels
 
 
 def _descriptors(level: Tensor, per_image: int, generator: torch.Generator) -> Tensor:

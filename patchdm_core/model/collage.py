@@ -129,8 +129,3 @@ def grid_positions(grid: Grid, origin: Tensor, shifted: bool = False) -> Tensor:
     cells = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), dim=-1).reshape(1, r * q, 2)
     offset = 0.5 if shifted else 0.0
     return (origin.float().reshape(-1, 1, 2) + offset + cells).reshape(-1, 2)
-
-
-def round_up(n: int, p: int) -> int:
-    """Smallest multiple of p that is >= n."""
-    return -(-n // p) * p

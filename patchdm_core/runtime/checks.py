@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
-from ..model.collage import round_up
+from .sizes import round_up
 
 MAX_PIXELS = 4096 * 2048  # default largest canvas (after rounding to the patch grid), CLI and app alike
 MAX_SEED = 2**63 - 1

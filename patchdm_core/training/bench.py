@@ -100,7 +100,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..pipeline import pick_device
+    from ..runtime.devices import pick_device
     from .loop import train
 
     if args.data is not None and not args.data.is_dir():

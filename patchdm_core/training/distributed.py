@@ -29,7 +29,7 @@ class Distributed:
     @classmethod
     def setup(cls, device: str | None) -> Distributed:
         """One process, or a process group when torchrun set WORLD_SIZE > 1 (NCCL on CUDA, else gloo)."""
-        from ..pipeline import pick_device
+        from ..runtime.devices import pick_device
 
         world = int(os.environ.get("WORLD_SIZE", "1"))
         if world == 1:
@@ -136,9 +136,9 @@ class Progress:
 @torch.no_grad()
 def save_sample_grid(model: nn.Module, dataset, clip_feats: Tensor | None, path: Path, steps: int = 20) -> None:
     """Two samples at half the training size, each beside the training image whose code it used."""
-    from ..model.collage import round_up
     from ..pipeline import PatchDM
     from ..runtime.images import save_png, to_pil
+    from ..runtime.sizes import round_up
     from ..sampling.solvers import run
 
     device = next(model.parameters()).device

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from patchdm_core.editing.harmonize import anchored, collapse, lowpass, match_detail
-from patchdm_core.editing.regions import feather, fill_hole
-from patchdm_core.evaluation.metrics import grain, laplacian_pyramid
+from patchdm_core.editing.fill import fill_hole
+from patchdm_core.editing.harmonize import anchored, lowpass, match_detail
+from patchdm_core.editing.regions import feather
+from patchdm_core.evaluation.metrics import grain
 from patchdm_core.model.schedule import Schedule
+from patchdm_core.runtime.filters import collapse, laplacian_pyramid
 
 
 def _smooth_with_grainy_square(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -4,15 +4,8 @@ import pytest
 import torch
 
 from patchdm_core import run, to_pil
-from patchdm_core.editing.regions import (
-    TELEA_RADIUS,
-    evals_of,
-    feather,
-    fill_hole,
-    grow_canvas,
-    mirror_fill,
-    repaint_path,
-)
+from patchdm_core.editing.fill import TELEA_RADIUS, fill_hole, mirror_fill
+from patchdm_core.editing.regions import evals_of, feather, grow_canvas, repaint_path
 from patchdm_core.runtime.images import from_pil
 
 # every solver and grid rule keeps the known-pixel guarantee: the tiny model's DDIM on the fixed grid, and

@@ -5,7 +5,8 @@ import pytest
 import torch
 from PIL import Image
 
-from patchdm_core.training.data import ImageFolderWindows, crops_of
+from patchdm_core.runtime.pictures import crops_of
+from patchdm_core.training.data import ImageFolderWindows
 from tests.helpers import image_folder, smooth_picture
 
 
