@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from patchdm_core.sampling.registry import sampling_params
+from patchdm_core.sampling.solvers import sampling_params
 
 from .imaging import (
     InputError,

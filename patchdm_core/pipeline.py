@@ -22,8 +22,7 @@ from .runtime.sizes import round_up
 from .sampling.denoiser import CanvasDenoiser
 from .sampling.guidance import Cond, cfg
 from .sampling.noise import patch_noise, patch_seed
-from .sampling.registry import get_sampler, ladder
-from .sampling.solvers import Step, ddim_sample, run
+from .sampling.solvers import Step, ddim_sample, get_sampler, ladder, run
 
 __all__ = ["PatchDM", "pick_device", "run", "to_pil", "from_pil", "CheckpointError"]
 

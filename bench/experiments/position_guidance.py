@@ -31,7 +31,7 @@ from patchdm_core.evaluation.metrics import swd  # noqa: E402
 from patchdm_core.runtime.precision import cpu_name  # noqa: E402
 from patchdm_core.sampling.guidance import Cond  # noqa: E402
 from patchdm_core.sampling.noise import patch_seed  # noqa: E402
-from patchdm_core.sampling.registry import get_sampler, ladder  # noqa: E402
+from patchdm_core.sampling.solvers import get_sampler, ladder  # noqa: E402
 
 
 def paint(pipe: PatchDM, seed: int, height: int, width: int, s_z: float, s_pos: float) -> torch.Tensor:

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..model.weights import CheckpointError
 from ..runtime import checks, precision, threads
 from ..sampling.noise import resolve_seed  # noqa: F401  (re-exported for the subcommands)
-from ..sampling.registry import sampling_params  # noqa: F401  (re-exported for the subcommands)
+from ..sampling.solvers import sampling_params  # noqa: F401  (re-exported for the subcommands)
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "patchdm-demo.safetensors"
 
@@ -62,7 +62,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 
 def add_sampling_args(p: argparse.ArgumentParser) -> None:
     from ..sampling.denoiser import GRIDS
-    from ..sampling.registry import SAMPLERS
+    from ..sampling.solvers import SAMPLERS
 
     num = checks.arg
     p.add_argument(

@@ -14,7 +14,7 @@ from ..runtime import checks
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     from ..sampling.denoiser import GRIDS
-    from ..sampling.registry import SAMPLERS
+    from ..sampling.solvers import SAMPLERS
 
     p.add_argument("--weights", type=Path, required=True, help="weights file to update in place")
     p.add_argument("--steps", type=checks.arg("steps", integer=True), default=None, help="solver steps, 1-1000")

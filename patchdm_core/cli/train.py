@@ -11,7 +11,8 @@ from ..model.config import PatchDMConfig, preset
 from ..model.weights import CheckpointError
 from ..runtime import checks
 from ..runtime.sizes import parse_size
-from ..training.loop import ema_file, train
+from ..training.loop import train
+from ..training.state import ema_file
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:

@@ -11,8 +11,7 @@ from torch import Tensor
 from ..runtime.sizes import round_up
 from ..sampling.guidance import cfg
 from ..sampling.noise import patch_seed
-from ..sampling.registry import get_sampler, ladder
-from ..sampling.solvers import Step
+from ..sampling.solvers import Step, get_sampler, ladder
 from . import harmonize
 from .fill import fill_hole, mirror_fill
 from .img2img import denoise_steps

@@ -10,8 +10,7 @@ from torch import Tensor
 
 from ..runtime.images import from_pil
 from ..runtime.sizes import round_up
-from ..sampling.registry import ladder
-from ..sampling.solvers import Step
+from ..sampling.solvers import Step, ladder
 from .img2img import check_canvas, check_strength, denoise_steps, place, resize, sketch_strength, split_alpha
 
 

@@ -221,7 +221,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 def main(args: argparse.Namespace) -> int:
     from ..cli.common import load_pipeline
     from ..sampling.denoiser import GRIDS, MODES
-    from ..sampling.registry import get_sampler
+    from ..sampling.solvers import get_sampler
 
     if not args.data.is_dir():
         raise ValueError(f"--data {args.data} is not a folder of held-out pictures")

@@ -2,7 +2,7 @@
 
 Every failure to read one (missing, truncated, not safetensors, another format, a config that does
 not match the tensors) raises CheckpointError with one clear line, never a deep torch traceback.
-The training state (optimizer, step, RNG, non-EMA weights) lives in a separate file (train.py).
+The training state (optimizer, step, RNG, non-EMA weights) lives apart from it (training/state.py).
 """
 
 from __future__ import annotations
@@ -133,62 +133,3 @@ def describe(meta: dict[str, str]) -> str:
     """One line about a weights file's metadata (for logs)."""
     cfg = json.loads(meta.get("config", "{}"))
     return f"{cfg.get('name', '?')} ({meta.get('format')}, trained {meta.get('train_steps', '?')} steps)"
-
-
-# -- training state: sharded safetensors + JSON (no pickle at all) -------------------------------
-
-
-def save_state(folder: str | Path, tensors: dict[str, Tensor], info: dict, *, shard_bytes: int = 15 << 20) -> Path:
-    """Write tensors as safetensors shards of at most ~shard_bytes plus state.json; atomic per folder."""
-    from safetensors.torch import save_file
-
-    folder = Path(folder)
-    tmp = folder.with_name(folder.name + ".tmp")
-    if tmp.exists():
-        for f in tmp.iterdir():
-            f.unlink()
-    tmp.mkdir(parents=True, exist_ok=True)
-    shards: list[dict[str, Tensor]] = [{}]
-    size = 0
-    for key, value in tensors.items():
-        nbytes = value.numel() * value.element_size()
-        if shards[-1] and size + nbytes > shard_bytes:
-            shards.append({})
-            size = 0
-        shards[-1][key] = value.detach().cpu().contiguous()
-        size += nbytes
-    names = []
-    for i, shard in enumerate(shards):
-        names.append(f"state-{i:05d}.safetensors")
-        save_file(shard, str(tmp / names[-1]))
-    (tmp / "state.json").write_text(json.dumps({**info, "format": FORMAT + "-state", "shards": names}, indent=1))
-    if folder.exists():
-        old = folder.with_name(folder.name + ".old")
-        folder.replace(old)
-        tmp.replace(folder)
-        for f in old.iterdir():
-            f.unlink()
-        old.rmdir()
-    else:
-        tmp.replace(folder)
-    return folder
-
-
-def load_state(folder: str | Path) -> tuple[dict[str, Tensor], dict]:
-    """Inverse of save_state, with a clear error for a missing or broken state folder."""
-    from safetensors.torch import load_file
-
-    folder = Path(folder)
-    meta_path = folder / "state.json"
-    if not meta_path.is_file():
-        raise CheckpointError(f"no training state to resume in {folder} (state.json missing)")
-    try:
-        info = json.loads(meta_path.read_text())
-        tensors: dict[str, Tensor] = {}
-        for name in info["shards"]:
-            tensors.update(load_file(str(folder / name)))
-    except Exception as exc:
-        raise CheckpointError(f"training state in {folder} is unreadable: {str(exc).splitlines()[0]}") from None
-    if info.get("format") != FORMAT + "-state":
-        raise CheckpointError(f"{folder} is not a Patch-DM training state")
-    return tensors, info

@@ -26,11 +26,12 @@ from ..model.collage import Grid, from_patches, to_patches
 from ..model.config import PatchDMConfig
 from ..model.patchdm import PatchDMModel, count_parameters
 from ..model.schedule import Schedule
-from ..model.weights import load_into, load_state, load_weights, save_state, save_weights
+from ..model.weights import load_into, load_weights
 from ..runtime import precision
 from ..sampling.noise import randn
 from .data import Batch, ImageFolderWindows
 from .distributed import Distributed, Progress, save_sample_grid
+from .state import load_state, restore_run, save_run
 
 
 class Objective(nn.Module):
@@ -93,11 +94,6 @@ class TrainResult:
     ema: PatchDMModel
     step: int
     extra: dict[float, PatchDMModel] = dataclasses.field(default_factory=dict)  # ema_extra decay -> EMA
-
-
-def ema_file(out: Path, decay: float) -> Path:
-    """Where the EMA of an `ema_extra` decay is written: weights-ema0.9995.safetensors."""
-    return Path(out) / f"weights-ema{decay:g}.safetensors"
 
 
 def draw_inputs(cfg: PatchDMConfig, n: int, gen: torch.Generator, device: torch.device) -> tuple[Tensor, ...]:
@@ -181,7 +177,7 @@ def train(
     gen = torch.Generator(device=dist.device).manual_seed(seed * 1_000_003 + dist.rank)
     step, seconds = 0, 0.0
     if resume:
-        step, seconds = _restore(tensors, info, model, ema, extra, opt, gen, dist)
+        step, seconds = restore_run(tensors, info, model, ema, extra, opt, gen, dist)
     if dist.rank == 0:
         # The config actually trained (on --resume: the one stored in the state, not the CLI's).
         out.mkdir(parents=True, exist_ok=True)
@@ -200,7 +196,7 @@ def train(
         if dist.rank == 0:
             elapsed = seconds + time.monotonic() - start
             run = {"step": step, "seconds": elapsed, "batch": tc.batch_size * dist.world, "data": str(data)}
-            _save(out, cfg, model, ema, extra, opt, gen, run | {"carried": carried, "extra_warmup": extra_warmup})
+            save_run(out, cfg, model, ema, extra, opt, gen, run | {"carried": carried, "extra_warmup": extra_warmup})
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # preemption / `kill`: stop cleanly and save, like Ctrl-C
@@ -247,85 +243,3 @@ def _clip_features(model: PatchDMModel, dataset: ImageFolderWindows) -> Tensor:
 def _update_ema(pairs: tuple[list[Tensor], list[Tensor]], decay: float) -> None:
     """ema <- decay * ema + (1 - decay) * model, for every trained parameter at once."""
     torch._foreach_lerp_(pairs[0], pairs[1], 1 - decay)
-
-
-def _save(
-    out: Path,
-    cfg: PatchDMConfig,
-    model: nn.Module,
-    ema: nn.Module,
-    extra: dict[float, nn.Module],
-    opt: torch.optim.Optimizer,
-    gen: torch.Generator,
-    run: dict,
-) -> None:
-    """Weights files and training state; `run`: step, seconds, batch (all processes), data, carried
-    (metadata kept from the init), extra_warmup."""
-    step, carried = run["step"], run["carried"]
-    meta = {
-        **carried,
-        "train_steps": str(step),
-        "samples_seen": str(step * run["batch"]),
-        "train_seconds": f"{run['seconds']:.0f}",
-        "train_data": run["data"],
-    }
-    save_weights(out / "weights.safetensors", ema, cfg, metadata=meta | {"ema_decay": f"{cfg.train.ema_decay:g}"})
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    tensors |= {f"ema.{k}": v for k, v in ema.state_dict().items()}
-    for decay, e in extra.items():
-        save_weights(ema_file(out, decay), e, cfg, metadata=meta | {"ema_decay": f"{decay:g}"})
-        tensors |= {f"ema{decay:g}.{k}": v for k, v in e.state_dict().items()}
-    opt_state = opt.state_dict()
-    for i, st in opt_state["state"].items():
-        tensors |= {f"opt.{i}.{k}": torch.as_tensor(v) for k, v in st.items()}
-    tensors["rng.gen"] = gen.get_state()
-    tensors["rng.torch"] = torch.get_rng_state()
-    if torch.cuda.is_available():
-        tensors["rng.cuda"] = torch.cuda.get_rng_state()
-    info = {
-        "step": step,
-        "seconds": run["seconds"],
-        "config": cfg.to_json(),
-        "param_groups": opt_state["param_groups"],
-        "carried_metadata": carried,
-        "extra_warmup": run["extra_warmup"],
-    }
-    save_state(out / "state", tensors, info)
-
-
-def _restore(
-    tensors: dict[str, Tensor],
-    info: dict,
-    model: nn.Module,
-    ema: nn.Module,
-    extra: dict[float, nn.Module],
-    opt: torch.optim.Optimizer,
-    gen: torch.Generator,
-    dist: Distributed,
-) -> tuple[int, float]:
-    def part(prefix: str) -> dict[str, Tensor]:
-        return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-
-    model.load_state_dict(part("model."))
-    ema.load_state_dict(part("ema."))
-    for decay, e in extra.items():
-        e.load_state_dict(part(f"ema{decay:g}."))
-    state: dict[int, dict[str, Tensor]] = {}
-    for k, v in part("opt.").items():
-        i, name = k.split(".", 1)
-        state.setdefault(int(i), {})[name] = v.to(dist.device) if name != "step" else v
-    opt.load_state_dict({"state": state, "param_groups": info["param_groups"]})
-    step = int(info["step"])
-    if dist.rank == 0 and tensors["rng.gen"].numel() != gen.get_state().numel():
-        # a state saved on another device kind (CPU Mersenne Twister vs CUDA Philox): the stream cannot
-        # continue, so start a fresh one that still depends on the seed and the step
-        print(f"--resume: the saved random stream is from another device kind; a fresh one starts at step {step}")
-        gen.manual_seed(gen.initial_seed() + 7919 * step)
-    elif dist.rank == 0:
-        gen.set_state(tensors["rng.gen"])
-        torch.set_rng_state(tensors["rng.torch"])
-        if "rng.cuda" in tensors and dist.device.type == "cuda":
-            torch.cuda.set_rng_state(tensors["rng.cuda"])
-    else:  # other ranks continue on fresh, distinct streams
-        gen.manual_seed(gen.initial_seed() + 7919 * step)
-    return step, float(info.get("seconds", 0.0))

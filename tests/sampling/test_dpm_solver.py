@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from patchdm_core.model.schedule import Schedule
-from patchdm_core.sampling.dpm_solver import dpmpp_2m_sample
-from patchdm_core.sampling.solvers import ddim_sample, run
+from patchdm_core.sampling.solvers import ddim_sample, dpmpp_2m_sample, run
 
 MU, S = 0.3, 0.5  # data x0 ~ N(MU, S^2) per coordinate
 

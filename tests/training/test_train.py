@@ -195,7 +195,7 @@ def test_v_prediction_objective_targets_v(tmp_path) -> None:
 
 def test_resume_from_another_device_kinds_random_stream_starts_a_fresh_one(tmp_path, capsys) -> None:
     """A state saved on a GPU (Philox: 16 bytes of generator state) resumed on a CPU (Mersenne Twister)."""
-    from patchdm_core.model.weights import load_state, save_state
+    from patchdm_core.training.state import load_state, save_state
 
     data = image_folder(tmp_path / "d")
     train(_cfg(), data, tmp_path / "r", steps=2)
