@@ -1,17 +1,19 @@
-"""PatchDM: the public facade that the CLI and the app use (load, generate, sample_z, encode_style)."""
+"""PatchDM: the public facade that the CLI and the app use (load, generate, edit, steer, sample_z, encode_style).
+
+It owns the model and its Painter (sampling/painter.py), samples global codes from the latent prior, and
+runs the editing functions (editing/) on its painter; nothing below it knows it exists.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
-from PIL import Image
 from torch import Tensor
 
-from .editing.edits import Editing
-from .editing.img2img import check_canvas
-from .editing.steering import Steering
+from .editing import edits, steering
 from .model.config import PatchDMConfig
 from .model.patchdm import PatchDMModel
 from .model.schedule import Schedule
@@ -19,26 +21,25 @@ from .model.weights import CheckpointError, file_hash, load_into, load_weights
 from .runtime.devices import pick_device
 from .runtime.images import from_pil, to_pil
 from .runtime.sizes import round_up
-from .sampling.denoiser import CanvasDenoiser
-from .sampling.guidance import Cond, cfg
-from .sampling.noise import patch_noise, patch_seed
-from .sampling.solvers import Step, ddim_sample, get_sampler, ladder, run
+from .sampling.noise import patch_seed
+from .sampling.painter import Painter, check_canvas
+from .sampling.solvers import Step, ddim_sample, run
 
 __all__ = ["PatchDM", "pick_device", "run", "to_pil", "from_pil", "CheckpointError"]
 
 
-def wrap_axes(tileable: bool | str) -> tuple[bool, bool]:
-    """tileable True / "xy" -> wrap both axes; "x" or "y" -> one axis; False -> none."""
-    if tileable is True:
-        return (True, True)
-    if not tileable:
-        return (False, False)
-    if tileable not in ("x", "y", "xy"):
-        raise ValueError(f"tileable must be True, False, 'x', 'y' or 'xy', got {tileable!r}")
-    return ("y" in tileable, "x" in tileable)
+def _on_painter(fn: Callable) -> Callable:
+    """A PatchDM method that runs `fn(painter, ...)` on this model's painter: same options, same doc (and
+    inspect.signature shows fn's own parameters)."""
+
+    @functools.wraps(fn)
+    def method(self: PatchDM, *args, **kw):
+        return fn(self.painter, *args, **kw)
+
+    return method
 
 
-class PatchDM(Editing, Steering):
+class PatchDM:
     def __init__(
         self,
         model: PatchDMModel,
@@ -53,9 +54,9 @@ class PatchDM(Editing, Steering):
         self.name = name
         self.model_hash = model_hash
         self.metadata = metadata or {}
-        self.schedule = Schedule.linear(
-            model.cfg.diffusion.timesteps, model.cfg.diffusion.beta_start, model.cfg.diffusion.beta_end
-        )
+        diffusion = model.cfg.diffusion
+        self.schedule = Schedule.linear(diffusion.timesteps, diffusion.beta_start, diffusion.beta_end)
+        self.painter = Painter(model.unet, model.encoder, self.schedule, model.cfg, device)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -92,61 +93,7 @@ class PatchDM(Editing, Steering):
     def p(self) -> int:
         return self.cfg.patch_size
 
-    # -- sampling ----------------------------------------------------------------------------
-
-    def default_chunk(self) -> int:
-        """Patches per network call: 64 on the CPU, more on a GPU with free memory."""
-        if self.device.type != "cuda":
-            return 64
-        free, _ = torch.cuda.mem_get_info(self.device)
-        per_patch = 12 * sum(self.cfg.unet.channel_mult) * self.cfg.unet.model_channels * self.p**2 * 4
-        return int(max(64, min(4096, free * 0.5 // per_patch)))
-
-    def denoiser(
-        self,
-        mode: str = "feature",
-        *,
-        chunk: int | None = None,
-        tileable: bool | str = False,
-        positions: str | None = None,
-        stride: int | None = None,
-        grid: str | None = None,
-        grid_seed: int = 0,
-    ) -> CanvasDenoiser:
-        tr = self.cfg.train.image_size
-        return CanvasDenoiser(
-            self.model.unet,
-            mode=mode,
-            chunk=chunk or self.default_chunk(),
-            stride=stride,
-            wrap=wrap_axes(tileable),
-            positions=positions or self.cfg.sampling.positions,
-            train_grid=(tr[0] // self.p, tr[1] // self.p),
-            prediction=self.cfg.diffusion.prediction,
-            schedule=self.schedule,
-            grid=grid or self.cfg.sampling.grid,
-            grid_seed=grid_seed,
-        )
-
-    def cond(self, z: Tensor | None, batch: int = 1) -> Cond:
-        return Cond.make(z, batch, self.cfg.unet.z_dim, self.device)
-
-    def canvas_device(self, height: int, width: int, offload: bool | None = None) -> torch.device:
-        """Where canvas-sized tensors live: the model's device, or host memory for huge canvases on a GPU
-        (offload None = automatic: when eight canvas copies would take over a quarter of free GPU memory).
-        The network then receives bands of patches and returns eps bands (CanvasDenoiser)."""
-        if self.device.type != "cuda" or offload is False:
-            return self.device
-        if offload:
-            return torch.device("cpu")
-        free, _ = torch.cuda.mem_get_info(self.device)
-        return torch.device("cpu") if 8 * 3 * height * width * 4 > free / 4 else self.device
-
-    def initial_noise(
-        self, seed: int, height: int, width: int, origin: tuple[int, int] = (0, 0), device: torch.device | None = None
-    ) -> Tensor:
-        """Per-patch noise for a canvas of whole patches (see noise.patch_noise), drawn on the CPU."""
-        return patch_noise(seed, height // self.p, width // self.p, self.p, origin=origin, device=device or self.device)
+    # -- painting and editing (sampling/painter.py, editing/) ----------------------------------------
 
     def generate(
         self,
@@ -169,64 +116,32 @@ class PatchDM(Editing, Steering):
     ) -> Iterator[Step]:
         """Paint a height x width canvas; sizes off the patch grid are painted larger and centre-cropped.
 
-        None picks the model's default (steps, guidance, eta, grid rule, sampler; `self.settings()`).
-        `offload` keeps the canvas in host memory while the network runs on the GPU (None: automatic)."""
+        None picks the model's default (steps, guidance, eta, grid rule, sampler; `settings()`); without `z`
+        the latent prior samples the global code for this seed. `offload` keeps the canvas in host memory
+        while the network runs on the GPU (None: automatic)."""
+        painter = self.painter
         check_canvas(height, width, mode, tileable)
         big_h, big_w = round_up(height, self.p), round_up(width, self.p)
-        x = self.initial_noise(seed, big_h, big_w, device=self.canvas_device(big_h, big_w, offload))
-        s = self.settings(steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler)
+        x = painter.initial_noise(seed, big_h, big_w, device=painter.canvas_device(big_h, big_w, offload))
+        s = painter.settings(steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler)
         kw = dict(mode=mode, tileable=tileable, chunk=chunk, positions=positions, stride=stride)
-        yield from self._paint(x, (height, width), seed=seed, z=self.default_z(seed) if z is None else z, s=s, **kw)
+        yield from painter.paint(x, (height, width), seed=seed, z=self.default_z(seed) if z is None else z, s=s, **kw)
 
-    def _paint(
-        self,
-        x: Tensor,
-        size: tuple[int, int],
-        *,
-        seed: int,
-        z: Tensor | None,
-        s: dict,
-        start: int = 0,
-        mode: str = "feature",
-        tileable: bool | str = False,
-        chunk: int | None = None,
-        positions: str | None = None,
-        stride: int | None = None,
-    ) -> Iterator[Step]:
-        """Denoise the whole-patch canvas x (at level `start` of the solver's ladder) with settings `s`,
-        yielding Steps centre-cropped to `size`."""
-        (height, width), (big_h, big_w) = size, x.shape[-2:]
-        den = self.denoiser(
-            mode, chunk=chunk, tileable=tileable, positions=positions, stride=stride, grid=s["grid"], grid_seed=seed
-        )
-        eps_fn = cfg(den, self.cond(z), s["guidance"])
-        gen = torch.Generator().manual_seed(patch_seed(seed, -1, -1))
-        top, left = (big_h - height) // 2, (big_w - width) // 2
-        solve, path = get_sampler(s["sampler"]), ladder(s["sampler"], self.schedule, s["steps"])[start:]
-        for step in solve(eps_fn, x, self.schedule, path=path, eta=s["eta"], generator=gen):
-            if (big_h, big_w) != (height, width):
-                step.x = step.x[..., top : top + height, left : left + width]
-                step.x0 = step.x0[..., top : top + height, left : left + width]
-            yield step
+    inpaint = _on_painter(edits.inpaint)
+    outpaint = _on_painter(edits.outpaint)
+    reroll = _on_painter(edits.reroll)
+    img2img = _on_painter(steering.img2img)
+    upscale = _on_painter(steering.upscale)
+    # the painter's parts, for the CLI, the app, benchmarks and tests
+    settings = _on_painter(Painter.settings)
+    denoiser = _on_painter(Painter.denoiser)
+    cond = _on_painter(Painter.cond)
+    encode_style = _on_painter(Painter.encode_style)
+    initial_noise = _on_painter(Painter.initial_noise)
+    canvas_device = _on_painter(Painter.canvas_device)
+    default_chunk = _on_painter(Painter.default_chunk)
 
-    def settings(
-        self,
-        *,
-        steps: int | None = None,
-        guidance: float | None = None,
-        eta: float | None = None,
-        grid: str | None = None,
-        sampler: str | None = None,
-    ) -> dict[str, object]:
-        """Sampling settings with the model's defaults (weights metadata) filled in where None."""
-        d = self.cfg.sampling
-        return {
-            "steps": steps or d.steps,
-            "guidance": d.guidance if guidance is None else guidance,
-            "eta": d.eta if eta is None else eta,
-            "grid": grid or d.grid,
-            "sampler": sampler or d.sampler,
-        }
+    # -- the latent prior over global codes -------------------------------------------------------
 
     def default_z(self, seed: int) -> Tensor | None:
         """The latent model's code for this seed, or None (the null code) if it was never trained."""
@@ -241,12 +156,6 @@ class PatchDM(Editing, Steering):
             ddim_sample(lambda x, t: latent(x, t), z_t, latent.schedule(), steps=steps, generator=gen, clip_x0=False)
         )
         return latent.denormalize(z)
-
-    @torch.no_grad()
-    def encode_style(self, image: Image.Image | Tensor) -> Tensor:
-        """The global code [1, z_dim] of any picture, to paint 'in the style of' it."""
-        x = from_pil(image) if isinstance(image, Image.Image) else image
-        return self.model.encoder(x.to(self.device)).float()
 
     def params(self, **kw: object) -> dict[str, object]:
         """Generation parameters in A1111 order, for the PNG `parameters` chunk."""

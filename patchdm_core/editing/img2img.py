@@ -73,11 +73,3 @@ def sketch_strength(alpha: Tensor, strength: float) -> Tensor:
     """Per-pixel repaint strength of a partly transparent sketch: `strength` where painted, 1 where
     transparent (blended by alpha)."""
     return alpha * check_strength(strength) + (1 - alpha)
-
-
-def check_canvas(height: int, width: int, mode: str, tileable: bool | str) -> None:
-    """A paintable canvas request, or ValueError with a sentence for the user."""
-    if height < 1 or width < 1:
-        raise ValueError(f"canvas size must be positive, got {width}x{height}")
-    if tileable and mode != "feature":
-        raise ValueError("tileable output needs the feature sampler (mode feature)")

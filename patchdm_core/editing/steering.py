@@ -1,4 +1,6 @@
-"""PatchDM's steering methods: image-to-image (SDEdit) and upscale (mixed into PatchDM; pieces in img2img.py)."""
+"""Image-to-image (SDEdit) and upscale as functions of a Painter (their pieces are in img2img.py): the
+picture noised to the level a strength picks on the solver's ladder, then the same loop generate runs;
+a sketch with transparent parts goes through the editing projection (edits.masked) instead."""
 
 from __future__ import annotations
 
@@ -10,72 +12,72 @@ from torch import Tensor
 
 from ..runtime.images import from_pil
 from ..runtime.sizes import round_up
+from ..sampling.painter import Painter, check_canvas
 from ..sampling.solvers import Step, ladder
-from .img2img import check_canvas, check_strength, denoise_steps, place, resize, sketch_strength, split_alpha
+from .edits import masked
+from .img2img import check_strength, denoise_steps, place, resize, sketch_strength, split_alpha
 
 
-class Steering:
-    """img2img and upscale on top of PatchDM's `_paint` (the loop generate runs) and `_masked` (editing)."""
+def img2img(
+    painter: Painter,
+    image: Tensor | Image.Image,
+    *,
+    strength: float,
+    seed: int,
+    size: tuple[int, int] | None = None,
+    z: Tensor | None = None,
+    offload: bool | None = None,
+    **kw,
+) -> Iterator[Step]:
+    """Repaint a picture (or sketch) at `size` = (height, width) (default: its own) with `strength` in
+    [0, 1]: 0 gives it back, 1 is `generate` with its global code (or `z`). A PIL picture's transparent
+    parts are painted freely (strength 1 there). kw: steps, guidance, eta, grid, sampler, mode,
+    tileable, chunk, positions, stride."""
+    strength = check_strength(strength)
+    alpha = None
+    if isinstance(image, Image.Image):
+        picture, alpha = split_alpha(image)
+        image = from_pil(picture)
+    height, width = size or tuple(image.shape[-2:])
+    check_canvas(height, width, kw.get("mode", "feature"), kw.get("tileable", False))
+    x = resize(image.float().cpu(), height, width).to(painter.device)
+    z = painter.encode_style(x) if z is None else z
+    s = painter.settings(**{k: kw.pop(k, None) for k in ("steps", "guidance", "eta", "grid", "sampler")})
+    if alpha is not None:  # per-pixel strength: the repaint projection of the editing tools does it
+        soft = sketch_strength(F.interpolate(alpha, (height, width), mode="bilinear"), strength)
+        # a sketch's own flat colours are no measure of the detail to paint: no detail matching
+        mode, chunk = kw.get("mode", "feature"), kw.get("chunk")
+        yield from masked(painter, x, soft, seed=seed, z=z, **s, mode=mode, chunk=chunk, match_detail=False)
+        return
+    n = denoise_steps(s["steps"], strength)
+    if n == 0:
+        yield Step(0, 1, -1, x, x)  # nothing to denoise: the (resized) picture itself
+        return
+    big_h, big_w = round_up(height, painter.p), round_up(width, painter.p)
+    noise = painter.initial_noise(seed, big_h, big_w, device=painter.canvas_device(big_h, big_w, offload))
+    path = ladder(s["sampler"], painter.schedule, s["steps"])
+    start = len(path) - n
+    if start > 0:  # strength 1 starts from pure noise, exactly as generate does
+        canvas, _ = place(x, big_h, big_w)
+        noise = painter.schedule.q_sample(canvas.to(noise.device), path[start], noise)
+    yield from painter.paint(noise, (height, width), seed=seed, z=z, s=s, start=start, **kw)
 
-    def img2img(
-        self,
-        image: Tensor | Image.Image,
-        *,
-        strength: float,
-        seed: int,
-        size: tuple[int, int] | None = None,
-        z: Tensor | None = None,
-        offload: bool | None = None,
-        **kw,
-    ) -> Iterator[Step]:
-        """Repaint a picture (or sketch) at `size` = (height, width) (default: its own) with `strength` in
-        [0, 1]: 0 gives it back, 1 is `generate` with its global code (or `z`). A PIL picture's transparent
-        parts are painted freely (strength 1 there). kw: steps, guidance, eta, grid, sampler, mode,
-        tileable, chunk, positions, stride."""
-        strength = check_strength(strength)
-        alpha = None
-        if isinstance(image, Image.Image):
-            picture, alpha = split_alpha(image)
-            image = from_pil(picture)
-        height, width = size or tuple(image.shape[-2:])
-        check_canvas(height, width, kw.get("mode", "feature"), kw.get("tileable", False))
-        x = resize(image.float().cpu(), height, width).to(self.device)
-        z = self.encode_style(x) if z is None else z
-        s = self.settings(**{k: kw.pop(k, None) for k in ("steps", "guidance", "eta", "grid", "sampler")})
-        if alpha is not None:  # per-pixel strength: the repaint projection of the editing tools does it
-            soft = sketch_strength(F.interpolate(alpha, (height, width), mode="bilinear"), strength)
-            # a sketch's own flat colours are no measure of the detail to paint: no detail matching
-            mode, chunk = kw.get("mode", "feature"), kw.get("chunk")
-            yield from self._masked(x, soft, seed=seed, z=z, **s, mode=mode, chunk=chunk, match_detail=False)
-            return
-        n = denoise_steps(s["steps"], strength)
-        if n == 0:
-            yield Step(0, 1, -1, x, x)  # nothing to denoise: the (resized) picture itself
-            return
-        big_h, big_w = round_up(height, self.p), round_up(width, self.p)
-        noise = self.initial_noise(seed, big_h, big_w, device=self.canvas_device(big_h, big_w, offload))
-        path = ladder(s["sampler"], self.schedule, s["steps"])
-        start = len(path) - n
-        if start > 0:  # strength 1 starts from pure noise, exactly as generate does
-            canvas, _ = place(x, big_h, big_w)
-            noise = self.schedule.q_sample(canvas.to(noise.device), path[start], noise)
-        yield from self._paint(noise, (height, width), seed=seed, z=z, s=s, start=start, **kw)
 
-    def upscale(
-        self,
-        image: Tensor | Image.Image,
-        *,
-        seed: int,
-        scale: float | None = None,
-        size: tuple[int, int] | None = None,
-        strength: float = 0.4,
-        **kw,
-    ) -> Iterator[Step]:
-        """ "Hires fix": Lanczos to `size` = (height, width) or `scale` x the picture, then img2img at a low
-        strength, which paints new detail where a resize would blur."""
-        h, w = (image.height, image.width) if isinstance(image, Image.Image) else tuple(image.shape[-2:])
-        if size is None:
-            if scale is None or not scale > 0:
-                raise ValueError("give a scale > 0 or a target size")
-            size = (round(h * scale), round(w * scale))
-        return self.img2img(image, size=size, strength=strength, seed=seed, **kw)
+def upscale(
+    painter: Painter,
+    image: Tensor | Image.Image,
+    *,
+    seed: int,
+    scale: float | None = None,
+    size: tuple[int, int] | None = None,
+    strength: float = 0.4,
+    **kw,
+) -> Iterator[Step]:
+    """ "Hires fix": Lanczos to `size` = (height, width) or `scale` x the picture, then img2img at a low
+    strength, which paints new detail where a resize would blur."""
+    h, w = (image.height, image.width) if isinstance(image, Image.Image) else tuple(image.shape[-2:])
+    if size is None:
+        if scale is None or not scale > 0:
+            raise ValueError("give a scale > 0 or a target size")
+        size = (round(h * scale), round(w * scale))
+    return img2img(painter, image, size=size, strength=strength, seed=seed, **kw)

@@ -92,14 +92,14 @@ def test_extending_twice_equals_once_in_starting_noise(tiny_pipe, monkeypatch) -
     """Right by 2 patches twice == right by 4 once: every patch starts from the same noise."""
     p = tiny_pipe.p
     drawn = []
-    real = type(tiny_pipe).initial_noise
+    real = type(tiny_pipe.painter).initial_noise
 
-    def spy(self, seed, h, w, origin=(0, 0)):
-        noise = real(self, seed, h, w, origin)
+    def spy(self, seed, h, w, origin=(0, 0), device=None):
+        noise = real(self, seed, h, w, origin, device)
         drawn.append(noise)
         return noise
 
-    monkeypatch.setattr(type(tiny_pipe), "initial_noise", spy)
+    monkeypatch.setattr(type(tiny_pipe.painter), "initial_noise", spy)  # the editing tools draw through the painter
     image = _picture(2 * p, 4 * p)
     first = run(tiny_pipe.outpaint(image, (0, 2 * p, 0, 0), seed=9, steps=1))
     run(tiny_pipe.outpaint(first, (0, 2 * p, 0, 0), seed=9, steps=1))
@@ -139,8 +139,8 @@ def test_edits_paint_with_the_global_code_of_the_edited_picture(tiny_pipe, monke
     p = tiny_pipe.p
     image = torch.rand(1, 3, 2 * p, 3 * p) * 2 - 1
     seen = []
-    cond = tiny_pipe.cond
-    monkeypatch.setattr(tiny_pipe, "cond", lambda z: seen.append(z) or cond(z))
+    cond = tiny_pipe.painter.cond
+    monkeypatch.setattr(tiny_pipe.painter, "cond", lambda z: seen.append(z) or cond(z))
     keep = torch.ones(1, 1, 2 * p, 3 * p)
     keep[..., :p, :p] = 0
     run(tiny_pipe.inpaint(image, keep, seed=1, steps=1))

@@ -1,0 +1,167 @@
+"""Painter: what turns a trained patch network into pictures, for generate and for every editing tool.
+
+It holds the network, the global encoder (for the code of a picture) and the model's sampling defaults;
+per job it builds the canvas denoiser, the guided eps function and the seeded per-patch noise, and
+`paint` runs a solver over a canvas from any level of the solver's ladder. The editing layer is plain
+functions of a Painter; the PatchDM facade owns one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+from torch import Tensor, nn
+
+from ..model.config import PatchDMConfig
+from ..model.schedule import Schedule
+from ..model.unet import PatchUNet
+from ..runtime.images import from_pil
+from .denoiser import CanvasDenoiser
+from .guidance import Cond, cfg
+from .noise import patch_noise, patch_seed
+from .solvers import Step, get_sampler, ladder
+
+
+def wrap_axes(tileable: bool | str) -> tuple[bool, bool]:
+    """tileable True / "xy" -> wrap both axes; "x" or "y" -> one axis; False -> none."""
+    if tileable is True:
+        return (True, True)
+    if not tileable:
+        return (False, False)
+    if tileable not in ("x", "y", "xy"):
+        raise ValueError(f"tileable must be True, False, 'x', 'y' or 'xy', got {tileable!r}")
+    return ("y" in tileable, "x" in tileable)
+
+
+def check_canvas(height: int, width: int, mode: str, tileable: bool | str) -> None:
+    """A paintable canvas request, or ValueError with a sentence for the user."""
+    if height < 1 or width < 1:
+        raise ValueError(f"canvas size must be positive, got {width}x{height}")
+    if tileable and mode != "feature":
+        raise ValueError("tileable output needs the feature sampler (mode feature)")
+
+
+@dataclass
+class Painter:
+    unet: PatchUNet
+    encoder: nn.Module  # E(x0): the global code of a picture
+    schedule: Schedule
+    cfg: PatchDMConfig  # the whole model's config: patch size, training frame, sampling defaults
+    device: torch.device
+
+    @property
+    def p(self) -> int:
+        return self.cfg.patch_size
+
+    def settings(
+        self,
+        *,
+        steps: int | None = None,
+        guidance: float | None = None,
+        eta: float | None = None,
+        grid: str | None = None,
+        sampler: str | None = None,
+    ) -> dict[str, object]:
+        """Sampling settings with the model's defaults (weights metadata) filled in where None."""
+        d = self.cfg.sampling
+        return {
+            "steps": steps or d.steps,
+            "guidance": d.guidance if guidance is None else guidance,
+            "eta": d.eta if eta is None else eta,
+            "grid": grid or d.grid,
+            "sampler": sampler or d.sampler,
+        }
+
+    def default_chunk(self) -> int:
+        """Patches per network call: 64 on the CPU, more on a GPU with free memory."""
+        if self.device.type != "cuda":
+            return 64
+        free, _ = torch.cuda.mem_get_info(self.device)
+        per_patch = 12 * sum(self.cfg.unet.channel_mult) * self.cfg.unet.model_channels * self.p**2 * 4
+        return int(max(64, min(4096, free * 0.5 // per_patch)))
+
+    def denoiser(
+        self,
+        mode: str = "feature",
+        *,
+        chunk: int | None = None,
+        tileable: bool | str = False,
+        positions: str | None = None,
+        stride: int | None = None,
+        grid: str | None = None,
+        grid_seed: int = 0,
+    ) -> CanvasDenoiser:
+        tr = self.cfg.train.image_size
+        return CanvasDenoiser(
+            self.unet,
+            mode=mode,
+            chunk=chunk or self.default_chunk(),
+            stride=stride,
+            wrap=wrap_axes(tileable),
+            positions=positions or self.cfg.sampling.positions,
+            train_grid=(tr[0] // self.p, tr[1] // self.p),
+            prediction=self.cfg.diffusion.prediction,
+            schedule=self.schedule,
+            grid=grid or self.cfg.sampling.grid,
+            grid_seed=grid_seed,
+        )
+
+    def cond(self, z: Tensor | None, batch: int = 1) -> Cond:
+        return Cond.make(z, batch, self.cfg.unet.z_dim, self.device)
+
+    @torch.no_grad()
+    def encode_style(self, image: Image.Image | Tensor) -> Tensor:
+        """The global code [1, z_dim] of any picture, to paint 'in the style of' it."""
+        x = from_pil(image) if isinstance(image, Image.Image) else image
+        return self.encoder(x.to(self.device)).float()
+
+    def canvas_device(self, height: int, width: int, offload: bool | None = None) -> torch.device:
+        """Where canvas-sized tensors live: the model's device, or host memory for huge canvases on a GPU
+        (offload None = automatic: when eight canvas copies would take over a quarter of free GPU memory).
+        The network then receives bands of patches and returns eps bands (CanvasDenoiser)."""
+        if self.device.type != "cuda" or offload is False:
+            return self.device
+        if offload:
+            return torch.device("cpu")
+        free, _ = torch.cuda.mem_get_info(self.device)
+        return torch.device("cpu") if 8 * 3 * height * width * 4 > free / 4 else self.device
+
+    def initial_noise(
+        self, seed: int, height: int, width: int, origin: tuple[int, int] = (0, 0), device: torch.device | None = None
+    ) -> Tensor:
+        """Per-patch noise for a canvas of whole patches (see noise.patch_noise), drawn on the CPU."""
+        return patch_noise(seed, height // self.p, width // self.p, self.p, origin=origin, device=device or self.device)
+
+    def paint(
+        self,
+        x: Tensor,
+        size: tuple[int, int],
+        *,
+        seed: int,
+        z: Tensor | None,
+        s: dict,
+        start: int = 0,
+        mode: str = "feature",
+        tileable: bool | str = False,
+        chunk: int | None = None,
+        positions: str | None = None,
+        stride: int | None = None,
+    ) -> Iterator[Step]:
+        """Denoise the whole-patch canvas x (at level `start` of the solver's ladder) with settings `s`,
+        yielding Steps centre-cropped to `size` = (height, width)."""
+        (height, width), (big_h, big_w) = size, x.shape[-2:]
+        den = self.denoiser(
+            mode, chunk=chunk, tileable=tileable, positions=positions, stride=stride, grid=s["grid"], grid_seed=seed
+        )
+        eps_fn = cfg(den, self.cond(z), s["guidance"])
+        gen = torch.Generator().manual_seed(patch_seed(seed, -1, -1))
+        top, left = (big_h - height) // 2, (big_w - width) // 2
+        solve, path = get_sampler(s["sampler"]), ladder(s["sampler"], self.schedule, s["steps"])[start:]
+        for step in solve(eps_fn, x, self.schedule, path=path, eta=s["eta"], generator=gen):
+            if (big_h, big_w) != (height, width):
+                step.x = step.x[..., top : top + height, left : left + width]
+                step.x0 = step.x0[..., top : top + height, left : left + width]
+            yield step
