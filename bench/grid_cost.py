@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from patchdm_core.evaluation.bench import PeakRSS, machine  # noqa: E402
-from patchdm_core.evaluation.evaluate import cpu_name  # noqa: E402
 from patchdm_core.model.config import preset  # noqa: E402
 from patchdm_core.pipeline import PatchDM  # noqa: E402
+from patchdm_core.runtime.precision import cpu_name  # noqa: E402
 
 RULES = ("fixed", "alternate", "random")
 

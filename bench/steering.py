@@ -28,9 +28,9 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from patchdm_core import PatchDM, run, to_pil  # noqa: E402
 from patchdm_core.editing.img2img import resize  # noqa: E402
-from patchdm_core.evaluation.evaluate import cpu_name  # noqa: E402
 from patchdm_core.evaluation.metrics import seam_score  # noqa: E402
 from patchdm_core.runtime.images import from_pil  # noqa: E402
+from patchdm_core.runtime.precision import cpu_name  # noqa: E402
 
 
 def layout_sketch(width: int = 1024, height: int = 512) -> Image.Image:

@@ -1,3 +1,3 @@
-from .cli.common import main
+from .cli.main import main
 
 raise SystemExit(main())

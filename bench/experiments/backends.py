@@ -35,10 +35,10 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from patchdm_core.evaluation.bench import machine  # noqa: E402
-from patchdm_core.evaluation.evaluate import cpu_name  # noqa: E402
 from patchdm_core.model.blocks import Emb  # noqa: E402
 from patchdm_core.pipeline import PatchDM  # noqa: E402
 from patchdm_core.runtime import precision, threads  # noqa: E402
+from patchdm_core.runtime.precision import cpu_name  # noqa: E402
 from patchdm_core.sampling.guidance import cfg  # noqa: E402
 
 FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")  # what decides the kernels

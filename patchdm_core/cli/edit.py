@@ -17,16 +17,9 @@ from ..editing.edits import EDIT_STRENGTH
 from ..editing.harmonize import ANCHOR_FACTOR
 from ..runtime import checks
 from ..runtime.images import from_pil, normalize_mode, save_png, to_pil
-from ..sampling.solvers import run
-from .common import (
-    add_model_args,
-    add_sampling_args,
-    load_pipeline,
-    prepare,
-    resolve_seed,
-    sampling_params,
-    with_progress,
-)
+from ..sampling.noise import resolve_seed
+from ..sampling.solvers import run, sampling_params
+from .common import add_model_args, add_sampling_args, load_pipeline, prepare, read_picture, with_progress
 
 
 def _ints(n: int, what: str, lo: int = 0, hi: int = 16384):
@@ -128,17 +121,6 @@ def add_strength_arguments(p: argparse.ArgumentParser, name: str) -> None:
             help="what the area starts from below strength 1: fill (the surroundings' colours, to remove"
             " something) or original (the pixels there now, for a variation of them)",
         )
-
-
-def read_picture(
-    path: Path, max_pixels: int, what: str = "picture", keep_alpha: bool = False, limit_name: str = "--max-pixels"
-) -> Image.Image:
-    """A picture file as 8-bit RGB (or RGBA when `keep_alpha` and it has transparency), with the clear
-    errors of checks.picture for missing, damaged, non-picture and oversized files."""
-    img = checks.picture(path, max_pixels, what, limit_name)
-    if keep_alpha and (img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info):
-        return img.convert("RGBA")
-    return normalize_mode(img)
 
 
 def keep_mask_from_white(mask: Image.Image, size: tuple[int, int]) -> torch.Tensor:

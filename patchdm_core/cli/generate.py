@@ -9,16 +9,9 @@ from ..runtime import checks
 from ..runtime.images import save_png, to_pil
 from ..runtime.sizes import parse_size
 from ..sampling.denoiser import MODES
-from ..sampling.solvers import run
-from .common import (
-    add_model_args,
-    add_sampling_args,
-    load_pipeline,
-    prepare,
-    resolve_seed,
-    sampling_params,
-    with_progress,
-)
+from ..sampling.noise import resolve_seed
+from ..sampling.solvers import run, sampling_params
+from .common import add_model_args, add_sampling_args, load_pipeline, prepare, with_progress
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:

@@ -1,4 +1,5 @@
-"""`python -m patchdm_core train`: its arguments, the config they build, and the run (training itself in train.py)."""
+"""`train` and `train-latent`: their arguments, the config they build, and the runs (the training itself is in
+training/loop.py and training/latent.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import dataclasses
 import os
 from pathlib import Path
 
-from ..model.config import PatchDMConfig, preset
+from ..model.config import PatchDMConfig, load_config
 from ..model.weights import CheckpointError
 from ..runtime import checks
 from ..runtime.sizes import parse_size
+from ..training.latent import fit_prior
 from ..training.loop import train
 from ..training.state import ema_file
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    if name == "train-latent":
+        add_latent_arguments(p)
+        return
     p.add_argument("--data", required=True, type=Path, help="folder of training images (jpg, png, webp; any size)")
     p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
     p.add_argument("--out", required=True, type=Path, help="run folder: weights, training state, samples, log")
@@ -105,12 +110,6 @@ def decays(text: str) -> tuple[float, ...]:
     return tuple(one(part) for part in text.split(",") if part.strip())
 
 
-def load_config(name: str) -> PatchDMConfig:
-    """A preset name (tiny, demo, paper) or a config JSON file."""
-    path = Path(name)
-    return PatchDMConfig.from_json(path.read_text()) if path.suffix == ".json" else preset(name)
-
-
 def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
     cfg = load_config(args.config)
     overrides = {
@@ -140,6 +139,8 @@ def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.command == "train-latent":
+        return main_latent(args)
     if not args.data.is_dir():
         raise ValueError(f"--data {args.data} is not a folder of pictures")
     if args.init is not None and not args.init.is_file():
@@ -165,4 +166,50 @@ def main(args: argparse.Namespace) -> int:
     if int(os.environ.get("RANK", "0")) == 0:
         extra = "".join(f", {ema_file(args.out, d)} (EMA {d:g})" for d in result.extra)
         print(f"wrote {result.weights} (EMA weights){extra} and {args.out / 'state'} (training state)")
+    return 0
+
+
+def add_latent_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", type=Path, required=True, help="weights file of a trained Patch-DM (updated in place)")
+    p.add_argument("--data", type=Path, required=True, help="the folder the model was trained on")
+    p.add_argument("--out", type=Path, default=None, help="write here instead of updating --weights")
+    num = checks.arg
+    p.add_argument(
+        "--steps",
+        type=num("steps", integer=True, lo=1, hi=10**9),
+        default=None,
+        help="optimizer steps (default: the config's latent_steps)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=num("batch-size", integer=True, lo=1, hi=65536),
+        default=None,
+        help="codes per step (default: the config's)",
+    )
+    p.add_argument("--lr", type=num("lr", lo=1e-9, hi=1), default=1e-4)
+    p.add_argument(
+        "--min-luminance",
+        type=num("min-luminance", lo=0, hi=1),
+        default=0.0,
+        help="leave pictures darker than this mean luminance (0 black .. 1 white) out of the prior, so that "
+        "generate without a reference does not paint near-black canvases (the demo model uses 0.2)",
+    )
+    p.add_argument("--clip-weights", default=None, help="local open_clip weights (models with a clip encoder)")
+    p.add_argument("--seed", type=num("seed", integer=True, lo=0, hi=checks.MAX_SEED), default=0)
+
+
+def main_latent(args: argparse.Namespace) -> int:
+    if not args.data.is_dir():
+        raise ValueError(f"--data {args.data} is not a folder of pictures")
+    fit_prior(
+        args.weights,
+        args.data,
+        out=args.out,
+        steps=args.steps,
+        batch=args.batch_size,
+        lr=args.lr,
+        min_luminance=args.min_luminance,
+        clip_weights=args.clip_weights,
+        seed=args.seed,
+    )
     return 0

@@ -7,7 +7,6 @@ fine for timing: the network's cost does not depend on its values.
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import threading
@@ -18,7 +17,6 @@ import torch
 
 from ..model.config import preset
 from ..pipeline import PatchDM
-from ..runtime import checks
 from ..runtime.sizes import round_up
 from ..sampling.solvers import run
 
@@ -191,104 +189,62 @@ def machine() -> dict:
     return info
 
 
-# -- command line ------------------------------------------------------------------------------
-
-
-def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    p.add_argument("--quick", action="store_true", help="smaller sweep (the default)")
-    p.add_argument("--full", action="store_true", help="adds 16384x8192 and full sliding-window sweeps")
-    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
-    p.add_argument("--config", default="demo", help="model preset to sweep (random weights)")
-    p.add_argument(
-        "--modes",
-        default="feature,naive,pixel,sliding:8,sliding:16,sliding:32",
-        help="comma list; sliding:S is the sliding mode at stride S, feature:G the feature mode with grid rule G",
-    )
-    p.add_argument("--max-size", default=None, help="largest canvas WxH of the sweep")
-    p.add_argument("--sizes", default=None, help="explicit comma list of canvases WxH (replaces the sweep)")
-    p.add_argument("--sliding-max-size", default="2048x1024", help="largest canvas for sliding modes")
-    p.add_argument("--chunks", default="16,64,256", help="chunk sizes for the chunk sweep (feature mode)")
-    p.add_argument("--chunk-canvas", default="1024x512", help="canvas of the chunk sweep")
-    p.add_argument(
-        "--repeats",
-        type=checks.arg("repeats", integer=True, lo=1, hi=1000),
-        default=1,
-        help="denoiser calls timed per row (their mean is reported)",
-    )
-    p.add_argument("--gpu-report", action="store_true", help="whole 50-step guided images with paper() and demo()")
-    p.add_argument("--out", type=Path, default=Path("bench/results"), help="folder for <device>.json and plots")
-
-
-def _size(text: str) -> tuple[int, int]:
-    """'WxH' -> (H, W), with the CLI's size checks."""
-    from .evaluate import _size as size
-
-    return size(text)[::-1]
-
-
 def device_label(pipe: PatchDM) -> str:
     if pipe.device.type == "cuda":
         return "gpu-" + "-".join(torch.cuda.get_device_name(pipe.device).lower().replace("nvidia", "").split())
     return pipe.device.type
 
 
-def main(args: argparse.Namespace) -> int:
-    from ..sampling.denoiser import GRIDS, MODES
-
-    sizes = [_size(s) for s in args.sizes.split(",")] if args.sizes else FULL_SIZES if args.full else QUICK_SIZES
-    specs = [m.partition(":") for m in args.modes.split(",") if m]
-    for mode, _, option in specs:
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
-        if mode == "sliding" and option:
-            checks.number("stride", option, integer=True)
-        elif mode == "feature" and option and option not in GRIDS:
-            raise ValueError(f"unknown grid rule {option!r}; choose from {', '.join(GRIDS)}")
-    chunks = [checks.number("chunk", c, integer=True) for c in args.chunks.split(",") if c]
-    pipe = PatchDM.random_init(preset(args.config), device=checks.device(args.device) if args.device else None)
-    if args.max_size:
-        limit = _size(args.max_size)
-        sizes = [s for s in sizes if s[0] * s[1] <= limit[0] * limit[1]]
-    sliding_limit = _size(args.sliding_max_size)
-    results: dict = {
-        "machine": machine(),
-        "config": args.config,
-        "command": "python -m " + " ".join(["patchdm_core", "bench", *args.argv]),
-        "time": time.strftime("%Y-%m-%d %H:%M"),
-        "steps": [],
-        "chunks": [],
-    }
-    for spec in [m for m in args.modes.split(",") if m]:
+def sweep(
+    pipe: PatchDM,
+    specs: list[str],
+    sizes: list[tuple[int, int]],
+    *,
+    sliding_limit: tuple[int, int],
+    full: bool = False,
+    repeats: int = 1,
+) -> list[dict]:
+    """One measure_step row per mode spec ("feature", "feature:random", "sliding:16", ...) and canvas (H, W);
+    sliding modes only up to `sliding_limit` pixels unless `full`."""
+    rows = []
+    for spec in specs:
         mode, _, option = spec.partition(":")
         stride = int(option) if mode == "sliding" and option else None
         grid = option if mode == "feature" and option else "fixed"
         for h, w in sizes:
-            if mode == "sliding" and h * w > sliding_limit[0] * sliding_limit[1] and not args.full:
+            if mode == "sliding" and h * w > sliding_limit[0] * sliding_limit[1] and not full:
                 continue
-            row = measure_step(pipe, mode, h, w, stride=stride, grid=grid, repeats=args.repeats)
+            row = measure_step(pipe, mode, h, w, stride=stride, grid=grid, repeats=repeats)
             print(
                 f"{spec:>10} {w:>5}x{h:<5} {row['seconds']:8.2f} s/step  "
                 f"{row['encode_evals'] + row['decode_evals']:>7} evals  "
                 f"peak RSS {row['peak_rss_bytes'] / 2**30:.2f} GiB",
                 flush=True,
             )
-            results["steps"].append(row)
+            rows.append(row)
+    return rows
+
+
+def chunk_sweep(pipe: PatchDM, chunks: list[int], size: tuple[int, int]) -> list[dict]:
+    """Feature-mode step on one canvas (H, W) for each chunk size (patches per network call)."""
+    rows = []
     for chunk in chunks:
-        ch, cw = _size(args.chunk_canvas)
-        row = measure_step(pipe, "feature", ch, cw, chunk=chunk)
+        row = measure_step(pipe, "feature", *size, chunk=chunk)
         print(
-            f"chunk {chunk:>5} {cw}x{ch} {row['seconds']:.2f} s/step peak RSS {row['peak_rss_bytes'] / 2**30:.2f} GiB"
+            f"chunk {chunk:>5} {size[1]}x{size[0]} {row['seconds']:.2f} s/step "
+            f"peak RSS {row['peak_rss_bytes'] / 2**30:.2f} GiB"
         )
-        results["chunks"].append(row)
-    if args.gpu_report:
-        results["gpu_report"] = gpu_report(args.device, [(512, 1024), (1024, 2048)])
-    args.out.mkdir(parents=True, exist_ok=True)
+        rows.append(row)
+    return rows
+
+
+def save(results: dict, stem: Path) -> list[Path]:
+    """stem.json, stem.md (the table) and the time / memory plots; returns the files written."""
     from .bench_plot import plots, table
 
-    stem = args.out / f"{device_label(pipe)}-{args.config}"
+    stem.parent.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
     stem.with_suffix(".md").write_text(table(results) + "\n")
     written = plots(results, stem) if results["steps"] else []
     print(table(results))
-    print("wrote", ", ".join(str(p) for p in [stem.with_suffix(".json"), stem.with_suffix(".md"), *written]))
-    return 0
+    return [stem.with_suffix(".json"), stem.with_suffix(".md"), *written]

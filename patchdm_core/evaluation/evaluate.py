@@ -1,4 +1,4 @@
-"""`eval`: N canvases per sampler setting with the same seeds, scored against held-out pictures
+"""The evaluation behind `eval`: N canvases per sampler setting with the same seeds, scored against held-out pictures
 cropped to the same size; writes a Markdown table and JSON.
 
 One row per (size, mode, positions, grid rule, solver:steps, eta): seam score (on the canvas's own
@@ -12,7 +12,6 @@ row), SWD against the held-out pictures, seconds per image.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import statistics
@@ -23,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..runtime import checks
 from ..runtime.images import save_png, to_pil
 from ..runtime.pictures import crops_of, list_images, load_rgb
 from ..runtime.precision import cpu_name
@@ -175,94 +173,10 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _size(text: str) -> tuple[int, int]:
-    from ..runtime.sizes import parse_size
-
-    try:
-        return parse_size(text)
-    except argparse.ArgumentTypeError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _samplers(text: str, default: tuple[str, int]) -> list[tuple[str, int]]:
-    """'ddim:25,dpmpp-2m:10' -> [("ddim", 25), ("dpmpp-2m", 10)]; a bare name takes the default steps."""
-    out = []
-    for part in [s for s in text.split(",") if s]:
-        name, _, steps = part.partition(":")
-        out.append((name, checks.number("steps", steps, integer=True) if steps else default[1]))
-    return out or [default]
-
-
-def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from ..cli.common import add_model_args
-
-    add_model_args(p)
-    p.add_argument("--data", type=Path, required=True, help="held-out pictures (never seen in training)")
-    p.add_argument(
-        "--n", type=checks.arg("n", integer=True, lo=1, hi=10000), default=4, help="canvases per size and setting"
-    )
-    p.add_argument("--sizes", default="1024x512,2048x1024", help="comma list of WxH")
-    p.add_argument("--modes", default="feature,pixel,naive,sliding", help="comma list of sampler modes")
-    p.add_argument(
-        "--grids", default="", help="feature mode: comma list of fixed,alternate,random (default: the model's)"
-    )
-    p.add_argument(
-        "--samplers", default="", help="comma list of solver:steps, e.g. ddim:25,dpmpp-2m:12 (default: the model's)"
-    )
-    p.add_argument("--etas", default="", help="comma list of eta values (default: the model's)")
-    p.add_argument("--positions", default="", help="comma list of absolute,stretch to compare (default: the model's)")
-    p.add_argument(
-        "--guidance", type=checks.arg("guidance"), default=None, help="guidance scale (default: the model's)"
-    )
-    p.add_argument("--out", type=Path, default=Path("eval"), help="folder for eval.md and eval.json")
-    p.add_argument("--save-images", action="store_true", help="also write every canvas under OUT/images")
-
-
-def main(args: argparse.Namespace) -> int:
-    from ..cli.common import load_pipeline
-    from ..sampling.denoiser import GRIDS, MODES
-    from ..sampling.solvers import get_sampler
-
-    if not args.data.is_dir():
-        raise ValueError(f"--data {args.data} is not a folder of held-out pictures")
-    args.device = checks.device(args.device)
-    sizes = [_size(s)[::-1] for s in args.sizes.split(",") if s]
-    etas = [checks.number("eta", e) for e in args.etas.split(",") if e]
-    pipe = load_pipeline(args)
-    d = pipe.cfg.sampling
-    modes = [m for m in args.modes.split(",") if m]
-    grids = [g for g in args.grids.split(",") if g] or [d.grid]
-    samplers = _samplers(args.samplers, (d.sampler, d.steps))
-    etas = etas or [d.eta]
-    for m in modes:
-        if m not in MODES:
-            raise ValueError(f"unknown mode {m!r}; choose from {', '.join(MODES)}")
-    for g in grids:
-        if g not in GRIDS:
-            raise ValueError(f"unknown grid rule {g!r}; choose from {', '.join(GRIDS)}")
-    for name, _ in samplers:
-        get_sampler(name)
-    settings = settings_grid(modes, grids, samplers, etas, [p for p in args.positions.split(",") if p] or [None])
-    command = "python -m patchdm_core eval " + " ".join(args.argv)
-
-    def write(rows: list[dict]) -> None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        head = f"`{command}`\n\nModel: {pipe.name} ({pipe.model_hash}); CPU: {cpu_name()}\n\n"
-        (args.out / "eval.md").write_text(head + markdown(rows) + "\n")
-        meta = {"command": command, "model": pipe.name, "model_hash": pipe.model_hash, "cpu": cpu_name()}
-        (args.out / "eval.json").write_text(json.dumps({**meta, "rows": rows}, indent=1))
-
-    rows = evaluate(
-        pipe,
-        args.data,
-        n=args.n,
-        sizes=sizes,
-        settings=settings,
-        guidance=args.guidance,
-        save_dir=args.out / "images" if args.save_images else None,
-        on_row=write,
-    )
-    write(rows)
-    print(markdown(rows))
-    print(f"wrote {args.out / 'eval.md'} and {args.out / 'eval.json'}")
-    return 0
+def write_report(out: Path, rows: list[dict], *, command: str, model: str, model_hash: str) -> None:
+    """OUT/eval.md (the command, the model, the CPU and the table) and OUT/eval.json (the same, as rows)."""
+    out.mkdir(parents=True, exist_ok=True)
+    head = f"`{command}`\n\nModel: {model} ({model_hash}); CPU: {cpu_name()}\n\n"
+    (out / "eval.md").write_text(head + markdown(rows) + "\n")
+    meta = {"command": command, "model": model, "model_hash": model_hash, "cpu": cpu_name()}
+    (out / "eval.json").write_text(json.dumps({**meta, "rows": rows}, indent=1))

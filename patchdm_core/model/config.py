@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 
@@ -269,3 +270,9 @@ def preset(name: str) -> PatchDMConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown config preset {name!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name]()
+
+
+def load_config(name: str) -> PatchDMConfig:
+    """A preset name (tiny, demo, paper) or a config JSON file."""
+    path = Path(name)
+    return PatchDMConfig.from_json(path.read_text()) if path.suffix == ".json" else preset(name)

@@ -9,7 +9,7 @@ does not depend on what the pictures show), reads the loop's own log and writes 
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import json
 import statistics
 import tempfile
@@ -23,8 +23,11 @@ from PIL import Image
 from ..model.config import PatchDMConfig
 from ..model.patchdm import PatchDMModel
 from ..model.schedule import Schedule
-from ..runtime import checks, precision
+from ..runtime import precision
+from ..runtime.devices import pick_device
 from .data import ImageFolderWindows
+from .loop import train
+from .objective import Objective, draw_inputs
 
 LOG_EVERY = 5  # steps per timed window of the loop's log
 
@@ -54,8 +57,6 @@ def flops_per_window(
     (the optimizer and EMA updates are elementwise and left out)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from .loop import Objective, draw_inputs
-
     model = PatchDMModel(cfg).to(device)
     tc = cfg.train  # the training run's own dataset settings, so that it reuses this decoded cache
     dataset = ImageFolderWindows(
@@ -81,59 +82,41 @@ def device_name(device: torch.device) -> str:
     return precision.cpu_name()
 
 
-def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from ..cli.train import add_window_arguments
-
-    num = checks.arg
-    p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
-    p.add_argument(
-        "--batch-size", type=num("batch-size", integer=True, lo=1, hi=65536), default=None, help="windows per step"
-    )
-    p.add_argument(
-        "--seconds", type=num("seconds", lo=1, hi=86400), default=60.0, help="how long to train (default 60)"
-    )
-    p.add_argument("--data", type=Path, default=None, help="training pictures (default: 4 synthetic ones)")
-    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda > mps > cpu)")
-    p.add_argument("--no-bf16", action="store_true", help="train in fp32")
-    add_window_arguments(p)
-    p.add_argument("--out", type=Path, default=None, help="JSON report (default: print only)")
+def bench_config(
+    cfg: PatchDMConfig, batch_size: int | None = None, window: int | None = None, offsets: str | None = None
+):
+    """The config a benchmark trains: no samples or checkpoints, a log line every LOG_EVERY steps."""
+    overrides = {"sample_every": 0, "save_every": 0, "log_every": LOG_EVERY}
+    for key, value in (("batch_size", batch_size), ("window", window), ("offsets", offsets)):
+        if value:
+            overrides[key] = value
+    return cfg.replace(train=dataclasses.replace(cfg.train, **overrides))
 
 
-def main(args: argparse.Namespace) -> int:
-    from ..runtime.devices import pick_device
-    from .loop import train
-
-    if args.data is not None and not args.data.is_dir():
-        raise ValueError(f"--data {args.data} is not a folder of pictures")
-    if args.out is not None and args.out.suffix != ".json":
-        raise ValueError(f"--out {args.out} must be a .json file")
-    if args.device is not None:
-        args.device = str(checks.device(args.device))
-    cfg = _config(args)
-    device = pick_device(args.device)
+def measure(cfg: PatchDMConfig, data: Path | None, seconds: float, device: str | None, bf16: bool = True) -> dict:
+    """Train `cfg` (see bench_config) for `seconds` on `data` (None: synthetic pictures) and report windows/s,
+    the counted FLOPs per window and TFLOP/s (no command line in it: the caller adds its own)."""
+    dev = pick_device(device)
     with tempfile.TemporaryDirectory(prefix="patchdm-bench-train-") as tmp:
-        data = args.data or synthetic_pictures(Path(tmp) / "data", cfg.train.image_size)
+        data = data or synthetic_pictures(Path(tmp) / "data", cfg.train.image_size)
         run_dir = Path(tmp) / "run"
-        per_window = flops_per_window(cfg, data, device, cache_dir=run_dir / "cache")
+        per_window = flops_per_window(cfg, data, dev, cache_dir=run_dir / "cache")
         start = time.monotonic()
-        result = train(
-            cfg, data, run_dir, steps=10**9, minutes=args.seconds / 60, device=args.device,
-            bf16=not args.no_bf16,
-        )  # fmt: skip
+        result = train(cfg, data, run_dir, steps=10**9, minutes=seconds / 60, device=device, bf16=bf16)
         wall = time.monotonic() - start
         log_file = run_dir / "log.jsonl"
         log = [json.loads(line) for line in log_file.read_text().splitlines()] if log_file.exists() else []
     if result.step == 0:
-        raise ValueError(f"{args.seconds:g} s was too short for one training step: raise --seconds")
+        raise ValueError(f"{seconds:g} s was too short for one training step: raise --seconds")
     # the first window holds the warm-up (allocator, autotuning, caches); a run too short for two windows
     # reports its only one, and one too short for a log window the whole run's rate (warm-up included)
     rates = [row["it_s"] for row in log[1:]] or [row["it_s"] for row in log] or [result.step / wall]
     windows_s = statistics.median(rates) * cfg.train.batch_size
-    report = {
+    return {
         "config": cfg.name,
-        "device": device_name(device),
+        "device": device_name(dev),
         "torch": torch.__version__,
-        "bf16": not args.no_bf16 and precision.bf16_autocast_ok(device, "train"),
+        "bf16": bf16 and precision.bf16_autocast_ok(dev, "train"),
         "batch_size": cfg.train.batch_size,
         "window": cfg.train.window,
         "offsets": cfg.train.offsets,
@@ -142,42 +125,9 @@ def main(args: argparse.Namespace) -> int:
         "windows_per_s": _sig(windows_s),
         "gflop_per_window": _sig(per_window / 1e9),
         "tflop_per_s": _sig(windows_s * per_window / 1e12),
-        "command": "python -m patchdm_core bench-train " + _argv(args),
     }
-    print(
-        f"{cfg.name} on {report['device']}: batch {report['batch_size']}, {result.step} steps in {wall:.0f} s: "
-        f"{windows_s:.1f} windows/s, {per_window / 1e9:.2f} GFLOP per window (forward + backward), "
-        f"{report['tflop_per_s']:.3f} TFLOP/s"
-    )
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1) + "\n")
-        print(f"wrote {args.out}")
-    return 0
-
-
-def _config(args: argparse.Namespace) -> PatchDMConfig:
-    import dataclasses
-
-    from ..cli.train import load_config
-
-    cfg = load_config(args.config)
-    overrides = {"sample_every": 0, "save_every": 0, "log_every": LOG_EVERY}
-    for key in ("batch_size", "window", "offsets"):
-        if getattr(args, key, None):
-            overrides[key] = getattr(args, key)
-    return cfg.replace(train=dataclasses.replace(cfg.train, **overrides))
 
 
 def _sig(x: float) -> float:
     """Four significant digits (a tiny config's TFLOP/s is 0.0016, a GPU's 50)."""
     return float(f"{x:.4g}")
-
-
-def _argv(args: argparse.Namespace) -> str:
-    parts = [f"--config {args.config}", f"--seconds {args.seconds:g}"]
-    if args.batch_size:
-        parts.append(f"--batch-size {args.batch_size}")
-    if args.device:
-        parts.append(f"--device {args.device}")
-    return " ".join(parts)

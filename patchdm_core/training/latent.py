@@ -8,7 +8,6 @@ reference picture samples a code with `PatchDM.sample_z`.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import time
 from pathlib import Path
@@ -19,7 +18,6 @@ from torch import Tensor
 
 from ..model.patchdm import PatchDMModel, count_parameters
 from ..model.weights import load_into, load_weights, save_weights
-from ..runtime import checks
 from .data import ImageFolderWindows
 
 
@@ -99,59 +97,40 @@ def train_latent(
     return losses
 
 
-def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    p.add_argument("--weights", type=Path, required=True, help="weights file of a trained Patch-DM (updated in place)")
-    p.add_argument("--data", type=Path, required=True, help="the folder the model was trained on")
-    p.add_argument("--out", type=Path, default=None, help="write here instead of updating --weights")
-    num = checks.arg
-    p.add_argument(
-        "--steps",
-        type=num("steps", integer=True, lo=1, hi=10**9),
-        default=None,
-        help="optimizer steps (default: the config's latent_steps)",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=num("batch-size", integer=True, lo=1, hi=65536),
-        default=None,
-        help="codes per step (default: the config's)",
-    )
-    p.add_argument("--lr", type=num("lr", lo=1e-9, hi=1), default=1e-4)
-    p.add_argument(
-        "--min-luminance",
-        type=num("min-luminance", lo=0, hi=1),
-        default=0.0,
-        help="leave pictures darker than this mean luminance (0 black .. 1 white) out of the prior, so that "
-        "generate without a reference does not paint near-black canvases (the demo model uses 0.2)",
-    )
-    p.add_argument("--clip-weights", default=None, help="local open_clip weights (models with a clip encoder)")
-    p.add_argument("--seed", type=num("seed", integer=True, lo=0, hi=checks.MAX_SEED), default=0)
-
-
-def main(args: argparse.Namespace) -> int:
-    if not args.data.is_dir():
-        raise ValueError(f"--data {args.data} is not a folder of pictures")
-    cfg, state, meta = load_weights(args.weights)
-    torch.manual_seed(args.seed)
+def fit_prior(
+    weights: Path,
+    data: Path,
+    *,
+    out: Path | None = None,
+    steps: int | None = None,
+    batch: int | None = None,
+    lr: float = 1e-4,
+    min_luminance: float = 0.0,
+    clip_weights: str | None = None,
+    seed: int = 0,
+) -> Path:
+    """Train the latent prior of the weights file `weights` on the codes of the pictures in `data` and
+    write the model with it to `out` (default: `weights` itself, in place). steps / batch default to the
+    config's latent_steps / latent_batch."""
+    cfg, state, meta = load_weights(weights)
+    torch.manual_seed(seed)
     model = PatchDMModel(cfg)
-    load_into(model, state, args.weights.name)
+    load_into(model, state, weights.name)
     if cfg.encoder.kind == "clip":
-        if not args.clip_weights:
+        if not clip_weights:
             raise ValueError("this model's encoder is an open_clip tower: pass --clip-weights FILE")
-        model.encoder.load_tower(args.clip_weights)
-    codes = dataset_codes(model.eval(), args.data, args.min_luminance)
-    steps, batch = args.steps or cfg.train.latent_steps, args.batch_size or cfg.train.latent_batch
+        model.encoder.load_tower(clip_weights)
+    codes = dataset_codes(model.eval(), data, min_luminance)
+    steps, batch = steps or cfg.train.latent_steps, batch or cfg.train.latent_batch
     print(
         f"latent model: {count_parameters(model.latent) / 1e6:.2f} M parameters, {len(codes)} codes "
-        f"of {codes.shape[1]} dims from {args.data}, {steps} steps of {batch}"
+        f"of {codes.shape[1]} dims from {data}, {steps} steps of {batch}"
     )
-    losses = train_latent(
-        model, codes, steps=steps, batch=batch, lr=args.lr, seed=args.seed, log_every=max(1, steps // 20)
-    )
-    out = args.out or args.weights
+    losses = train_latent(model, codes, steps=steps, batch=batch, lr=lr, seed=seed, log_every=max(1, steps // 20))
+    out = out or weights
     meta = {k: v for k, v in meta.items() if k not in ("format", "config")}
     meta |= {"latent_steps": str(steps), "latent_codes": str(len(codes)), "latent_final_l1": f"{losses[-1]:.4f}"}
-    meta |= {"latent_min_luminance": str(args.min_luminance)}
+    meta |= {"latent_min_luminance": str(min_luminance)}
     save_weights(out, model, cfg, metadata=meta)
     print(f"wrote {out} (latent model included)")
-    return 0
+    return out

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from safetensors.torch import save_file
 
-from patchdm_core.cli.common import main
+from patchdm_core.cli.main import main
 
 TINY = ["--random-init", "tiny"]
 

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from patchdm_core.cli.common import main
+from patchdm_core.cli.main import main
 from patchdm_core.model.weights import save_weights
 from patchdm_core.runtime.images import parse_infotext
 

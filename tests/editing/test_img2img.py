@@ -101,7 +101,7 @@ def test_same_seed_same_picture(tiny_pipe) -> None:
 
 
 def test_cli_img2img_and_upscale_write_pngs_with_their_parameters(tmp_path) -> None:
-    from patchdm_core.cli.common import main
+    from patchdm_core.cli.main import main
     from patchdm_core.runtime.images import parse_infotext
 
     src = tmp_path / "in.png"
@@ -128,7 +128,7 @@ def test_cli_img2img_and_upscale_write_pngs_with_their_parameters(tmp_path) -> N
     ],
 )
 def test_cli_bad_input_is_one_error_line_and_writes_nothing(tmp_path, capsys, extra: list, message: str) -> None:
-    from patchdm_core.cli.common import main
+    from patchdm_core.cli.main import main
 
     src = tmp_path / "in.png"
     to_pil(_picture(32, 48)).save(src)
@@ -141,7 +141,7 @@ def test_cli_bad_input_is_one_error_line_and_writes_nothing(tmp_path, capsys, ex
 
 
 def test_cli_refuses_an_empty_sketch(tmp_path, capsys) -> None:
-    from patchdm_core.cli.common import main
+    from patchdm_core.cli.main import main
 
     src = tmp_path / "empty.png"
     Image.new("RGBA", (48, 32)).save(src)

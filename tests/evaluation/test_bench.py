@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from patchdm_core.cli.common import main
+from patchdm_core.cli.main import main
 from patchdm_core.evaluation.bench_plot import ratios
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from patchdm_core.cli.common import main
+from patchdm_core.cli.main import main
 from patchdm_core.evaluation.evaluate import Setting, settings_grid
 from tests.helpers import image_folder
 

@@ -80,7 +80,7 @@ def test_eval_command_writes_a_table(tmp_path) -> None:
 
     from PIL import Image
 
-    from patchdm_core.cli.common import main
+    from patchdm_core.cli.main import main
     from tests.helpers import image_folder
 
     data = image_folder(tmp_path / "held", n=2, size=(80, 40))

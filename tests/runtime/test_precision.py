@@ -98,7 +98,7 @@ def test_precision_can_be_forced(monkeypatch, asked: str) -> None:
 
 
 def test_a_bad_precision_is_one_clear_error(monkeypatch, capsys, tmp_path) -> None:
-    from patchdm_core.cli.common import main
+    from patchdm_core.cli.main import main
 
     monkeypatch.setenv(precision.PRECISION_ENV, "fp8")
     with pytest.raises(ValueError, match="PATCHDM_PRECISION='fp8': choose one of auto, fp32, bf16"):
@@ -116,7 +116,7 @@ def test_the_flags_are_read_from_the_cpu() -> None:
 
 
 def test_every_command_sets_its_threads_and_says_so(tmp_path, capsys) -> None:
-    from patchdm_core.cli.common import main
+    from patchdm_core.cli.main import main
     from patchdm_core.runtime import threads
 
     before = torch.get_num_threads()

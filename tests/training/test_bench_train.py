@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from patchdm_core import tiny
-from patchdm_core.cli.common import main
+from patchdm_core.cli.main import main
 from patchdm_core.training.bench import flops_per_window, synthetic_pictures
 
 

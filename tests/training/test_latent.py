@@ -3,7 +3,7 @@ from __future__ import annotations
 import torch
 
 from patchdm_core import PatchDM, tiny
-from patchdm_core.cli.common import main
+from patchdm_core.cli.main import main
 from patchdm_core.model.patchdm import PatchDMModel
 from patchdm_core.model.weights import load_weights, save_weights
 from patchdm_core.training.latent import dataset_codes, train_latent

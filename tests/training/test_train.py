@@ -269,7 +269,7 @@ def test_min_snr_weights_and_the_paper_objective_unchanged(tmp_path) -> None:
 
 
 def test_train_command_takes_the_seam_aware_options(tmp_path) -> None:
-    from patchdm_core.cli.common import main
+    from patchdm_core.cli.main import main
 
     data, out = image_folder(tmp_path / "d"), tmp_path / "run"
     args = ["train", "--config", "tiny", "--data", str(data), "--out", str(out), "--steps", "2", "--batch-size", "2"]
@@ -285,7 +285,7 @@ def test_a_low_noise_fine_tune_with_a_frozen_encoder(tmp_path) -> None:
     """--t-max draws only low timesteps; --freeze-encoder leaves the encoder (so the prior's codes) as it was."""
     from safetensors.torch import save_file
 
-    from patchdm_core.cli.common import main
+    from patchdm_core.cli.main import main
 
     t, _, _ = draw_inputs(_cfg(t_min=10, t_max=50), 5000, torch.Generator().manual_seed(0), torch.device("cpu"))
     assert t.min() == 10 and t.max() == 49

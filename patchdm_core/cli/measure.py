@@ -1,0 +1,220 @@
+"""`eval`, `bench` and `bench-train`: the commands that measure (quality of pictures, speed of a sampler step,
+training throughput). What they measure is in evaluation/ and training/bench.py; this is their arguments.
+
+    python -m patchdm_core eval --data data/wallpapers/heldout --n 4 --sizes 1024x512 \\
+        --grids fixed,alternate,random --samplers ddim:25,dpmpp-2m:10,dpmpp-2m:15 --etas 0,0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from ..evaluation import bench
+from ..evaluation.evaluate import evaluate, markdown, settings_grid, write_report
+from ..model.config import load_config, preset
+from ..pipeline import PatchDM
+from ..runtime import checks
+from ..runtime.sizes import sizes
+from ..sampling.denoiser import GRIDS, MODES
+from ..sampling.solvers import get_sampler
+from ..training import bench as bench_train
+from .common import add_model_args, load_pipeline
+from .train import add_window_arguments
+
+
+def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    {"eval": add_eval_arguments, "bench": add_bench_arguments, "bench-train": add_bench_train_arguments}[name](p)
+
+
+def main(args: argparse.Namespace) -> int:
+    return {"eval": main_eval, "bench": main_bench, "bench-train": main_bench_train}[args.command](args)
+
+
+# -- eval -------------------------------------------------------------------------------------------
+
+
+def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    add_model_args(p)
+    p.add_argument("--data", type=Path, required=True, help="held-out pictures (never seen in training)")
+    p.add_argument(
+        "--n", type=checks.arg("n", integer=True, lo=1, hi=10000), default=4, help="canvases per size and setting"
+    )
+    p.add_argument("--sizes", default="1024x512,2048x1024", help="comma list of WxH")
+    p.add_argument("--modes", default="feature,pixel,naive,sliding", help="comma list of sampler modes")
+    p.add_argument(
+        "--grids", default="", help="feature mode: comma list of fixed,alternate,random (default: the model's)"
+    )
+    p.add_argument(
+        "--samplers", default="", help="comma list of solver:steps, e.g. ddim:25,dpmpp-2m:12 (default: the model's)"
+    )
+    p.add_argument("--etas", default="", help="comma list of eta values (default: the model's)")
+    p.add_argument("--positions", default="", help="comma list of absolute,stretch to compare (default: the model's)")
+    p.add_argument(
+        "--guidance", type=checks.arg("guidance"), default=None, help="guidance scale (default: the model's)"
+    )
+    p.add_argument("--out", type=Path, default=Path("eval"), help="folder for eval.md and eval.json")
+    p.add_argument("--save-images", action="store_true", help="also write every canvas under OUT/images")
+
+
+def _samplers(text: str, default: tuple[str, int]) -> list[tuple[str, int]]:
+    """'ddim:25,dpmpp-2m:10' -> [("ddim", 25), ("dpmpp-2m", 10)]; a bare name takes the default steps."""
+    out = []
+    for part in [s for s in text.split(",") if s]:
+        name, _, steps = part.partition(":")
+        out.append((name, checks.number("steps", steps, integer=True) if steps else default[1]))
+    return out or [default]
+
+
+def main_eval(args: argparse.Namespace) -> int:
+    if not args.data.is_dir():
+        raise ValueError(f"--data {args.data} is not a folder of held-out pictures")
+    args.device = checks.device(args.device)
+    hw = [(h, w) for w, h in sizes(args.sizes)]
+    etas = [checks.number("eta", e) for e in args.etas.split(",") if e]
+    pipe = load_pipeline(args)
+    d = pipe.cfg.sampling
+    modes = [m for m in args.modes.split(",") if m]
+    grids = [g for g in args.grids.split(",") if g] or [d.grid]
+    samplers = _samplers(args.samplers, (d.sampler, d.steps))
+    etas = etas or [d.eta]
+    for m in modes:
+        if m not in MODES:
+            raise ValueError(f"unknown mode {m!r}; choose from {', '.join(MODES)}")
+    for g in grids:
+        if g not in GRIDS:
+            raise ValueError(f"unknown grid rule {g!r}; choose from {', '.join(GRIDS)}")
+    for name, _ in samplers:
+        get_sampler(name)
+    settings = settings_grid(modes, grids, samplers, etas, [p for p in args.positions.split(",") if p] or [None])
+    command = "python -m patchdm_core eval " + " ".join(args.argv)
+
+    def write(rows: list[dict]) -> None:
+        write_report(args.out, rows, command=command, model=pipe.name, model_hash=pipe.model_hash)
+
+    rows = evaluate(
+        pipe,
+        args.data,
+        n=args.n,
+        sizes=hw,
+        settings=settings,
+        guidance=args.guidance,
+        save_dir=args.out / "images" if args.save_images else None,
+        on_row=write,
+    )
+    write(rows)
+    print(markdown(rows))
+    print(f"wrote {args.out / 'eval.md'} and {args.out / 'eval.json'}")
+    return 0
+
+
+# -- bench ------------------------------------------------------------------------------------------
+
+
+def add_bench_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true", help="smaller sweep (the default)")
+    p.add_argument("--full", action="store_true", help="adds 16384x8192 and full sliding-window sweeps")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
+    p.add_argument("--config", default="demo", help="model preset to sweep (random weights)")
+    p.add_argument(
+        "--modes",
+        default="feature,naive,pixel,sliding:8,sliding:16,sliding:32",
+        help="comma list; sliding:S is the sliding mode at stride S, feature:G the feature mode with grid rule G",
+    )
+    p.add_argument("--max-size", default=None, help="largest canvas WxH of the sweep")
+    p.add_argument("--sizes", default=None, help="explicit comma list of canvases WxH (replaces the sweep)")
+    p.add_argument("--sliding-max-size", default="2048x1024", help="largest canvas for sliding modes")
+    p.add_argument("--chunks", default="16,64,256", help="chunk sizes for the chunk sweep (feature mode)")
+    p.add_argument("--chunk-canvas", default="1024x512", help="canvas of the chunk sweep")
+    p.add_argument(
+        "--repeats",
+        type=checks.arg("repeats", integer=True, lo=1, hi=1000),
+        default=1,
+        help="denoiser calls timed per row (their mean is reported)",
+    )
+    p.add_argument("--gpu-report", action="store_true", help="whole 50-step guided images with paper() and demo()")
+    p.add_argument("--out", type=Path, default=Path("bench/results"), help="folder for <device>.json and plots")
+
+
+def main_bench(args: argparse.Namespace) -> int:
+    hw = [(h, w) for w, h in sizes(args.sizes)] if args.sizes else bench.FULL_SIZES if args.full else bench.QUICK_SIZES
+    specs = [m for m in args.modes.split(",") if m]
+    for mode, _, option in (s.partition(":") for s in specs):
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+        if mode == "sliding" and option:
+            checks.number("stride", option, integer=True)
+        elif mode == "feature" and option and option not in GRIDS:
+            raise ValueError(f"unknown grid rule {option!r}; choose from {', '.join(GRIDS)}")
+    chunks = [checks.number("chunk", c, integer=True) for c in args.chunks.split(",") if c]
+    pipe = PatchDM.random_init(preset(args.config), device=checks.device(args.device) if args.device else None)
+    if args.max_size:
+        (lw, lh), *_ = sizes(args.max_size)
+        hw = [s for s in hw if s[0] * s[1] <= lw * lh]
+    (sw, sh), *_ = sizes(args.sliding_max_size)
+    (cw, ch), *_ = sizes(args.chunk_canvas)
+    results: dict = {
+        "machine": bench.machine(),
+        "config": args.config,
+        "command": "python -m " + " ".join(["patchdm_core", "bench", *args.argv]),
+        "time": time.strftime("%Y-%m-%d %H:%M"),
+        "steps": bench.sweep(pipe, specs, hw, sliding_limit=(sh, sw), full=args.full, repeats=args.repeats),
+        "chunks": bench.chunk_sweep(pipe, chunks, (ch, cw)),
+    }
+    if args.gpu_report:
+        results["gpu_report"] = bench.gpu_report(args.device, [(512, 1024), (1024, 2048)])
+    written = bench.save(results, args.out / f"{bench.device_label(pipe)}-{args.config}")
+    print("wrote", ", ".join(str(p) for p in written))
+    return 0
+
+
+# -- bench-train ------------------------------------------------------------------------------------
+
+
+def add_bench_train_arguments(p: argparse.ArgumentParser) -> None:
+    num = checks.arg
+    p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
+    p.add_argument(
+        "--batch-size", type=num("batch-size", integer=True, lo=1, hi=65536), default=None, help="windows per step"
+    )
+    p.add_argument(
+        "--seconds", type=num("seconds", lo=1, hi=86400), default=60.0, help="how long to train (default 60)"
+    )
+    p.add_argument("--data", type=Path, default=None, help="training pictures (default: 4 synthetic ones)")
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda > mps > cpu)")
+    p.add_argument("--no-bf16", action="store_true", help="train in fp32")
+    add_window_arguments(p)
+    p.add_argument("--out", type=Path, default=None, help="JSON report (default: print only)")
+
+
+def main_bench_train(args: argparse.Namespace) -> int:
+    if args.data is not None and not args.data.is_dir():
+        raise ValueError(f"--data {args.data} is not a folder of pictures")
+    if args.out is not None and args.out.suffix != ".json":
+        raise ValueError(f"--out {args.out} must be a .json file")
+    if args.device is not None:
+        args.device = str(checks.device(args.device))
+    cfg = bench_train.bench_config(load_config(args.config), args.batch_size, args.window, args.offsets)
+    report = bench_train.measure(cfg, args.data, args.seconds, args.device, bf16=not args.no_bf16)
+    report["command"] = "python -m patchdm_core bench-train " + _bench_train_argv(args)
+    print(
+        f"{cfg.name} on {report['device']}: batch {report['batch_size']}, {report['steps']} steps in "
+        f"{report['seconds']:.0f} s: {report['windows_per_s']:.1f} windows/s, {report['gflop_per_window']:.2f} GFLOP "
+        f"per window (forward + backward), {report['tflop_per_s']:.3f} TFLOP/s"
+    )
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _bench_train_argv(args: argparse.Namespace) -> str:
+    parts = [f"--config {args.config}", f"--seconds {args.seconds:g}"]
+    if args.batch_size:
+        parts.append(f"--batch-size {args.batch_size}")
+    if args.device:
+        parts.append(f"--device {args.device}")
+    return " ".join(parts)
