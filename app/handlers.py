@@ -19,7 +19,7 @@ from torch import Tensor
 from patchdm_core.editing.edits import EDIT_STRENGTH
 from patchdm_core.editing.img2img import denoise_steps
 from patchdm_core.runtime.images import from_pil, to_pil
-from patchdm_core.sampling.denoiser import GRIDS
+from patchdm_core.sampling.positions import GRIDS
 from patchdm_core.sampling.solvers import SAMPLERS, Step, sampling_params
 
 from .history import History

@@ -18,7 +18,8 @@ from ..model.config import load_config, preset
 from ..pipeline import PatchDM
 from ..runtime import checks
 from ..runtime.sizes import sizes
-from ..sampling.denoiser import GRIDS, MODES
+from ..sampling.denoiser import MODES
+from ..sampling.positions import GRIDS
 from ..sampling.solvers import get_sampler
 from ..training import bench as bench_train
 from .common import add_model_args, load_pipeline

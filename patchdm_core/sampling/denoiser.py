@@ -1,16 +1,11 @@
 """CanvasDenoiser: a whole canvas [B,3,H,W] -> eps [B,3,H,W], in bounded memory.
 
-Modes:
-- `feature` (Patch-DM): pad by p/2, encode the offset grid, collage, decode the aligned grid.
-  Padded rows stream through in bands, so at most one band plus one row of encoder features is
-  alive and peak memory does not grow with the canvas height. A position rule (`grid`) moves the
-  whole cell lattice between calls so that cell borders do not stay in one place: `fixed` (the
-  paper), `alternate` (half a patch every other call), `random` (a fresh offset (dy, dx) in
-  [0, p)^2 per call, from a hash of `grid_seed` and the call index).
-- `naive`: independent aligned patches (encoder and decoder without collage).
-- `pixel`: naive on even calls; on odd calls naive on the canvas shifted by half a patch.
-- `sliding`: MultiDiffusion-style overlapping p x p windows at `stride`, predictions averaged.
-All modes run the network on at most `chunk` patches at a time.
+`feature` mode (Patch-DM): pad by p/2, encode the offset grid, collage, decode the aligned grid.
+Padded rows stream through in bands, so at most one band plus one row of encoder features is alive
+and peak memory does not grow with the canvas height. A grid rule moves the whole cell lattice
+between calls so that cell borders do not stay in one place (positions.py). The comparison modes
+`naive`, `pixel` and `sliding` run the plain network on windows (windows.py). Every mode runs the
+network on at most `chunk` patches at a time and returns eps, whatever the network predicts.
 """
 
 from __future__ import annotations
@@ -38,12 +33,11 @@ from ..model.schedule import Schedule
 from ..model.unet import PatchUNet
 from ..runtime import precision
 from .guidance import Cond
-from .noise import patch_seed
+from .positions import GRIDS, GridRule, Positions, lattice_offset, position_map
+from .windows import starts, window_eps
 
 Mode = Literal["feature", "pixel", "naive", "sliding"]
 MODES: tuple[str, ...] = ("feature", "pixel", "naive", "sliding")
-GridRule = Literal["fixed", "alternate", "random"]
-GRIDS: tuple[str, ...] = ("fixed", "alternate", "random")
 
 
 @dataclass
@@ -53,7 +47,7 @@ class CanvasDenoiser:
     chunk: int = 64  # patches per network call
     stride: int | None = None  # sliding-window stride in pixels (default p / 2)
     wrap: tuple[bool, bool] = (False, False)  # wrap-around (tileable) along (y, x); feature mode
-    positions: Literal["absolute", "stretch"] = "absolute"
+    positions: Positions = "absolute"
     train_grid: tuple[int, int] | None = None  # training image in patches (rows, cols), for "stretch"
     autocast: bool = True  # bf16 autocast on CPU and CUDA
     window: tuple[int, int, int, int] | None = None  # (row0, col0, rows, cols) in cells: this canvas is a crop
@@ -83,7 +77,14 @@ class CanvasDenoiser:
             raise ValueError(f"canvas {x.shape[-1]}x{x.shape[-2]} is not a multiple of the patch size {p}")
         calls = self.evals["calls"]
         self.evals["calls"] += 1
-        self._scale, self._shift = self._position_map(x.shape[-2] // p, x.shape[-1] // p)
+        self._scale, self._shift = position_map(
+            x.shape[-2] // p,
+            x.shape[-1] // p,
+            positions=self.positions,
+            train_grid=self.train_grid,
+            window=self.window,
+            wrap=self.wrap,
+        )
         # The canvas may live in host memory while the network runs on a GPU: bands travel, eps comes back.
         dev = self.unet.stem.weight.device
         t_dev, cond = t.to(dev), Cond(cond.z.to(dev), cond.keep_z.to(dev), cond.keep_pos.to(dev))
@@ -92,35 +93,22 @@ class CanvasDenoiser:
             if self.mode == "feature":
                 out = self._feature_moved(x_in, t_dev, cond, self.grid_offset(calls))
             elif self.mode == "sliding":
-                out = self._windows(x_in, t_dev, cond, self.stride or p // 2)
+                out = window_eps(self._plain_net(t_dev, cond), x_in, p, self.stride or p // 2, self.chunk)
             elif self.mode == "pixel" and calls % 2 == 1:
-                out = self._windows(pad_half_patch(x_in, p), t_dev, cond, p, offset=-0.5)
+                padded = pad_half_patch(x_in, p)
+                out = window_eps(self._plain_net(t_dev, cond), padded, p, p, self.chunk, offset=-0.5)
                 out = crop_half_patch(out, p).contiguous()
             else:
-                out = self._windows(x_in, t_dev, cond, p)
+                out = window_eps(self._plain_net(t_dev, cond), x_in, p, p, self.chunk)
         if self.prediction == "v":
             if self.schedule is None:
                 raise ValueError("a v-prediction model needs the schedule to turn its output into eps")
             out = self.schedule.eps_from_v(x.float(), t, out, inplace=True)
         return out
 
-    def _position_map(self, rows: int, cols: int) -> tuple[Tensor, Tensor]:
-        """Canvas-local positions -> positions the model sees: pos * scale + shift.
-
-        "absolute": patch units of the whole picture; "stretch": the picture mapped onto the training
-        frame. A crop (`window`) keeps the positions it has in its picture. A wrapped (tileable) axis has
-        no edges, so every cell sits mid-frame along it.
-        """
-        r0, c0, pic_rows, pic_cols = self.window or (0, 0, rows, cols)
-        frame = torch.tensor(self.train_grid or (pic_rows, pic_cols), dtype=torch.float32)
-        scale = torch.ones(2)
-        if self.positions == "stretch" and self.train_grid is not None:
-            scale = frame / torch.tensor([pic_rows, pic_cols], dtype=torch.float32)
-        shift = torch.tensor([r0, c0], dtype=torch.float32) * scale
-        for axis, wrapped in enumerate(self.wrap):
-            if wrapped:
-                scale[axis], shift[axis] = 0.0, frame[axis] / 2
-        return scale, shift
+    def grid_offset(self, call: int) -> tuple[int, int]:
+        """(dy, dx) in [0, p): how far the cell lattice of call `call` sits from the canvas's own grid."""
+        return lattice_offset(self.grid, call, self.grid_seed, self.p)
 
     def _emb(self, t: Tensor, cond: Cond, index: Tensor, pos: Tensor) -> Emb:
         pos = pos * self._scale.to(pos.device) + self._shift.to(pos.device)
@@ -137,6 +125,18 @@ class CanvasDenoiser:
         return (
             x.contiguous(memory_format=torch.channels_last) if w.is_contiguous(memory_format=torch.channels_last) else x
         )
+
+    def _plain_net(self, t: Tensor, cond: Cond):
+        """The network without collage, for the window modes: (patches, index, pos) -> eps float32."""
+
+        def net(patches: Tensor, index: Tensor, pos: Tensor) -> Tensor:
+            emb = self._emb(t, cond, index.to(t.device), pos.to(t.device))
+            patches = self._prep(patches)
+            self.evals["encode"] += len(patches)
+            self.evals["decode"] += len(patches)
+            return self.unet.decode(self.unet.encode(patches, emb), emb).float()
+
+        return net
 
     # -- feature collage, streamed by bands of patch rows ------------------------------------------
 
@@ -163,15 +163,6 @@ class CanvasDenoiser:
             self.evals["decode"] += eps.shape[0]
             out[:, :, r0 * p : (r0 + k) * p] = from_patches(eps, Grid(k, cols)).to(x.device)
         return out
-
-    def grid_offset(self, call: int) -> tuple[int, int]:
-        """(dy, dx) in [0, p): how far the cell lattice of this call sits from the canvas's own grid."""
-        p = self.p
-        if self.grid == "alternate":
-            return (p // 2, p // 2) if call % 2 else (0, 0)
-        if self.grid == "random":
-            return grid_offset(self.grid_seed, call, p)
-        return (0, 0)
 
     def _feature_moved(self, x: Tensor, t: Tensor, cond: Cond, offset: tuple[int, int]) -> Tensor:
         """Feature mode with the cell lattice moved by `offset` = (dy, dx) px: cells start at -dy, -dx.
@@ -213,51 +204,6 @@ class CanvasDenoiser:
         self.evals["encode"] += len(patches)
         return [torch.cat(level).reshape(b, k, cols, *level[0].shape[1:]) for level in zip(*parts)]
 
-    # -- independent windows: naive, pixel, sliding ----------------------------------------------
-
-    def _windows(self, x: Tensor, t: Tensor, cond: Cond, stride: int, offset: float = 0.0) -> Tensor:
-        """Plain UNet on p x p windows at `stride`, averaged where they overlap."""
-        p, (b, c, h, w) = self.p, x.shape
-        ys, xs = _starts(h, p, stride), _starts(w, p, stride)
-        total = torch.zeros(b, c, h, w, dtype=torch.float32, device=x.device)
-        count = torch.zeros(1, 1, h, w, dtype=torch.float32, device=x.device)
-        for y in ys:
-            for x0 in xs:
-                count[..., y : y + p, x0 : x0 + p] += 1
-        windows = [(i, y, x0) for i in range(b) for y in ys for x0 in xs]
-        for s in self._chunks(len(windows)):
-            batch = windows[s]
-            patches = self._prep(torch.stack([x[i, :, y : y + p, x0 : x0 + p] for i, y, x0 in batch]))
-            index = torch.tensor([i for i, _, _ in batch], device=t.device)
-            # centre of the window in patch units: an aligned cell k sits at k + 0.5
-            pos = torch.tensor([[y / p + 0.5 + offset, x0 / p + 0.5 + offset] for _, y, x0 in batch], device=t.device)
-            emb = self._emb(t, cond, index, pos)
-            eps = self.unet.decode(self.unet.encode(patches, emb), emb).float().to(x.device)
-            for (i, y, x0), e in zip(batch, eps):
-                total[i, :, y : y + p, x0 : x0 + p] += e
-        self.evals["encode"] += len(windows)
-        self.evals["decode"] += len(windows)
-        return total / count
-
-
-def grid_offset(seed: int, call: int, p: int) -> tuple[int, int]:
-    """The random lattice offset (dy, dx), each in [0, p), of call `call` for picture seed `seed`.
-
-    A hash of (seed, call) rather than a stateful generator: the same picture gets the same offsets
-    however the calls are batched or resumed."""
-    h = patch_seed(seed, -5, call)
-    return h % p, (h // p) % p
-
-
-def _starts(n: int, p: int, stride: int) -> list[int]:
-    """Window origins covering [0, n): every `stride`, plus a last one flush with the end."""
-    if stride < 1:
-        raise ValueError("stride must be at least 1 pixel")
-    starts = list(range(0, n - p + 1, stride))
-    if starts[-1] != n - p:
-        starts.append(n - p)
-    return starts
-
 
 def evals_per_step(mode: str, height: int, width: int, p: int, stride: int | None = None) -> int:
     """Network evaluations (encoder + decoder patches) of one unguided call, without running it."""
@@ -266,5 +212,5 @@ def evals_per_step(mode: str, height: int, width: int, p: int, stride: int | Non
         return (rows + 1) * (cols + 1) + rows * cols
     if mode == "sliding":
         s = stride or p // 2
-        return 2 * len(_starts(height, p, s)) * len(_starts(width, p, s))
+        return 2 * len(starts(height, p, s)) * len(starts(width, p, s))
     return 2 * rows * cols

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from patchdm_core.model.collage import Grid, from_patches, pad_half_patch, to_patches
-from patchdm_core.sampling.denoiser import CanvasDenoiser, evals_per_step, grid_offset
+from patchdm_core.sampling.denoiser import CanvasDenoiser, evals_per_step
 from patchdm_core.sampling.guidance import Cond
+from patchdm_core.sampling.positions import grid_offset
 
 
 def _cond(pipe, b: int = 1, keep_pos: bool = True) -> Cond:
