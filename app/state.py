@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from patchdm_core import CheckpointError, PatchDM, demo
 from patchdm_core.cli.common import Parser, default_weights
-from patchdm_core.model.config import demo
-from patchdm_core.model.weights import CheckpointError
-from patchdm_core.pipeline import PatchDM
 from patchdm_core.runtime import checks, precision
 
 from .imaging import Limits

@@ -12,9 +12,13 @@ from pathlib import Path
 
 from PIL import Image
 
+from ..model.config import PatchDMConfig, preset
 from ..model.weights import CheckpointError
+from ..pipeline import PatchDM
 from ..runtime import checks
 from ..runtime.images import normalize_mode
+from ..sampling.positions import GRIDS
+from ..sampling.solvers import SAMPLERS
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "patchdm-demo.safetensors"
 
@@ -43,8 +47,6 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_sampling_args(p: argparse.ArgumentParser) -> None:
-    from ..sampling.denoiser import GRIDS
-    from ..sampling.solvers import SAMPLERS
 
     num = checks.arg
     p.add_argument(
@@ -104,7 +106,6 @@ def prepare(args: argparse.Namespace) -> int:
 def model_patch_size(args: argparse.Namespace) -> int:
     """The patch size of the model --weights / --random-init names (64 if its header is unreadable:
     loading it will then say what is wrong)."""
-    from ..model.config import PatchDMConfig, preset
 
     if args.random_init:
         return preset(args.random_init).patch_size
@@ -119,8 +120,6 @@ def model_patch_size(args: argparse.Namespace) -> int:
 
 def load_pipeline(args: argparse.Namespace):
     """The PatchDM that --weights / --random-init ask for (clear error if the weights are missing)."""
-    from ..model.config import preset
-    from ..pipeline import PatchDM
 
     if args.random_init:
         print(f"using an untrained {args.random_init} model (--random-init): expect noise, not pictures")

@@ -9,12 +9,13 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from ..model.weights import load_weights, set_sampling_defaults
 from ..runtime import checks
+from ..sampling.positions import GRIDS
+from ..sampling.solvers import SAMPLERS
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from ..sampling.denoiser import GRIDS
-    from ..sampling.solvers import SAMPLERS
 
     p.add_argument("--weights", type=Path, required=True, help="weights file to update in place")
     p.add_argument("--steps", type=checks.arg("steps", integer=True), default=None, help="solver steps, 1-1000")
@@ -26,7 +27,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..model.weights import load_weights, set_sampling_defaults
 
     fields = {
         k: getattr(args, k)

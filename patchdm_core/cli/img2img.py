@@ -16,7 +16,7 @@ from ..runtime.images import save_png, to_pil
 from ..runtime.sizes import parse_size
 from ..sampling.noise import resolve_seed
 from ..sampling.solvers import run, sampling_params
-from .common import add_model_args, add_sampling_args, load_pipeline, prepare, with_progress
+from .common import add_model_args, add_sampling_args, load_pipeline, prepare, read_picture, with_progress
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -60,7 +60,6 @@ def target_size(args: argparse.Namespace, width: int, height: int, p: int) -> tu
 
 
 def main(args: argparse.Namespace) -> int:
-    from .common import read_picture
 
     p = prepare(args)
     limit, limit_name = checks.read_limit(args.max_pixels)

@@ -18,7 +18,9 @@ import torch
 from ..model.config import preset
 from ..pipeline import PatchDM
 from ..runtime.sizes import round_up
+from ..sampling.guidance import cfg
 from ..sampling.solvers import run
+from .bench_plot import plots, table
 
 QUICK_SIZES = [(256, 512), (512, 1024), (1024, 2048), (2048, 4096), (4096, 8192)]
 FULL_SIZES = QUICK_SIZES + [(8192, 16384)]
@@ -96,7 +98,6 @@ def measure_step(
     x = torch.randn(1, 3, height, width, device=pipe.device)
     t = torch.tensor([500], device=pipe.device)
     cond = pipe.cond(None)
-    from ..sampling.guidance import cfg
 
     eps_fn = cfg(den, cond, guidance)
     if pipe.device.type == "cuda":
@@ -240,7 +241,6 @@ def chunk_sweep(pipe: PatchDM, chunks: list[int], size: tuple[int, int]) -> list
 
 def save(results: dict, stem: Path) -> list[Path]:
     """stem.json, stem.md (the table) and the time / memory plots; returns the files written."""
-    from .bench_plot import plots, table
 
     stem.parent.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".json").write_text(json.dumps(results, indent=1))

@@ -24,8 +24,9 @@ from ..model.weights import load_into, load_weights
 from ..runtime import precision
 from ..sampling.noise import randn
 from .data import ImageFolderWindows
-from .distributed import Distributed, Progress, save_sample_grid
+from .distributed import Distributed
 from .objective import Objective, draw_inputs, trainable
+from .progress import Progress, save_sample_grid
 from .state import load_state, restore_run, save_run
 
 
