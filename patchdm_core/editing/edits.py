@@ -44,7 +44,7 @@ def inpaint(
     """Repaint where keep_mask [1,1,H,W] is 0; known pixels come back exactly outside the `blur` band.
 
     strength < 1 runs that share of the steps, starting the hole from `content`: "fill" (the kept
-    picture carried in from its border, to remove something; `fill` is inpaint.fill_hole's `how`:
+    picture carried in from its border, to remove something; `fill` is fill.fill_hole's `how`:
     "structure" continues edges across the hole, "smooth" blurs the border's colours) or "original"
     (the pixels there now, for a variation of them); 1 paints it from pure noise.
 
@@ -74,7 +74,7 @@ def outpaint(
     """Grow the canvas by pad = (top, right, bottom, left) px (rounded up to whole patches) and paint
     the new area; the seam is feathered `feather_px` into the old picture. The grown canvas is a
     picture of its own: positions follow the same rule as generate on it. strength < 1 starts the
-    new area from the old picture mirrored out past its border and blurred (inpaint.mirror_fill)."""
+    new area from the old picture mirrored out past its border and blurred (fill.mirror_fill)."""
     if not any(pad):
         raise ValueError("nothing to extend: give at least one side a positive extension")
     canvas, keep, (top, left) = grow_canvas(image, pad, painter.p)
