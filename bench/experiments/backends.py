@@ -14,7 +14,7 @@ Backends (a row whose runtime is not installed is reported as missing, not skipp
   openvino      the same ONNX files compiled by OpenVINO for its CPU plugin (f32 precision hint)
   ort-int8      ONNX Runtime with dynamic int8 weights and activations (quantize_dynamic)
 
-    python bench/backends.py --weights weights/patchdm-demo.safetensors --size 1024x512 --rounds 5 \
+    python bench/experiments/backends.py --weights weights/patchdm-demo.safetensors --size 1024x512 --rounds 5 \
         --out bench/results/cpu-backends
 """
 
@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
             for row, v in times.items()
         },
         "missing": notes,
-        "command": "python bench/backends.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": "python bench/experiments/backends.py " + " ".join(sys.argv[1:] if argv is None else argv),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command alone and beside one busy single-threaded process, for an older checkout and
 # this one, in one run (issue: threads that behave on a shared machine):
-#   git worktree add /tmp/old <commit>; bench/busy_neighbour.sh /tmp/old
+#   git worktree add /tmp/old <commit>; bench/experiments/busy_neighbour.sh /tmp/old
 # Prints wall seconds per run and the busy/alone ratio of each checkout.
 set -eu
 OLD=${1:?path of the old checkout}

@@ -7,7 +7,7 @@ to the canvas's aspect, box-downsampled to --thumb, bicubic back up), paints the
 (seam, lattice, grain, SWD against the held-out pictures). If real layouts do not lower SWD, a layout
 model would not either.
 
-    python bench/layout_bound.py --out bench/results/cpu-layout-bound
+    python bench/experiments/layout_bound.py --out bench/results/cpu-layout-bound
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -75,7 +75,7 @@ def main() -> int:
                 f" grain {row['grain']:.1f} SWD {row['swd']:.1f} ({row['seconds']:.0f} s/image)",
                 flush=True,
             )
-    command = "python bench/layout_bound.py " + " ".join(sys.argv[1:])
+    command = "python bench/experiments/layout_bound.py " + " ".join(sys.argv[1:])
     meta = {"cpu": cpu_name(), "weights": pipe.model_hash, "command": command, "size": args.size, "n": args.n}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))

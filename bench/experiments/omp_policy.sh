@@ -2,7 +2,7 @@
 # Why OpenMP waits passively: the README's first command alone and beside one busy single-threaded
 # process, for each OpenMP wait policy (an empty OMP_WAIT_POLICY = libgomp's default spin-then-sleep;
 # the package only sets PASSIVE when the variable is unset), in one run:
-#   bench/omp_policy.sh > bench/results/cpu-omp-policy.txt
+#   bench/experiments/omp_policy.sh > bench/results/cpu-omp-policy.txt
 set -eu
 PY=${PY:-.venv/bin/python}
 lscpu | grep "Model name"

@@ -9,7 +9,7 @@ far each canvas moved from the s_pos = 0 one (mean |difference|, 0-255), how muc
 from row to row and column to column (a sky over a horizon varies between rows; the held-out pictures'
 own value is printed too), and SWD against the held-out pictures, and writes a contact sheet.
 
-    python bench/position_guidance.py --settings 1.5:0,1.5:1,1.5:3,3:0 --out bench/results/cpu-position-guidance
+    python bench/experiments/position_guidance.py --settings 1.5:0,1.5:1,1.5:3,3:0 --out bench/results/cpu-position-guidance
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -85,7 +85,7 @@ def main() -> int:
         rows.append(row)
         print(f"s_z {s_z} s_pos {s_pos}: moved {moved:.1f} spread {row['spread']:.1f} SWD {row['swd']:.1f}", flush=True)
     held_out = statistics.mean(spread(x[None]) for x in real)
-    command = "python bench/position_guidance.py " + " ".join(sys.argv[1:])
+    command = "python bench/experiments/position_guidance.py " + " ".join(sys.argv[1:])
     meta = {"cpu": cpu_name(), "weights": pipe.model_hash, "command": command, "size": args.size, "n": args.n}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "held_out_spread": held_out, "rows": rows}))
