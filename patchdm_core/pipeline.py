@@ -20,7 +20,6 @@ from .model.schedule import Schedule
 from .model.weights import CheckpointError, file_hash, load_into, load_weights
 from .runtime.devices import pick_device
 from .runtime.images import from_pil, to_pil
-from .runtime.sizes import round_up
 from .sampling.noise import patch_seed
 from .sampling.painter import Painter, check_canvas
 from .sampling.solvers import Step, ddim_sample, run
@@ -114,14 +113,15 @@ class PatchDM:
         grid: str | None = None,
         sampler: str | None = None,
     ) -> Iterator[Step]:
-        """Paint a height x width canvas; sizes off the patch grid are painted larger and centre-cropped.
+        """Paint a height x width canvas; sizes off the patch grid are painted on whole patches and fitted back
+        (Painter.grid_size: centre-cropped, or resampled with wrap-around on a tileable axis).
 
         None picks the model's default (steps, guidance, eta, grid rule, sampler; `settings()`); without `z`
         the latent prior samples the global code for this seed. `offload` keeps the canvas in host memory
         while the network runs on the GPU (None: automatic)."""
         painter = self.painter
         check_canvas(height, width, mode, tileable)
-        big_h, big_w = round_up(height, self.p), round_up(width, self.p)
+        big_h, big_w = painter.grid_size(height, width, tileable)
         x = painter.initial_noise(seed, big_h, big_w, device=painter.canvas_device(big_h, big_w, offload))
         s = painter.settings(steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler)
         kw = dict(mode=mode, tileable=tileable, chunk=chunk, positions=positions, stride=stride)

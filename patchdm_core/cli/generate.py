@@ -1,4 +1,5 @@
-"""`generate`: paint a canvas of any size and save it as a PNG with its parameters."""
+"""`generate`: paint a canvas of any size (or a screen's, or one picture across several monitors) and save
+it as a PNG with its parameters; a span also writes one PNG per monitor, cut from the whole picture."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from ..runtime import checks
 from ..runtime.images import save_png, to_pil
+from ..runtime.screens import Monitor, parse_span, presets_help, span_layout
 from ..runtime.sizes import parse_size
 from ..sampling.denoiser import MODES
 from ..sampling.noise import resolve_seed
@@ -19,9 +21,24 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument(
         "--size",
         type=parse_size,
-        default=(1024, 512),
+        default=None,
         metavar="WxH",
-        help="canvas size; sizes off the patch grid are painted larger and centre-cropped",
+        help="canvas size, WxH or a screen: " + presets_help() + "; sizes off the patch grid are painted on whole "
+        "patches and centre-cropped (resampled with wrap-around when tileable) (default 1024x512)",
+    )
+    p.add_argument(
+        "--span",
+        type=span_arg,
+        default=None,
+        metavar="WxH+X+Y,...",
+        help="one picture across several monitors, as display settings give them (a screen name may stand for "
+        "WxH): writes the whole picture to --output and each monitor's part to OUTPUT-monitor<N>.png",
+    )
+    p.add_argument(
+        "--bezel",
+        type=checks.arg("bezel", integer=True, lo=0, hi=4096),
+        default=0,
+        help="--span: pixels of physical gap between neighbouring monitors, painted but in no monitor's file",
     )
     add_sampling_args(p)
     p.add_argument(
@@ -53,9 +70,32 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--style", type=Path, default=None, help="reference picture whose global code to paint with")
 
 
+def span_arg(text: str) -> list[Monitor]:
+    """--span as monitors (argparse type)."""
+    try:
+        return parse_span(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def monitor_files(output: Path, count: int) -> list[Path]:
+    """out.png -> out-monitor1.png, out-monitor2.png, ..."""
+    return [output.with_name(f"{output.stem}-monitor{i + 1}{output.suffix}") for i in range(count)]
+
+
 def main(args: argparse.Namespace) -> int:
     p = prepare(args)
-    width, height = args.size
+    if args.span and args.size:
+        raise ValueError("give --size or --span, not both (a span's size is its monitors' bounding box)")
+    if args.bezel and not args.span:
+        raise ValueError("--bezel needs --span (it is the gap between the monitors of a span)")
+    monitors = []
+    if args.span:
+        (width, height), monitors = span_layout(args.span, args.bezel)
+        for path in monitor_files(args.output, len(monitors)):
+            checks.output_png(path)
+    else:
+        width, height = args.size or (1024, 512)
     checks.canvas(width, height, p, args.max_pixels)
     if args.stride is not None and args.stride > p:
         raise ValueError(f"--stride must be between 1 and the patch size {p}, got {args.stride}")
@@ -86,6 +126,12 @@ def main(args: argparse.Namespace) -> int:
         params["Tileable"] = args.tileable
     if args.style:
         params["Style"] = args.style
+    if monitors:
+        params |= {"Span": ",".join(m.text() for m in args.span), "Bezel": args.bezel}
     save_png(image, args.output, pipe.params(**params))
     print(f"wrote {args.output}")
+    for i, (m, path) in enumerate(zip(monitors, monitor_files(args.output, len(monitors)))):
+        crop = {"Monitor": f"{i + 1}/{len(monitors)}", "Crop": m.text()}
+        save_png(image.crop(m.box), path, pipe.params(**params, **crop))
+        print(f"wrote {path} (monitor {i + 1}: {m.width}x{m.height} at {m.x},{m.y} of the whole picture)")
     return 0

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
+from ..runtime.filters import resample_periodic
 from ..runtime.images import from_pil, to_pil
 
 
@@ -38,9 +39,15 @@ def resize(x: Tensor, height: int, width: int) -> Tensor:
     return from_pil(to_pil(x).resize((width, height), Image.Resampling.LANCZOS)).to(x.device)
 
 
-def place(x: Tensor, height: int, width: int) -> tuple[Tensor, tuple[int, int]]:
-    """Centre a picture on a larger canvas (the area generate crops), edge-replicated around it.
+def place(
+    x: Tensor, height: int, width: int, wrap: tuple[bool, bool] = (False, False)
+) -> tuple[Tensor, tuple[int, int]]:
+    """Centre a picture on the whole-patch canvas generate paints (the area it crops), edge-replicated around
+    it; along a wrapped axis the picture is resampled to the canvas instead (generate resamples it back).
     Returns the canvas and the picture's (top, left)."""
+    for dim, (n, wrapped) in zip((-2, -1), zip((height, width), wrap)):
+        if wrapped:
+            x = resample_periodic(x, n, dim)
     h, w = x.shape[-2:]
     top, left = (height - h) // 2, (width - w) // 2
     if (h, w) == (height, width):

@@ -11,8 +11,7 @@ from PIL import Image
 from torch import Tensor
 
 from ..runtime.images import from_pil
-from ..runtime.sizes import round_up
-from ..sampling.painter import Painter, check_canvas
+from ..sampling.painter import Painter, check_canvas, wrap_axes
 from ..sampling.solvers import Step, ladder
 from .edits import masked
 from .img2img import check_strength, denoise_steps, place, resize, sketch_strength, split_alpha
@@ -53,12 +52,13 @@ def img2img(
     if n == 0:
         yield Step(0, 1, -1, x, x)  # nothing to denoise: the (resized) picture itself
         return
-    big_h, big_w = round_up(height, painter.p), round_up(width, painter.p)
+    tileable = kw.get("tileable", False)
+    big_h, big_w = painter.grid_size(height, width, tileable)
     noise = painter.initial_noise(seed, big_h, big_w, device=painter.canvas_device(big_h, big_w, offload))
     path = ladder(s["sampler"], painter.schedule, s["steps"])
     start = len(path) - n
     if start > 0:  # strength 1 starts from pure noise, exactly as generate does
-        canvas, _ = place(x, big_h, big_w)
+        canvas, _ = place(x, big_h, big_w, wrap_axes(tileable))
         noise = painter.schedule.q_sample(canvas.to(noise.device), path[start], noise)
     yield from painter.paint(noise, (height, width), seed=seed, z=z, s=s, start=start, **kw)
 

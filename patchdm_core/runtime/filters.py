@@ -50,3 +50,26 @@ def collapse(bands: list[Tensor]) -> Tensor:
     for band in reversed(bands[:-1]):
         x = F.interpolate(x, size=band.shape[-2:], mode="bilinear", align_corners=False) + band
     return x
+
+
+def resample_periodic(x: Tensor, length: int, dim: int) -> Tensor:
+    """x resampled to `length` samples along `dim`, which is periodic (a tile's wrapped axis): Lanczos-3,
+    widened when shrinking (antialiased), its taps wrapping around, so the result wraps as x did."""
+    dim, n = dim % x.ndim, x.shape[dim]
+    if n == length:
+        return x
+    scale = n / length
+    stretch = max(scale, 1.0)  # a wider kernel when shrinking, so that nothing aliases
+    centre = (torch.arange(length, dtype=torch.float64) + 0.5) * scale - 0.5  # output samples in input coordinates
+    first = torch.floor(centre - 3 * stretch).long() + 1
+    taps = first[:, None] + torch.arange(int(6 * stretch) + 1)  # [length, k]
+    w = torch.special.sinc((taps - centre[:, None]) / stretch)
+    w = w * torch.special.sinc((taps - centre[:, None]) / (3 * stretch))
+    w = (w / w.sum(dim=1, keepdim=True)).to(x.dtype)
+    shape = [1] * x.ndim
+    shape[dim] = length
+    out = None
+    for k in range(taps.shape[1]):  # one tap at a time: never more than two output-sized tensors alive
+        part = x.index_select(dim, (taps[:, k] % n).to(x.device)) * w[:, k].to(x.device).view(shape)
+        out = part if out is None else out.add_(part)
+    return out

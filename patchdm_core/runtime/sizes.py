@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from .screens import PRESETS
+
 
 def round_up(n: int, p: int) -> int:
     """Smallest multiple of p that is >= n."""
@@ -12,11 +14,15 @@ def round_up(n: int, p: int) -> int:
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """'2048x1024' -> (width, height), each 1..65536."""
+    """'2048x1024' or a screen's name ('4k', 'ultrawide-1440': screens.PRESETS) -> (width, height), each 1..65536."""
+    if text.strip().lower() in PRESETS:
+        return PRESETS[text.strip().lower()]
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"size must look like 2048x1024, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"size must look like 2048x1024 or name a screen ({', '.join(PRESETS)}), got {text!r}"
+        ) from None
     if not (1 <= w <= 65536 and 1 <= h <= 65536):
         raise argparse.ArgumentTypeError(f"size must be between 1x1 and 65536x65536, got {text!r}")
     return w, h

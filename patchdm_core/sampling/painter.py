@@ -18,7 +18,9 @@ from torch import Tensor, nn
 from ..model.config import PatchDMConfig
 from ..model.schedule import Schedule
 from ..model.unet import PatchUNet
+from ..runtime.filters import resample_periodic
 from ..runtime.images import from_pil
+from ..runtime.sizes import round_up
 from .denoiser import CanvasDenoiser
 from .guidance import Cond, cfg
 from .noise import patch_noise, patch_seed
@@ -55,6 +57,29 @@ class Painter:
     @property
     def p(self) -> int:
         return self.cfg.patch_size
+
+    def grid_size(self, height: int, width: int, tileable: bool | str = False) -> tuple[int, int]:
+        """The whole-patch canvas (H, W) a height x width picture is painted on: the next multiple of the patch
+        size (fit crops its centre), or, on a wrapped axis, the nearest one, up on a tie (fit resamples it with
+        wrap-around: a crop would cut the tile's period, and its two ends would no longer meet)."""
+        wrap = wrap_axes(tileable)
+        return tuple(
+            max(self.p, (n + self.p // 2) // self.p * self.p) if wrapped else round_up(n, self.p)
+            for n, wrapped in zip((height, width), wrap)
+        )
+
+    def fit(self, x: Tensor, size: tuple[int, int], tileable: bool | str = False, final: bool = True) -> Tensor:
+        """A canvas from grid_size back to `size` = (height, width): centre-cropped along open axes, resampled
+        along wrapped ones (only when `final`: a preview is cropped, which is cheaper and looks the same)."""
+        for dim, (n, wrapped) in zip((-2, -1), zip(size, wrap_axes(tileable))):
+            if x.shape[dim] == n:
+                continue
+            if wrapped and final:
+                x = resample_periodic(x, n, dim)
+            else:
+                start = max(0, (x.shape[dim] - n) // 2)
+                x = x.narrow(dim, start, min(n, x.shape[dim]))
+        return x
 
     def settings(
         self,
@@ -151,17 +176,15 @@ class Painter:
         stride: int | None = None,
     ) -> Iterator[Step]:
         """Denoise the whole-patch canvas x (at level `start` of the solver's ladder) with settings `s`,
-        yielding Steps centre-cropped to `size` = (height, width)."""
-        (height, width), (big_h, big_w) = size, x.shape[-2:]
+        yielding Steps fitted to `size` = (height, width) (see fit)."""
         den = self.denoiser(
             mode, chunk=chunk, tileable=tileable, positions=positions, stride=stride, grid=s["grid"], grid_seed=seed
         )
         eps_fn = cfg(den, self.cond(z), s["guidance"])
         gen = torch.Generator().manual_seed(patch_seed(seed, -1, -1))
-        top, left = (big_h - height) // 2, (big_w - width) // 2
         solve, path = get_sampler(s["sampler"]), ladder(s["sampler"], self.schedule, s["steps"])[start:]
         for step in solve(eps_fn, x, self.schedule, path=path, eta=s["eta"], generator=gen):
-            if (big_h, big_w) != (height, width):
-                step.x = step.x[..., top : top + height, left : left + width]
-                step.x0 = step.x0[..., top : top + height, left : left + width]
+            if tuple(x.shape[-2:]) != tuple(size):
+                step.x = self.fit(step.x, size, tileable, final=step.t < 0)
+                step.x0 = step.x if step.t < 0 else self.fit(step.x0, size, tileable, final=False)
             yield step
