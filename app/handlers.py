@@ -153,6 +153,7 @@ class Studio(SteeringActions):
             it = self.pipe.generate(height, width, seed=s, z=z, mode=mode, tileable=tileable, **settings)
             x = yield from sample_updates(
                 it,
+                look=self.pipe.preview,
                 label=lambda _, label=label: label,
                 stop=stop,
                 seed=s,
@@ -323,7 +324,7 @@ class Studio(SteeringActions):
         label = lambda total: f"{kind} · {cells} patches × {total} steps · seed {seed}"
         if note:
             yield Update(f"{kind}: {note}", seed=seed, note=note)
-        x = yield from sample_updates(it, label=label, stop=stop, seed=seed, clock=clock)
+        x = yield from sample_updates(it, label=label, stop=stop, seed=seed, clock=clock, look=self.pipe.preview)
         if x is None:
             return
         params["Size"] = f"{x.shape[-1]}x{x.shape[-2]}"

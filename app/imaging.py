@@ -1,4 +1,4 @@
-"""Pictures in and out of the app: uploads with limits, editor values -> picture + keep mask, previews.
+"""Pictures in and out of the app: uploads with limits, editor values -> picture + keep mask, layout sketches.
 
 UI masks are PAINTED = REPAINT (what artists expect); core masks are 1 = KEEP. The conversion
 happens here, once (`keep_mask`). Every problem with what the user gave us is an `InputError`
@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageDraw
 from torch import Tensor
 
 from patchdm_core.runtime import checks
-from patchdm_core.runtime.images import normalize_mode, to_pil
+from patchdm_core.runtime.images import normalize_mode
 from patchdm_core.runtime.sizes import round_up
 
 GRID = 64  # UI sizes and outpaint extensions snap to this many pixels
@@ -224,18 +223,6 @@ def mask_cells(painted: np.ndarray, p: int, margin: int) -> int:
     r0, c0 = max(0, int(ys.min()) - margin) // p, max(0, int(xs.min()) - margin) // p
     r1, c1 = -(-min(h, int(ys.max()) + 1 + margin) // p), -(-min(w, int(xs.max()) + 1 + margin) // p)
     return (r1 - r0) * (c1 - c0)
-
-
-# -- previews ---------------------------------------------------------------------------------
-
-
-def preview(x: Tensor, max_side: int = 768) -> Image.Image:
-    """[1,3,H,W] in [-1,1] -> an RGB picture no larger than max_side (area-averaged), for JPEG previews."""
-    h, w = x.shape[-2:]
-    scale = max_side / max(h, w)
-    if scale < 1:
-        x = F.interpolate(x.float(), size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="area")
-    return to_pil(x)
 
 
 def outpaint_layout(

@@ -15,7 +15,7 @@ from torch import Tensor
 from patchdm_core.sampling.noise import resolve_seed
 from patchdm_core.sampling.solvers import Step
 
-from .imaging import number, preview
+from .imaging import number
 
 
 @dataclass
@@ -105,11 +105,12 @@ def sample_updates(
     stop: threading.Event | None,
     seed: int,
     clock: dict[str, float],
+    look: Callable[[Step], Image.Image],
     done_before: int = 0,
     work: Callable[[int], int] = lambda total: total,
 ) -> Generator[Update, None, Tensor | None]:
     """Stream Updates for one picture and return its final tensor (None when stopped):
-    `x = yield from sample_updates(...)`."""
+    `x = yield from sample_updates(...)`. `look(step)` draws a preview (PatchDM.preview)."""
     last: Step | None = None
     every = 1
     it = iter(steps)
@@ -136,7 +137,7 @@ def sample_updates(
         timing = f"{fmt_seconds(elapsed)} elapsed · ETA {fmt_seconds(eta)}"
         status = f"{label(step.total)} · step {step.index + 1}/{step.total} · {timing}"
         show = step.index == 0 or (step.index + 1) % every == 0 or step.index + 1 == step.total
-        yield Update(status, preview=preview(step.x0) if show else None, seed=seed, index=done, total=total_work)
+        yield Update(status, preview=look(step) if show else None, seed=seed, index=done, total=total_work)
     if last is None:
         raise RuntimeError("the sampler produced no steps")
     return last.x

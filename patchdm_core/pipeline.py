@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
+from PIL import Image
 from torch import Tensor
 
 from .editing import edits, steering
@@ -140,6 +141,10 @@ class PatchDM:
     initial_noise = _on_painter(Painter.initial_noise)
     canvas_device = _on_painter(Painter.canvas_device)
     default_chunk = _on_painter(Painter.default_chunk)
+
+    def preview(self, step: Step, max_side: int = 768) -> Image.Image:
+        """A small picture of a running job's step, for live previews (Painter.preview)."""
+        return to_pil(self.painter.preview(step, max_side))
 
     # -- the latent prior over global codes -------------------------------------------------------
 

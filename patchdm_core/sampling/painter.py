@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor, nn
 
 from ..model.config import PatchDMConfig
 from ..model.schedule import Schedule
 from ..model.unet import PatchUNet
-from ..runtime.filters import resample_periodic
+from ..runtime.filters import gaussian_blur, resample_periodic
 from ..runtime.images import from_pil
 from ..runtime.sizes import round_up
 from .denoiser import CanvasDenoiser
@@ -80,6 +81,24 @@ class Painter:
                 start = max(0, (x.shape[dim] - n) // 2)
                 x = x.narrow(dim, start, min(n, x.shape[dim]))
         return x
+
+    @torch.no_grad()
+    def preview(self, step: Step, max_side: int = 768) -> Tensor:
+        """The predicted clean picture of a step, at most max_side px, blurred by what the model cannot
+        resolve yet: at high noise each patch's x0 is little more than its mean colour, so a plain x0 shows a
+        blocky grid that the finished picture will not have. The blur's radius, (p / 2) (1 - alpha_bar)^2 px
+        at full size, is half a patch at the first steps and nothing at the end."""
+        x = step.x0.float()
+        h, w = x.shape[-2:]
+        scale = min(1.0, max_side / max(h, w))
+        if scale < 1:
+            x = F.interpolate(x, size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="area")
+        if step.t >= 0:
+            noise = 1 - float(self.schedule.alphas_cumprod[step.t])
+            radius = round(self.p / 2 * noise**2 * scale)
+            if radius > 0 and min(x.shape[-2:]) > 2 * radius:
+                x = gaussian_blur(x, radius)
+        return x.clamp(-1, 1)
 
     def settings(
         self,

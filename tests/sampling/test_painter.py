@@ -51,3 +51,24 @@ def test_periodic_resampling_keeps_the_wrap_where_a_crop_breaks_it() -> None:
     assert wrap_ratio(resample_periodic(tile, 101, -2)) < 1.05
     assert wrap_ratio(tile[..., 3:93, :]) > 3  # the old centre crop: the two ends no longer meet
     torch.testing.assert_close(resample_periodic(torch.ones(1, 1, 7, 9), 5, -1), torch.ones(1, 1, 7, 5))
+
+
+def test_the_preview_blurs_what_the_model_cannot_resolve_yet(tiny_pipe) -> None:
+    """At high noise a patch's x0 is little more than its mean colour: the plain x0 shows a grid of squares,
+    the preview does not; the finished picture comes back as it is."""
+    from patchdm_core.sampling.solvers import Step
+
+    def edge(x: torch.Tensor) -> float:  # mean step across the patch-grid columns
+        return float((x[..., p :: p] - x[..., p - 1 : -1 : p]).abs().mean())
+
+    p = tiny_pipe.p
+    cells = torch.rand(1, 3, 4, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    blocky = torch.nn.functional.interpolate(cells, scale_factor=p, mode="nearest")  # 64 x 128 squares
+    blocky = blocky + 0.2 * torch.rand(blocky.shape, generator=torch.Generator().manual_seed(1))  # and grain
+    early = tiny_pipe.painter.preview(Step(0, 12, 990, blocky, blocky))
+    assert edge(early) < 0.25 * edge(blocky)  # no hard step at the patch borders
+    done = tiny_pipe.painter.preview(Step(11, 12, -1, blocky, blocky))
+    assert torch.equal(done, blocky.clamp(-1, 1))
+    small = tiny_pipe.painter.preview(Step(11, 12, -1, blocky, blocky), max_side=32)
+    assert small.shape[-2:] == (16, 32)
+    assert tiny_pipe.preview(Step(0, 12, 990, blocky, blocky)).size == (128, 64)  # the facade's PIL picture
