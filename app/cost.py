@@ -15,6 +15,7 @@ from patchdm_core.editing.regions import evals_of, repaint_path
 from patchdm_core.runtime.sizes import round_up
 
 from .imaging import InputError, Limits, editor_parts, load_picture, number, size_input
+from .span import monitors_of
 from .steering import compose_sketch
 
 MODE_FACTOR = {"feature": 1.0, "naive": 1.0, "pixel": 1.0, "sliding": 3.4}  # sliding: stride p/2 windows
@@ -83,6 +84,10 @@ class JobCost:
         img, _ = load_picture(picture, self.studio.limits, self.studio.p)
         w, h = self.studio.upscale_size(img.width, img.height, factor, width, height)
         return self._mp(w, h) * self._evals(steps, guidance) * number("strength", strength)
+
+    def span(self, monitors, bezel, steps, guidance, *rest) -> float:
+        (width, height), *_ = monitors_of(monitors, bezel)
+        return self._mp(width, height) * self._evals(steps, guidance)
 
 
 def _share(rest: tuple, kind: str) -> float:

@@ -20,6 +20,7 @@ from .cost import JobCost, over_cap
 from .handlers import Jobs, Studio, Update
 from .history import read_parameters
 from .imaging import InputError, size_input
+from .span import add_monitor
 
 
 def sketch_canvas(width: float | None, height: float | None, longest: int = 1024) -> tuple[int, int]:
@@ -54,17 +55,17 @@ def progress_bar(index: int, total: int) -> str:
 
 
 def stream(
-    studio: Studio, updates: Callable[[], Iterator[Update]], progress: gr.Progress | None
+    studio: Studio, updates: Callable[[], Iterator[Update]], progress: gr.Progress | None, download: bool = False
 ) -> Iterator[tuple[Any, ...]]:
     """Run a handler and turn its Updates into output tuples (gr.skip() = unchanged):
-    (preview, result, status, seed used, history gallery, progress bar)."""
+    (preview, result, status, seed used, history gallery, progress bar[, download])."""
     try:
         for u in updates():
             if u.note:
                 gr.Info(u.note)
             if progress is not None and u.total:
                 progress((u.index, u.total), desc="denoising", unit="steps")
-            yield (
+            outputs = (
                 u.preview if u.preview is not None else gr.skip(),
                 str(u.final) if u.final is not None else gr.skip(),
                 u.status,
@@ -72,14 +73,20 @@ def stream(
                 studio.history.gallery() if u.history_changed else gr.skip(),
                 progress_bar(u.index, u.total) if u.total else gr.skip(),
             )
+            yield outputs + ((str(u.download) if u.download else gr.skip(),) if download else ())
     except InputError as exc:
         gr.Warning(str(exc))
-        yield gr.skip(), gr.skip(), f"⚠ {exc}", gr.skip(), gr.skip(), gr.skip()
+        yield status_only(f"⚠ {exc}", download)
     except Exception as exc:  # noqa: BLE001 - report, keep the app alive
         log.exception("job failed")
         message = f"Something went wrong ({type(exc).__name__}: {exc}). The app is ready for the next job."
         gr.Warning(message)
-        yield gr.skip(), gr.skip(), f"⚠ {message}", gr.skip(), gr.skip(), gr.skip()
+        yield status_only(f"⚠ {message}", download)
+
+
+def status_only(status: str, download: bool = False) -> tuple[Any, ...]:
+    """Outputs that change only the status line."""
+    return (gr.skip(), gr.skip(), status, gr.skip(), gr.skip(), gr.skip()) + ((gr.skip(),) if download else ())
 
 
 class Events:
@@ -90,15 +97,16 @@ class Events:
         self.jobs = jobs or Jobs()
         self.cost = JobCost(studio)
 
-    def _job(self, request: gr.Request | None, progress: gr.Progress | None, make: Callable) -> Iterator:
+    def _job(
+        self, request: gr.Request | None, progress: gr.Progress | None, make: Callable, download: bool = False
+    ) -> Iterator:
         key = session_key(request)
         flag = self.jobs.start(key, request_token(request))
         if flag is None:  # Stop reached it while it waited in the queue
-            message = "Stopped before it started: nothing was computed or saved."
-            yield gr.skip(), gr.skip(), message, gr.skip(), gr.skip(), gr.skip()
+            yield status_only("Stopped before it started: nothing was computed or saved.", download)
             return
         try:
-            yield from stream(self.studio, lambda: make(flag), progress)
+            yield from stream(self.studio, lambda: make(flag), progress, download)
         finally:
             self.jobs.finish(key, flag)
 
@@ -225,6 +233,33 @@ class Events:
         """Enlarge a picture with new detail."""
         args = (picture, factor, width, height, strength, steps, guidance, seed, sampler, grid, eta)
         yield from self._job(request, progress, lambda flag: self.studio.upscale(*args, stop=flag))
+
+    def span(
+        self,
+        monitors: str,
+        bezel: float,
+        steps: float,
+        guidance: float,
+        seed: float,
+        sampler: str | None,
+        grid: str | None,
+        eta: float | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Iterator[tuple]:
+        """Paint one picture across several monitors; the whole, each monitor's file, and their ZIP."""
+        args = (monitors, bezel, steps, guidance, seed, sampler, grid, eta)
+        yield from self._job(request, progress, lambda flag: self.studio.span(*args, stop=flag), download=True)
+
+    def span_plan(self, monitors: str, bezel: float, steps: float) -> tuple[Any, str]:
+        return self.studio.span_plan(monitors, bezel, steps)
+
+    def add_monitor(self, monitors: str, screen: str, x: float | None, y: float | None) -> str:
+        try:
+            return add_monitor(monitors, screen, x, y)
+        except (InputError, ValueError) as exc:
+            gr.Warning(str(exc))
+            return gr.skip()
 
     def upscale_plan(self, picture: Any, factor: str, width: float | None, height: float | None) -> str:
         return self.studio.upscale_plan(picture, factor, width, height)

@@ -42,6 +42,7 @@ from .imaging import (
     snap,
 )
 from .jobs import Jobs, Update, fmt_seconds, pick_seed, sample_updates
+from .span import SpanActions
 from .steering import SteeringActions
 
 __all__ = ["MODES", "Jobs", "Studio", "Update"]
@@ -49,9 +50,9 @@ __all__ = ["MODES", "Jobs", "Studio", "Update"]
 MODES = ("feature", "naive", "pixel", "sliding")
 
 
-class Studio(SteeringActions):
+class Studio(SteeringActions, SpanActions):
     """The model, its limits and the history, with one generator per app action (Sketch and Upscale in
-    steering.py)."""
+    steering.py, Span in span.py)."""
 
     def __init__(self, pipe: Any, history: History, limits: Limits | None = None, banner: str = "") -> None:
         self.pipe = pipe

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -52,6 +53,15 @@ class History:
         """(path, caption) pairs for a gallery, newest first (Gradio hashes every file it serves, so
         the gallery shows the latest `limit`; older pictures stay in the folder)."""
         return [(str(f), caption(f)) for f in self.items(limit)]
+
+    def recent_sizes(self, n: int = 3, look: int = 12) -> list[tuple[int, int]]:
+        """The distinct sizes (W, H) of the newest pictures (their `Size` parameter), newest first."""
+        sizes: list[tuple[int, int]] = []
+        for f in self.items(look):
+            match = re.search(r"(?:^|, )Size: (\d+)x(\d+)", read_parameters(f))
+            if match and (size := (int(match[1]), int(match[2]))) not in sizes:
+                sizes.append(size)
+        return sizes[:n]
 
     def owns(self, path: str | Path) -> bool:
         """Whether path is a picture inside this history folder."""

@@ -30,6 +30,7 @@ class Update:
     total: int = 0
     history_changed: bool = False
     note: str | None = None  # also shown as an info toast
+    download: Path | None = None  # a file the job made to download (a span's ZIP of monitor files)
 
 
 class Jobs:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import gradio as gr
 
+from patchdm_core.runtime.screens import SCREENS
+
 from .components import guard_inputs, mask_editor, upload_image
 from .events import Events
 from .handlers import MODES, Studio
+from .span_tab import span_tab
 from .steering import UPSCALE_FACTORS
 from .widgets import (
     SKETCH_COLOURS,
@@ -21,8 +24,12 @@ from .widgets import (
     solver_controls,
 )
 
-PRESETS = {"1024×512": (1024, 512), "2048×1024": (2048, 1024), "2560×1440": (2560, 1440), "3840×2160": (3840, 2160)}
+# the model's quick sizes first, then the screens people own, grouped (the CLI's --size names)
+PRESETS = {"1024×512": (1024, 512), "2048×1024": (2048, 1024)} | {
+    f"{group} · {name} · {w}×{h}": (w, h) for group, sizes in SCREENS.items() for name, (w, h) in sizes.items()
+}
 CUSTOM = "custom"
+RECENT = "recent · "  # the sizes of the newest pictures in the history come first
 MODEL = {"concurrency_id": "model", "concurrency_limit": 1, "trigger_mode": "once"}
 QUICK = {"queue": False, "api_visibility": "private"}
 CSS = """
@@ -31,6 +38,8 @@ CSS = """
 .status textarea {font-family: var(--font-mono); font-size: 13px;}
 .pdm-bar {height: 6px; border-radius: 3px; background: var(--neutral-200); overflow: hidden; margin: 0 4px;}
 .pdm-bar > div {height: 100%; background: var(--color-accent); transition: width 0.15s linear;}
+/* Gradio sizes the gallery's columns by its item count: one picture became one 1200-px square, cut to a band */
+#history .grid-container {grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)) !important;}
 """
 THEME = gr.themes.Soft(primary_hue="pink", secondary_hue="slate")
 
@@ -93,6 +102,7 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                         with gr.Row():
                             reuse = gr.Button("Reuse seed", size="sm")
                         g_send = send_row("gen", exclude="generate")
+            sp_go, sp_stop, sp_inputs, sp_outputs = span_tab(studio, ev)
             with gr.Tab("Inpaint", id="inpaint"):
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -302,8 +312,18 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                 show_progress_on=[result],
                 **MODEL,
             )
+        sp_preview, sp_result, sp_status, sp_seed_used, sp_bar, sp_zip = sp_outputs
+        sp_go.click(  # a span's job has a seventh output: the ZIP of the monitors' files
+            ev.span,
+            sp_inputs,
+            [sp_preview, sp_result, sp_status, sp_seed_used, gallery, sp_bar, sp_zip],
+            api_name="span",
+            validator=ev.admission("span"),
+            show_progress_on=[sp_result],
+            **MODEL,
+        )
         stop_reply = gr.Textbox(visible=False)  # for API clients; the job's status line tells the user
-        for button in (stop, i_stop, o_stop, sk_stop, up_stop):
+        for button in (stop, i_stop, o_stop, sk_stop, up_stop, sp_stop):
             public = button is stop  # one /stop endpoint for API clients
             visibility = "public" if public else "private"
             button.click(
@@ -311,8 +331,9 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
             )
 
         for pre, w, h in ((preset, width, height), (sk_preset, sk_width, sk_height)):
-            pre.change(lambda p: PRESETS.get(p, (gr.skip(), gr.skip())), pre, [w, h], **QUICK)
+            pre.change(preset_size, pre, [w, h], **QUICK)
             gr.on([w.input, h.input], lambda: CUSTOM, None, pre, **QUICK)
+            gr.on([demo.load, gallery.change], lambda: size_choices(studio), None, pre, **QUICK)
         sk_fill.click(ev.fill_canvas, [sk_colour, sk_width, sk_height], sk_editor, **QUICK)
         up_plan_in = [up_picture, up_factor, up_width, up_height]
         gr.on(
@@ -356,3 +377,19 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
     guard_inputs(demo)
     demo.queue(max_size=queue_size, default_concurrency_limit=1)
     return demo
+
+
+def size_choices(studio: Studio) -> dict:
+    """The size picker's list: the sizes of the newest pictures in the history, the presets, custom."""
+    recent = [f"{RECENT}{w}×{h}" for w, h in studio.history.recent_sizes(3)]
+    return gr.update(choices=[*recent, *PRESETS, CUSTOM])
+
+
+def preset_size(label: str) -> tuple:
+    """(width, height) of a picked size, or no change (custom)."""
+    if label in PRESETS:
+        return PRESETS[label]
+    if label and label.startswith(RECENT):
+        w, h = label.removeprefix(RECENT).split("×")
+        return int(w), int(h)
+    return gr.skip(), gr.skip()

@@ -77,7 +77,13 @@ def result_panel(prefix: str, action: str) -> tuple:
         status = gr.Textbox(
             label="Status", interactive=False, elem_id=f"{prefix}-status", elem_classes=["status"], scale=4
         )
-        seed_used = gr.Number(None, label="Seed used", interactive=False, precision=0, elem_id=f"{prefix}-seed-used")
+        # jobs (and API clients) get the seed as a number, but a Number shows 0 before any job has run:
+        # the user sees a Textbox that mirrors it, empty until there is a seed
+        seed_used = gr.Number(None, precision=0, visible=False, elem_id=f"{prefix}-seed-value")
+        shown = gr.Textbox("", label="Seed used", interactive=False, max_lines=1, elem_id=f"{prefix}-seed-used")
+        seed_used.change(
+            lambda s: "" if s is None else str(int(s)), seed_used, shown, queue=False, show_progress="hidden"
+        )
     bar = gr.HTML(progress_bar(0, 0), elem_id=f"{prefix}-bar", padding=False)
     with gr.Row(equal_height=True):
         preview = gr.Image(

@@ -52,7 +52,7 @@ class Monitor(NamedTuple):
         return self.x, self.y, self.x + self.width, self.y + self.height
 
     def text(self) -> str:
-        return f"{self.width}x{self.height}+{self.x}+{self.y}"
+        return f"{self.width}x{self.height}{self.x:+d}{self.y:+d}"
 
 
 # WxH+X+Y; an offset left of or above the primary screen may be written -1920 or +-1920

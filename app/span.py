@@ -1,0 +1,141 @@
+"""The Span action (mixed into Studio): one picture across several monitors, painted over their bounding box
+and cut into one file per monitor, with the physical gap between the screens (the bezel) painted but in no
+file. The geometry is patchdm_core's (runtime/screens.py); this is the app's side of it: the text a user
+edits, the layout drawn to scale, the job, and the ZIP of the monitors' files."""
+
+from __future__ import annotations
+
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from patchdm_core.runtime.images import to_pil
+from patchdm_core.runtime.screens import PRESETS, SCREENS, Monitor, parse_span, span_layout
+from patchdm_core.sampling.solvers import sampling_params
+
+from .imaging import InputError, check_canvas, number
+from .jobs import Update, fmt_seconds, pick_seed, sample_updates
+
+# (label, value) of every screen for the monitor picker: "desktop · 4k · 3840×2160" -> "4k"
+MONITOR_CHOICES = [
+    (f"{group} · {name} · {w}×{h}", name) for group, sizes in SCREENS.items() for name, (w, h) in sizes.items()
+]
+COLOURS = ["#f6c1d8", "#c9e4f5", "#d7f0c8", "#f9e3b4", "#e2d4f3", "#f3d0c0"]
+
+
+def monitors_of(text: Any, bezel: Any) -> tuple[tuple[int, int], list[Monitor], list[Monitor], int]:
+    """The typed monitors -> (canvas (W, H), monitors as typed, placed on the canvas, bezel); InputError in
+    the CLI's words for anything wrong."""
+    bezel = number("bezel", bezel or 0, integer=True, lo=0, hi=4096)
+    try:
+        typed = parse_span(str(text or ""))
+        size, placed = span_layout(typed, bezel)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    return size, typed, placed, bezel
+
+
+def add_monitor(text: Any, screen: Any, x: Any = None, y: Any = None) -> str:
+    """The monitor list with one more screen: at (x, y) if given, else right of the rightmost one, top-aligned."""
+    if screen not in PRESETS:
+        raise InputError(f"pick a screen from the list, got {screen!r}")
+    w, h = PRESETS[screen]
+    current = parse_span(text) if str(text or "").strip() else []
+    if x in (None, "") or y in (None, ""):
+        x = max((m.x + m.width for m in current), default=0)
+        y = min((m.y for m in current), default=0)
+    x, y = number("x", x, integer=True, lo=-65536, hi=65536), number("y", y, integer=True, lo=-65536, hi=65536)
+    return ",".join([m.text() for m in current] + [Monitor(w, h, x, y).text()])
+
+
+def draw_layout(size: tuple[int, int], placed: list[Monitor], max_side: int = 640) -> Image.Image:
+    """The span drawn to scale: each monitor a numbered box, the bezel gaps and uncovered corners grey."""
+    scale = max_side / max(size)
+    w, h = max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+    img = Image.new("RGB", (w + 2, h + 2), "#9a9aa5")  # painted, but in no monitor's file
+    draw = ImageDraw.Draw(img)
+    for i, m in enumerate(placed):
+        box = [round(v * scale) + 1 for v in m.box]
+        draw.rectangle([box[0], box[1], box[2] - 1, box[3] - 1], fill=COLOURS[i % len(COLOURS)], outline="#333")
+        font = ImageFont.load_default(size=max(10, min(28, (box[3] - box[1]) // 5, (box[2] - box[0]) // 8)))
+        centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        draw.text(centre, f"{i + 1} · {m.width}x{m.height}", fill="#222", font=font, anchor="mm")
+    return img
+
+
+class SpanActions:
+    """Span: needs Studio's pipe, p, limits, history and _settings."""
+
+    def span_plan(self, text: Any, bezel: Any, steps: Any = None) -> tuple[Image.Image | None, str]:
+        """The layout drawn to scale and what the job will paint, before running it."""
+        if not str(text or "").strip():
+            return None, "Add a monitor (or type their geometry as display settings show it: 2560x1440+0+0, …)."
+        try:
+            size, typed, placed, bezel = monitors_of(text, bezel)
+            gw, gh = check_canvas(*size, self.p, self.limits, "span")
+        except InputError as exc:
+            return None, f"⚠ {exc}"
+        steps = self.defaults()[0] if steps in (None, "") else steps
+        text = f"{len(placed)} monitor{'s' if len(placed) > 1 else ''} · canvas {size[0]}×{size[1]}"
+        text += f" · {(gw // self.p) * (gh // self.p)} patches × {steps} steps"
+        return draw_layout(size, placed), text + (f" · bezel {bezel} px" if bezel else "")
+
+    def span(
+        self,
+        text: Any,
+        bezel: Any = 0,
+        steps: float | None = None,
+        guidance: float | None = None,
+        seed: float = -1,
+        sampler: str | None = None,
+        grid: str | None = None,
+        eta: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> Iterator[Update]:
+        """Paint the span's canvas, then save it and each monitor's crop to the history, and ZIP the crops."""
+        (width, height), typed, placed, bezel = monitors_of(text, bezel)
+        check_canvas(width, height, self.p, self.limits, "span")
+        settings = self._settings(steps, guidance, sampler, grid, eta)
+        s = pick_seed(seed)
+        clock = {"start": time.perf_counter()}
+        label = lambda total: f"span · {len(placed)} monitors · {width}×{height} · {total} steps · seed {s}"
+        it = self.pipe.generate(height, width, seed=s, **settings)
+        x = yield from sample_updates(it, label=label, stop=stop, seed=s, clock=clock, look=self.pipe.preview)
+        if x is None:
+            return
+        whole = to_pil(x)
+        params = {**sampling_params(settings), "Seed": s, "Size": f"{width}x{height}"}
+        params |= {"Span": ",".join(m.text() for m in typed), "Bezel": bezel}
+        path = self.history.save(whole, self.pipe.params(**params), "span", s)
+        files = []
+        for i, m in enumerate(placed):
+            crop = {"Monitor": f"{i + 1}/{len(placed)}", "Crop": m.text()}
+            files.append(self.history.save(whole.crop(m.box), self.pipe.params(**params, **crop), f"monitor{i + 1}", s))
+        bundle = zip_monitors(files, self.history.root / "spans" / f"{path.stem}.zip")
+        took = fmt_seconds(time.perf_counter() - clock["start"])
+        n = int(clock["total"])
+        yield Update(
+            f"Done: {label(n)} in {took}; {len(files)} monitor files in the ZIP and the history",
+            final=path,
+            seed=s,
+            index=n,
+            total=n,
+            history_changed=True,
+            download=bundle,
+        )
+
+
+def zip_monitors(files: list[Path], target: Path) -> Path:
+    """The monitors' PNGs in one ZIP (stored: PNG is compressed already), named monitor1.png, monitor2.png, ..."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".tmp-{target.name}")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as bundle:
+        for i, f in enumerate(files):
+            bundle.write(f, f"monitor{i + 1}.png")
+    tmp.replace(target)
+    return target
