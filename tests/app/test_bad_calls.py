@@ -180,6 +180,17 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, str, list]]:
         ("upscale picture html", "/upscale", _with(up, 0, handle_file(str(f["page"])))),
         ("upscale picture empty", "/upscale", _with(up, 0, handle_file(str(f["empty"])))),
     ]
+    # span: monitors, bezel, steps, guidance, seed, sampler, grid, eta
+    sp = ["48x32+0+0,32x16+48+8", 8, 2, 1.5, 1, None, None, None]
+    cases += [
+        ("span no monitors", "/span", _with(sp, 0, "")),
+        ("span not a geometry", "/span", _with(sp, 0, "two screens")),
+        ("span overlapping", "/span", _with(sp, 0, "48x32+0+0,32x16+40+8")),
+        ("span bezel -4", "/span", _with(sp, 1, -4)),
+        ("span bezel text", "/span", _with(sp, 1, "thin")),
+        ("span over the limit", "/span", _with(sp, 0, "4k+0+0,4k+3840+0")),
+        ("span monitors a number", "/span", _with(sp, 0, 5)),
+    ]
     return cases
 
 

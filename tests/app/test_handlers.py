@@ -367,3 +367,40 @@ def test_history_names_are_unique_and_writes_atomic(tmp_path: Path) -> None:
     assert history.items()[0] in paths and history.owns(next(iter(paths)))
     assert not history.owns(tmp_path.parent / "elsewhere.png")
     assert history.gallery()[0][1] == "generate · seed 1"
+
+
+# -- span ----------------------------------------------------------------------------------------
+
+
+def test_span_saves_the_whole_and_each_monitors_exact_crop_and_zips_them(studio: Studio) -> None:
+    import zipfile
+
+    updates = run_all(studio.span("48x32+0+0,32x16+48+8", 8, steps=2, seed=5))
+    done = updates[-1]
+    assert done.status.startswith("Done: span · 2 monitors · 88×32") and done.download.suffix == ".zip"
+    whole = np.asarray(Image.open(done.final))
+    files = [f for f in saved(studio) if "-monitor" in f.name]
+    assert len(files) == 2 and len(saved(studio)) == 3  # the whole picture and both monitors, in the history
+    crops = {parse_infotext(read_parameters(f))["Monitor"]: np.asarray(Image.open(f)) for f in files}
+    assert np.array_equal(crops["1/2"], whole[0:32, 0:48]) and np.array_equal(crops["2/2"], whole[8:24, 56:88])
+    assert zipfile.ZipFile(done.download).namelist() == ["monitor1.png", "monitor2.png"]
+    assert studio.history.recent_sizes() == [(88, 32)]
+
+
+def test_span_plan_and_monitor_list(studio: Studio) -> None:
+    from app.span import add_monitor
+
+    layout, text = studio.span_plan("48x32+0+0,32x16+48+8", 8)
+    assert text.startswith("2 monitors · canvas 88×32") and layout.width > layout.height
+    assert (
+        studio.span_plan("48x32+0+0,32x16+40+8", 0)[1].startswith("⚠")
+        and "overlap" in studio.span_plan("48x32+0+0,32x16+40+8", 0)[1]
+    )
+    assert add_monitor("", "1080p") == "1920x1080+0+0"
+    assert add_monitor("1920x1080+0+0", "1440p") == "1920x1080+0+0,2560x1440+1920+0"
+    assert add_monitor("1920x1080+0+0", "phone-1080", "-1080", "-600") == "1920x1080+0+0,1080x2400-1080-600"
+    with pytest.raises(InputError, match="pick a screen"):
+        add_monitor("", "8k")
+    with pytest.raises(InputError, match="over the limit"):
+        run_all(studio.span("4k+0+0", 0, steps=1))
+    assert saved(studio) == []

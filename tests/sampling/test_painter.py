@@ -59,7 +59,7 @@ def test_the_preview_blurs_what_the_model_cannot_resolve_yet(tiny_pipe) -> None:
     from patchdm_core.sampling.solvers import Step
 
     def edge(x: torch.Tensor) -> float:  # mean step across the patch-grid columns
-        return float((x[..., p :: p] - x[..., p - 1 : -1 : p]).abs().mean())
+        return float((x[..., p::p] - x[..., p - 1 : -1 : p]).abs().mean())
 
     p = tiny_pipe.p
     cells = torch.rand(1, 3, 4, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
