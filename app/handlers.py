@@ -136,7 +136,8 @@ class Studio(SteeringActions, SpanActions):
             raise InputError(f"unknown sampler mode {mode!r}; choose one of {', '.join(MODES)}")
         if tileable and mode != "feature":
             raise InputError("tileable output needs the feature sampler (Advanced → Sampler: feature)")
-        notes = [n for n in [size_note(width, height, self.p)] if n]
+        tile_grid = self.pipe.grid_size(height, width, True)[::-1] if tileable else None
+        notes = [n for n in [size_note(width, height, self.p, tile_grid)] if n]
         z, style_name = None, None
         if style is not None:
             picture, note = load_picture(style, self.limits, what="style reference")

@@ -93,12 +93,14 @@ def number(name: str, value: object, *, integer: bool = False, lo: float | None 
         raise InputError(str(exc)) from None
 
 
-def size_note(width: int, height: int, p: int) -> str:
-    """'' on the patch grid, else how the canvas is painted larger and cropped."""
-    gw, gh = round_up(width, p), round_up(height, p)
+def size_note(width: int, height: int, p: int, tile_grid: tuple[int, int] | None = None) -> str:
+    """'' on the patch grid, else how the canvas is painted on whole patches and fitted back: centre-cropped,
+    or, for a tile, resampled with wrap-around from `tile_grid` = (W, H) (PatchDM.grid_size)."""
+    gw, gh = tile_grid or (round_up(width, p), round_up(height, p))
     if (gw, gh) == (width, height):
         return ""
-    return f"{width}×{height} is off the {p}-px grid: painted at {gw}×{gh} and centre-cropped"
+    how = "resampled with wrap-around (the tile keeps wrapping)" if tile_grid else "centre-cropped"
+    return f"{width}×{height} is off the {p}-px grid: painted at {gw}×{gh} and {how}"
 
 
 def _open(src: PictureSource, limits: Limits, what: str) -> Image.Image:

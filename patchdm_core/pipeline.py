@@ -141,6 +141,7 @@ class PatchDM:
     initial_noise = _on_painter(Painter.initial_noise)
     canvas_device = _on_painter(Painter.canvas_device)
     default_chunk = _on_painter(Painter.default_chunk)
+    grid_size = _on_painter(Painter.grid_size)
 
     def preview(self, step: Step, max_side: int = 768) -> Image.Image:
         """A small picture of a running job's step, for live previews (Painter.preview)."""

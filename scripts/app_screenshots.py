@@ -3,7 +3,7 @@
     .venv/bin/python scripts/app_screenshots.py --weights W.safetensors --out docs --threads 1
 
 Prints JSON timings (click -> first preview, click -> final PNG, as the browser saw them) and
-writes app-generate.jpg, app-inpaint.jpg, app-outpaint.jpg, app-sketch.jpg and app-upscale.jpg
+writes app-generate.jpg, app-inpaint.jpg, app-outpaint.jpg, app-sketch.jpg, app-upscale.jpg and app-span.jpg
 (each under 300 KB) into --out. Every job runs at the model's default sampler settings.
 """
 
@@ -127,7 +127,7 @@ def sketch_layout(page) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", type=Path, default=None)
-    ap.add_argument("--out", type=Path, default=None, help="folder for the three screenshots (none: timing only)")
+    ap.add_argument("--out", type=Path, default=None, help="folder for the screenshots (none: timing only)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--steps", type=int, default=None, help="steps for every job (default: the model's)")
     ap.add_argument("--seed", type=int, default=3)
@@ -202,6 +202,16 @@ def main() -> int:
                 expect(page.locator("#up-plan")).to_contain_text("1024×512 → 2048×1024", timeout=60_000)
                 set_number(page, "up-seed", args.seed)
                 run_and_shoot(page, "up", tmp / "upscale.png", args.out / "app-upscale.jpg", ms)
+                page.get_by_role("tab", name="Span").click()
+                for screen in ("desktop · 1440p · 2560×1440", "desktop · 1080p · 1920×1080"):
+                    page.locator("#span-screen input").click()
+                    page.get_by_role("option", name=screen).click()
+                    page.locator("#span-add").click()
+                # the same two screens at 3/8 scale, so that the 2-core CPU paints them in about a minute
+                page.locator("#span-monitors textarea, #span-monitors input").first.fill("960x540+0+0,720x405+960+68")
+                set_number(page, "span-bezel", 24)
+                set_number(page, "span-seed", args.seed)
+                run_and_shoot(page, "span", tmp / "span.png", args.out / "app-span.jpg", ms)
                 print(json.dumps({"screenshots": sorted(str(f) for f in args.out.glob("app-*.jpg"))}))
             browser.close()
     finally:

@@ -246,6 +246,7 @@ def test_bad_masks(layers: list, message: str) -> None:
 
 def test_grid_helpers() -> None:
     assert size_note(64, 32, 16) == "" and "painted at 2560×1472" in size_note(2560, 1440, 64)
+    assert "2560×1408 and resampled with wrap-around" in size_note(2560, 1440, 64, (2560, 1408))
     assert (snap(50), snap(31), snap(96), snap(-10)) == (64, 0, 128, 0)
 
 
