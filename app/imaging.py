@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 from torch import Tensor
 
 from patchdm_core.runtime import checks
-from patchdm_core.runtime.images import normalize_mode
+from patchdm_core.runtime.images import normalize_mode, oriented, repaint_mask
 from patchdm_core.runtime.sizes import round_up
 
 GRID = 64  # UI sizes and outpaint extensions snap to this many pixels
@@ -163,27 +163,25 @@ def decode(src: PictureSource, limits: Limits, p: int = 1, what: str = "picture"
         img.load()
     except (OSError, ValueError, SyntaxError) as exc:
         raise InputError(f"could not read the {what}: the file is damaged or truncated") from exc
-    return img
+    return oriented(img)
 
 
 def load_picture(src: PictureSource, limits: Limits, p: int = 1, what: str = "picture") -> tuple[Image.Image, str]:
     """Any upload -> (8-bit RGB picture, conversion note); InputError for anything unusable."""
     img = decode(src, limits, p, what)
-    return normalize_mode(img), describe_mode(img)
+    try:
+        return normalize_mode(img), describe_mode(img)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 # -- masks ------------------------------------------------------------------------------------
 
 
 def painted_pixels(layer: Image.Image) -> np.ndarray:
-    """Bool [H,W] of strokes: alpha > 0 for editor layers; white > 50 % for opaque mask pictures."""
-    has_alpha = layer.mode in ("RGBA", "LA", "PA") or (layer.mode == "P" and "transparency" in layer.info)
-    if has_alpha:
-        alpha = np.asarray(layer.convert("RGBA").getchannel("A"))
-        if alpha.min() < 255:
-            return alpha > 0
-    grey = np.asarray(normalize_mode(layer).convert("L"))
-    return grey >= 128
+    """Bool [H,W] of strokes: alpha > 0 for editor layers; white > 50 % for opaque mask pictures (the
+    command line reads mask files by the same rule)."""
+    return repaint_mask(layer)
 
 
 def keep_mask(painted: np.ndarray) -> Tensor:

@@ -1,6 +1,17 @@
 """Patch-DM: patched denoising diffusion models that paint canvases of any size (arXiv 2308.01316)."""
 
 import os
+import signal
+import sys
+
+
+def _interrupted_at_start(signum: int, frame: object) -> None:
+    sys.stderr.write("interrupted\n")
+    os._exit(130)  # nothing has been written yet; a traceback from inside torch's import says nothing
+
+
+if sys.argv[:1] == ["-m"]:  # `python -m patchdm_core`: Ctrl-C while torch loads is one line too (cli.main takes over)
+    signal.signal(signal.SIGINT, _interrupted_at_start)
 
 # Before torch starts its OpenMP runtime: threads sleep at barriers instead of spinning (threads.py).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -8,7 +19,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .model.collage import Grid  # noqa: E402
 from .model.config import PatchDMConfig, demo, paper, preset, tiny  # noqa: E402
 from .model.weights import CheckpointError  # noqa: E402  (after the OpenMP policy)
-from .pipeline import PatchDM
+from .pipeline import PatchDM  # noqa: E402
 from .runtime.devices import pick_device  # noqa: E402
 from .runtime.images import from_pil, to_pil  # noqa: E402
 from .sampling.guidance import Cond, cfg  # noqa: E402

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 from pathlib import Path
 
 from ..model.weights import load_weights, set_sampling_defaults
@@ -36,6 +37,9 @@ def main(args: argparse.Namespace) -> int:
     if not fields:
         raise ValueError("nothing to change: give one or more of --steps --guidance --sampler --grid --eta --positions")
     before = load_weights(args.weights)[0].sampling
+    checks.writable_folder(args.weights.parent, "--weights")  # the file is rewritten through a temporary one
+    if not os.access(args.weights, os.W_OK):
+        raise ValueError(f"cannot change {args.weights}: it is read-only")
     after = set_sampling_defaults(args.weights, **fields).sampling
     print(f"{args.weights}: sampling defaults")
     for key, value in dataclasses.asdict(after).items():

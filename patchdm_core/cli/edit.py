@@ -16,7 +16,7 @@ from PIL import Image
 from ..editing.edits import EDIT_STRENGTH
 from ..editing.harmonize import ANCHOR_FACTOR
 from ..runtime import checks
-from ..runtime.images import from_pil, normalize_mode, save_png, to_pil
+from ..runtime.images import from_pil, repaint_mask, save_png, to_pil
 from ..sampling.noise import resolve_seed
 from ..sampling.solvers import run, sampling_params
 from .common import add_model_args, add_sampling_args, load_pipeline, prepare, read_picture, with_progress
@@ -124,13 +124,14 @@ def add_strength_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def keep_mask_from_white(mask: Image.Image, size: tuple[int, int]) -> torch.Tensor:
-    """White-means-repaint mask picture -> core keep mask [1,1,H,W] (1 = keep)."""
+    """Mask picture (white = repaint; with transparency, its strokes; images.repaint_mask, as the app) ->
+    core keep mask [1,1,H,W] (1 = keep)."""
     if mask.size != size:
         raise ValueError(f"the mask is {mask.size[0]}x{mask.size[1]} but the picture is {size[0]}x{size[1]}")
-    grey = np.asarray(normalize_mode(mask).convert("L"), dtype=np.float32) / 255.0
-    if (grey < 0.5).all():
-        raise ValueError("the mask is empty: paint the area to repaint in white")
-    return torch.from_numpy((grey < 0.5).astype(np.float32))[None, None]
+    repaint = repaint_mask(mask)
+    if not repaint.any():
+        raise ValueError("the mask is empty: paint the area to repaint in white (transparent pixels are kept)")
+    return torch.from_numpy((~repaint).astype(np.float32))[None, None]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -149,7 +150,7 @@ def main(args: argparse.Namespace) -> int:
         if bw < 1 or bh < 1 or x + bw > w or y + bh > h:
             raise ValueError(f"--box {x},{y},{bw},{bh} is not inside the {w}x{h} picture")
     limit, limit_name = checks.read_limit(args.max_pixels)
-    mask = read_picture(args.mask, limit, "mask", limit_name=limit_name) if args.command == "inpaint" else None
+    mask = checks.picture(args.mask, limit, "mask", limit_name) if args.command == "inpaint" else None  # any mode
     keep = keep_mask_from_white(mask, picture.size) if mask is not None else None
     image = from_pil(picture)
     pipe = load_pipeline(args)

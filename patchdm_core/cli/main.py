@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 import time
+from pathlib import Path
 
 from ..model.weights import CheckpointError
 from ..runtime import checks, precision, threads
@@ -67,11 +70,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command: 0 on success, 2 (and one `error:` line) for bad input, 130 for Ctrl-C at any point."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # start-up's own handler (see __init__) is done
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a bad command line (2, one `error:` line already printed)
         return int(exc.code or 0)
     args.argv = list(sys.argv[2:] if argv is None else argv[1:])
+    try:
+        check_arguments(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(threads.configure(args.threads))
     precision.apply(args.precision)
     start = time.perf_counter()
@@ -84,9 +102,27 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a disk that fills up or a folder that vanished mid-run: still one line
         print(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     if args.command in ("generate", "inpaint", "outpaint", "reroll", "img2img", "upscale"):
         print(f"done in {time.perf_counter() - start:.1f} s")
     return code
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """What no command can use, refused before any of them starts: text that is not valid UTF-8 (a file name
+    from another system would fail only when the result is saved, after all the work), and a path that
+    exists but is neither a regular file nor a folder (reading a FIFO given as --weights blocks forever)."""
+    for name, value in vars(args).items():
+        if name.startswith("_") or name == "argv":
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if not isinstance(item, (str, Path)):
+                continue
+            flag = "--" + name.replace("_", "-")
+            try:
+                str(item).encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"{flag} {ascii(str(item))} is not valid UTF-8 text; rename the file") from None
+            path = Path(item)
+            if isinstance(item, Path) or os.sep in str(item) or path.suffix:
+                if path.exists() and not (path.is_file() or path.is_dir()):
+                    raise ValueError(f"{flag} {path} is not a regular file or folder (a pipe or a device?)")

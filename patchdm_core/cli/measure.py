@@ -73,6 +73,7 @@ def main_eval(args: argparse.Namespace) -> int:
     if not args.data.is_dir():
         raise ValueError(f"--data {args.data} is not a folder of held-out pictures")
     args.device = checks.device(args.device)
+    checks.writable_folder(args.out, "--out")
     hw = [(h, w) for w, h in sizes(args.sizes)]
     etas = [checks.number("eta", e) for e in args.etas.split(",") if e]
     pipe = load_pipeline(args)
@@ -150,6 +151,7 @@ def main_bench(args: argparse.Namespace) -> int:
         elif mode == "feature" and option and option not in GRIDS:
             raise ValueError(f"unknown grid rule {option!r}; choose from {', '.join(GRIDS)}")
     chunks = [checks.number("chunk", c, integer=True) for c in args.chunks.split(",") if c]
+    checks.writable_folder(args.out, "--out")
     pipe = PatchDM.random_init(preset(args.config), device=checks.device(args.device) if args.device else None)
     if args.max_size:
         (lw, lh), *_ = sizes(args.max_size)
@@ -193,8 +195,8 @@ def add_bench_train_arguments(p: argparse.ArgumentParser) -> None:
 def main_bench_train(args: argparse.Namespace) -> int:
     if args.data is not None and not args.data.is_dir():
         raise ValueError(f"--data {args.data} is not a folder of pictures")
-    if args.out is not None and args.out.suffix != ".json":
-        raise ValueError(f"--out {args.out} must be a .json file")
+    if args.out is not None:
+        checks.output_file(args.out, ".json", "--out")
     if args.device is not None:
         args.device = str(checks.device(args.device))
     cfg = bench_train.bench_config(load_config(args.config), args.batch_size, args.window, args.offsets)

@@ -149,6 +149,7 @@ def main(args: argparse.Namespace) -> int:
         args.device = str(checks.device(args.device))
     if args.resume and not (args.out / "state" / "state.json").exists():
         raise CheckpointError(f"--resume: no training state in {args.out / 'state'}")
+    checks.writable_folder(args.out, "--out")
     cfg = config_from_args(args)
     result = train(
         cfg,
@@ -201,6 +202,12 @@ def add_latent_arguments(p: argparse.ArgumentParser) -> None:
 def main_latent(args: argparse.Namespace) -> int:
     if not args.data.is_dir():
         raise ValueError(f"--data {args.data} is not a folder of pictures")
+    if args.out is not None:
+        checks.output_file(args.out, ".safetensors", "--out")
+    else:  # the weights file is rewritten in place, through a temporary file beside it
+        checks.writable_folder(args.weights.parent, "--weights")
+        if args.weights.exists() and not os.access(args.weights, os.W_OK):
+            raise ValueError(f"cannot update {args.weights}: it is read-only (give --out)")
     fit_prior(
         args.weights,
         args.data,

@@ -8,9 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+
+def _require(where: str, checks: dict[str, tuple[object, bool, str]]) -> None:
+    """ValueError naming the first field whose value is not what it must be: {field: (value, ok, expected)}.
+    Weights files carry their config as JSON, so every field is checked by value, not only by type."""
+    for field_name, (value, ok, expected) in checks.items():
+        if not ok:
+            raise ValueError(f"{where} {field_name} must be {expected}, got {value!r}")
+
+
+def _number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _count(x: object, lo: int = 1, hi: int = 1 << 20) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and lo <= x <= hi
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,30 @@ class UNetConfig:
     dropout: float = 0.1  # dropout inside ResBlocks (training only)
     norm_groups: int = 32  # GroupNorm groups (clamped to the channel count)
 
+    def __post_init__(self) -> None:
+        mult = self.channel_mult
+        levels = len(mult) if isinstance(mult, tuple) else 0
+        side = 2**levels
+        _require(
+            "unet",
+            {
+                "channel_mult": (mult, levels > 0 and all(_count(m, 1, 64) for m in mult), "positive whole numbers"),
+                "patch_size": (
+                    self.patch_size,
+                    _count(self.patch_size, 2, 4096) and self.patch_size % side == 0,
+                    f"a whole number of pixels divisible by {side} (it halves at every level)",
+                ),
+                "model_channels": (self.model_channels, _count(self.model_channels, 1, 4096), "1 to 4096"),
+                "res_blocks": (self.res_blocks, _count(self.res_blocks, 1, 64), "1 to 64"),
+                "num_heads": (self.num_heads, _count(self.num_heads, 1, 256), "1 to 256"),
+                "time_dim": (self.time_dim, _count(self.time_dim, 2) and self.time_dim % 2 == 0, "an even count"),
+                "pos_dim": (self.pos_dim, _count(self.pos_dim, 2) and self.pos_dim % 2 == 0, "an even count"),
+                "z_dim": (self.z_dim, _count(self.z_dim), "a positive count"),
+                "norm_groups": (self.norm_groups, _count(self.norm_groups), "a positive count"),
+                "dropout": (self.dropout, _number(self.dropout) and 0 <= self.dropout < 1, "in [0, 1)"),
+            },
+        )
+
     @property
     def emb_dim(self) -> int:
         return self.time_dim + self.pos_dim
@@ -44,6 +85,18 @@ class DiffusionConfig:
     beta_start: float = 1e-4  # linear schedule (DDPM), as the official code
     beta_end: float = 0.02
     prediction: Literal["eps", "v"] = "eps"  # network target: noise (official), or v = sqrt(a) eps - sqrt(1-a) x0
+
+    def __post_init__(self) -> None:
+        b0, b1 = self.beta_start, self.beta_end
+        _require(
+            "diffusion",
+            {
+                "timesteps": (self.timesteps, _count(self.timesteps, 1, 100_000), "1 to 100000"),
+                "beta_start": (b0, _number(b0) and 0 < b0 < 1, "in (0, 1)"),
+                "beta_end": (b1, _number(b1) and _number(b0) and b0 <= b1 < 1, "in [beta_start, 1)"),
+                "prediction": (self.prediction, self.prediction in ("eps", "v"), "'eps' or 'v'"),
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -61,6 +114,17 @@ class LatentConfig:
     width: int = 2048  # hidden width (official: 2048)
     timesteps: int = 1000  # T of the latent diffusion
     beta: float = 0.008  # constant beta schedule (official "const0.008")
+
+    def __post_init__(self) -> None:
+        _require(
+            "latent",
+            {
+                "layers": (self.layers, _count(self.layers, 1, 256), "1 to 256"),
+                "width": (self.width, _count(self.width, 1, 1 << 16), "a positive count"),
+                "timesteps": (self.timesteps, _count(self.timesteps, 1, 100_000), "1 to 100000"),
+                "beta": (self.beta, _number(self.beta) and 0 < self.beta < 1, "in (0, 1)"),
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -119,8 +183,15 @@ class SamplingConfig:
         for name, allowed in (("grid", ("fixed", "alternate", "random")), ("sampler", ("ddim", "dpmpp-2m"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"sampling {name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        if not (isinstance(self.steps, int) and self.steps >= 1) or not 0 <= self.eta <= 1:
-            raise ValueError(f"sampling steps must be >= 1 and eta in [0, 1], got {self.steps} and {self.eta}")
+        _require(
+            "sampling",
+            {
+                "steps": (self.steps, _count(self.steps, 1, 1000), "1 to 1000"),
+                "guidance": (self.guidance, _number(self.guidance) and 0 <= self.guidance <= 20, "a number in [0, 20]"),
+                "eta": (self.eta, _number(self.eta) and 0 <= self.eta <= 1, "a number in [0, 1]"),
+                "positions": (self.positions, self.positions in ("absolute", "stretch"), "'absolute' or 'stretch'"),
+            },
+        )
 
     @classmethod
     def migrate(cls, data: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from ..runtime.images import atomic
 from .config import PatchDMConfig
 
 FORMAT = "patchdm/1"
@@ -42,9 +43,10 @@ def save_weights(
     }
     meta = {"format": FORMAT, "config": cfg.to_json(), **(metadata or {})}
     tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata=meta)
-    tmp.chmod(0o644)
-    tmp.replace(path)
+    with atomic(path, tmp):
+        save_file(state, str(tmp), metadata=meta)
+        tmp.chmod(0o644)
+        tmp.replace(path)
     return path
 
 
@@ -75,6 +77,9 @@ def load_weights(path: str | Path) -> tuple[PatchDMConfig, dict[str, Tensor], di
         cfg = PatchDMConfig.from_json(meta["config"])
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"{path.name} has a broken config in its metadata: {exc}") from None
+    for key, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"{path.name} is damaged: its tensor {key} holds NaN or infinite values")
     return cfg, state, meta
 
 
@@ -96,9 +101,10 @@ def set_sampling_defaults(path: str | Path, **fields: object) -> PatchDMConfig:
     with safe_open(str(path), framework="pt", device="cpu") as f:
         state = {k: f.get_tensor(k) for k in f.keys()}
     tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata={**meta, "config": cfg.to_json()})
-    tmp.chmod(0o644)
-    tmp.replace(path)
+    with atomic(path, tmp):
+        save_file(state, str(tmp), metadata={**meta, "config": cfg.to_json()})
+        tmp.chmod(0o644)
+        tmp.replace(path)
     return cfg
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
+from .images import oriented, stale_temporaries
 from .sizes import round_up
 
 MAX_PIXELS = 4096 * 2048  # default largest canvas (after rounding to the patch grid), CLI and app alike
@@ -59,7 +61,10 @@ def number(name: str, value: object, *, integer: bool = False, lo: float | None 
     if isinstance(value, bool) or value is None:
         raise ValueError(problem)
     try:
-        x = float(value) if not isinstance(value, int) else value
+        if isinstance(value, str) and integer and _INTEGER.match(value):
+            x = int(value.strip().replace("_", ""))  # exactly: through a float, 2**53 + 1 would become 2**53
+        else:
+            x = float(value) if not isinstance(value, int) else value
     except (TypeError, ValueError):
         raise ValueError(problem) from None
     if isinstance(x, float):
@@ -70,6 +75,9 @@ def number(name: str, value: object, *, integer: bool = False, lo: float | None 
     if (lo is not None and x < lo) or (hi is not None and x > hi):
         raise ValueError(problem)
     return int(x) if integer else float(x)
+
+
+_INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
 def _fmt(v: float | None) -> str:
@@ -113,8 +121,9 @@ _OPEN = threading.Lock()  # Pillow's own bomb limit is a global: we lift it only
 def picture(
     path: str | Path, max_pixels: int = MAX_PIXELS, what: str = "picture", limit_name: str = "--max-pixels"
 ) -> Image.Image:
-    """Open and decode a picture file (mode unchanged): clear errors for a missing, empty, damaged or
-    non-picture file, and for one whose header declares more than `max_pixels` (a decompression bomb)."""
+    """Open and decode a picture file (mode unchanged, EXIF orientation applied: as a viewer shows it): clear
+    errors for a missing, empty, damaged or non-picture file, and for one whose header declares more than
+    `max_pixels` (a decompression bomb)."""
     path = Path(path)
     if not path.exists():
         raise ValueError(f"the {what} file does not exist: {path}")
@@ -128,7 +137,7 @@ def picture(
         img.load()
     except (OSError, ValueError, SyntaxError):
         raise ValueError(f"the {what} {path.name} is damaged or truncated") from None
-    return img
+    return oriented(img)
 
 
 def open_header(source: str | Path | BinaryIO, what: str = "picture") -> Image.Image:
@@ -162,24 +171,44 @@ def read_limit(max_pixels: int) -> tuple[int, str]:
 
 
 def output_png(path: str | Path) -> Path:
-    """An output path we can write a PNG to, checked before any work: a .png name, not a folder, in a
-    folder that exists (or can be made) and takes a new file."""
+    """An output path we can write a PNG to, checked before any work (output_file)."""
+    return output_file(path, ".png", "the output", why=" (PNG carries the parameters)")
+
+
+def output_file(path: str | Path, suffix: str, what: str = "the output", why: str = "") -> Path:
+    """A file we can write, checked before any work and creating nothing: a `suffix` name, not a folder, in a
+    folder that exists or can be made, that takes a new file (probed), and not read-only. The temporary
+    files of an earlier writer that was killed are removed from that folder, as the app does at start."""
     path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise ValueError(f"the output must be a .png file (PNG carries the parameters), got {path.name!r}")
+    if path.suffix.lower() != suffix:
+        raise ValueError(f"{what} must be a {suffix} file{why}, got {path.name!r}")
     if path.is_dir():
-        raise ValueError(f"the output {path} is a folder; give a file name ending in .png")
-    folder = path.parent
+        raise ValueError(f"{what} {path} is a folder; give a file name ending in {suffix}")
+    writable_folder(path.parent, what)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ValueError(f"cannot overwrite {path}: it is read-only")
+    if path.parent.is_dir():
+        for stale in stale_temporaries(path.parent):
+            stale.unlink(missing_ok=True)
+    return path
+
+
+def writable_folder(folder: str | Path, what: str = "the output") -> Path:
+    """A folder that exists and takes a new file, or that can be made inside one that does: the nearest
+    existing folder above it is probed with a temporary file (removed), and nothing is created."""
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"cannot write {what} under {folder}: {existing} is a file, not a folder")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=folder)
+        fd, probe = tempfile.mkstemp(prefix=".tmp-probe-", dir=existing)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
         raise ValueError(f"cannot write to {folder}: {exc.strerror or exc}") from None
-    if path.exists() and not os.access(path, os.W_OK):
-        raise ValueError(f"cannot overwrite {path}: it is read-only")
-    return path
+    return folder
 
 
 def device(name: str):
