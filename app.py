@@ -12,8 +12,14 @@ def main(argv: list[str] | None = None) -> int:
     from app.state import CheckpointError, build_parser, load_model
 
     args = build_parser().parse_args(argv)
+    from app.state import check_flags
     from patchdm_core.runtime import precision, threads
 
+    try:
+        check_flags(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(threads.configure(args.threads), file=sys.stderr)
     precision.apply(args.precision)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from pathlib import Path
 
 from patchdm_core import CheckpointError, PatchDM, demo
@@ -59,6 +60,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def check_flags(args: argparse.Namespace) -> None:
+    """The start-up flags, checked as the command line checks its own (one ValueError sentence each) before
+    the model loads or a port is opened: a device that is not here, a host that is not an address, an
+    outputs folder that is a file or cannot be written (found now, not after the first job)."""
+    args.device = checks.device(args.device)
+    host = args.host
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost":
+            raise ValueError(
+                f"--host must be an address such as 127.0.0.1 (this machine only) or 0.0.0.0 (every interface), "
+                f"got {host!r}"
+            ) from None
+    if args.outputs.exists() and not args.outputs.is_dir():
+        raise ValueError(f"--outputs {args.outputs} is a file; give a folder for the finished pictures")
+    checks.writable_folder(args.outputs, "--outputs")
+    if args.weights is not None and args.weights.exists() and not args.weights.is_file():
+        raise ValueError(f"--weights {args.weights} is not a regular file")
+
+
 def load_model(weights: Path | None, device: str = "auto") -> tuple[PatchDM, str]:
     """(pipeline, banner): the given weights (errors are fatal), else the shipped ones, else an
     untrained demo model with a banner that says so."""
@@ -71,4 +93,4 @@ def load_model(weights: Path | None, device: str = "auto") -> tuple[PatchDM, str
     return PatchDM.random_init(demo(), device=device), banner
 
 
-__all__ = ["build_parser", "load_model", "CheckpointError"]
+__all__ = ["build_parser", "check_flags", "load_model", "CheckpointError"]
