@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from app import serving
     from app.handlers import Studio
     from app.history import History
     from app.imaging import Limits
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             server_port=args.port,
             share=args.share,
             allowed_paths=[str(studio.history.root)],
+            app_kwargs={"middleware": serving.middleware(studio.history)},  # only what the History lists
             max_file_size=limits.max_upload_bytes,
             theme=THEME,
             css=CSS,

@@ -303,7 +303,7 @@ class Events:
         served = image.get("path") if isinstance(image, dict) else None
         # Gradio serves a cached copy that keeps the file name; history names are unique.
         path = self.studio.history.root / Path(served).name if served else None
-        if path is None or not self.studio.history.owns(path):
+        if path is None or not self.studio.history.serves(path):
             items = self.studio.history.items()
             path = items[evt.index] if isinstance(evt.index, int) and evt.index < len(items) else None
         path = str(path) if path else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import stat
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,10 +45,29 @@ class History:
                 return save_png(img, path, params)
 
     def items(self, limit: int = 48) -> list[Path]:
-        """Saved pictures, newest first (temporary files of writes in progress are skipped)."""
-        files = [f for f in self.root.glob("*.png") if not f.name.startswith(".")]
-        files.sort(key=lambda f: (f.stat().st_mtime_ns, f.name), reverse=True)
-        return files[:limit]
+        """Saved pictures, newest first: regular .png files of this folder only (not dotfiles and temporary
+        files, not symlinks someone placed here, not a picture deleted while this lists them)."""
+        found = []
+        for f in self.root.glob("*.png"):
+            if f.name.startswith(".") or f.is_symlink():
+                continue
+            try:
+                st = f.stat()
+            except OSError:  # deleted meanwhile
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found.append((st.st_mtime_ns, f.name, f))
+        found.sort(reverse=True)
+        return [f for *_, f in found[:limit]]
+
+    def serves(self, path: str | Path) -> bool:
+        """Whether the server may hand out `path`: a picture this folder lists, or a span's ZIP (spans/)."""
+        path = Path(path).absolute()
+        if path.is_symlink() or path.name.startswith(".") or not path.is_file():
+            return False
+        if path.parent == self.root:
+            return path.suffix == ".png"
+        return path.parent == self.root / "spans" and path.suffix == ".zip"
 
     def gallery(self, limit: int = 48) -> list[tuple[str, str]]:
         """(path, caption) pairs for a gallery, newest first (Gradio hashes every file it serves, so
@@ -62,14 +82,6 @@ class History:
             if match and (size := (int(match[1]), int(match[2]))) not in sizes:
                 sizes.append(size)
         return sizes[:n]
-
-    def owns(self, path: str | Path) -> bool:
-        """Whether path is a picture inside this history folder."""
-        try:
-            Path(path).resolve().relative_to(self.root)
-        except ValueError:
-            return False
-        return Path(path).is_file()
 
 
 def caption(path: Path) -> str:

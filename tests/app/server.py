@@ -10,6 +10,7 @@ from contextlib import contextmanager
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from app.handlers import Studio  # noqa: E402
+from app.serving import middleware  # noqa: E402
 from app.ui import CSS, THEME, build  # noqa: E402
 
 
@@ -30,6 +31,7 @@ def serve(studio: Studio, queue_size: int = 8) -> Iterator[str]:
         prevent_thread_lock=True,
         quiet=True,
         allowed_paths=[str(studio.history.root)],
+        app_kwargs={"middleware": middleware(studio.history)},
         max_file_size=studio.limits.max_upload_bytes,
         theme=THEME,
         css=CSS,

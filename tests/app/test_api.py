@@ -193,3 +193,30 @@ def test_full_queue_says_busy(tiny_pipe: PatchDM, tmp_path: Path) -> None:
         waiting.cancel()
         users[0].predict(api_name="/stop")
         assert running.result(timeout=60)[2].startswith("Stopped at step")
+
+
+def test_only_the_pictures_history_lists_are_served(tiny_pipe, tmp_path: Path) -> None:
+    """Dotfiles, other files, symlinks (to a secret, or dangling) in the outputs folder: 404; listed
+    pictures: 200; and a dangling symlink does not break the next job."""
+    import os
+
+    import httpx
+
+    outputs = tmp_path / "outputs"
+    history = History(outputs)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private key")
+    (outputs / ".hidden.png").write_bytes(b"x")
+    (outputs / "notes.txt").write_text("x")
+    os.symlink(secret, outputs / "link.png")
+    os.symlink(tmp_path / "gone.png", outputs / "dangling.png")
+    studio = Studio(tiny_pipe, history, Limits(max_pixels=256 * 256))
+    with serve(studio) as url:
+        client = Client(url, verbose=False)
+        _, result, status, *_ = generate(client, seed=3).result(timeout=120)
+        assert status.startswith("Done: 64×32"), status
+        listed = history.items()[0]
+        assert httpx.get(f"{url}gradio_api/file={listed}").status_code == 200
+        for name in (".hidden.png", "notes.txt", "link.png", "dangling.png", "../secret.txt"):
+            reply = httpx.get(f"{url}gradio_api/file={outputs / name}")
+            assert reply.status_code in (403, 404) and "private key" not in reply.text, name

@@ -365,8 +365,8 @@ def test_history_names_are_unique_and_writes_atomic(tmp_path: Path) -> None:
     history = History(tmp_path)
     paths = {history.save(picture(8, 8), {"Seed": 1}, "generate", 1) for _ in range(5)}
     assert len(paths) == 5 and not list(tmp_path.glob(".tmp-*"))
-    assert history.items()[0] in paths and history.owns(next(iter(paths)))
-    assert not history.owns(tmp_path.parent / "elsewhere.png")
+    assert history.items()[0] in paths and history.serves(next(iter(paths)))
+    assert not history.serves(tmp_path.parent / "elsewhere.png")
     assert history.gallery()[0][1] == "generate · seed 1"
 
 

@@ -1,0 +1,61 @@
+"""What the server hands out from the outputs folder: only what the History lists.
+
+Gradio serves every file under a folder it is allowed to read (`allowed_paths`, which the History's folder
+must be so that its pictures can be shown), by name: dotfiles, other files, and the targets of symlinks
+that someone placed there. This ASGI middleware stands in front of Gradio's file routes and answers 404 for
+any file under the outputs folder that History.serves() does not name; every other request passes as is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
+
+from .history import History
+
+FILE_ROUTES = ("/gradio_api/file=", "/file=")
+
+
+class ListedFilesOnly:
+    def __init__(self, app: Any, history: History) -> None:
+        self.app, self.history = app, history
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") == "http":
+            path = unquote(scope.get("path", ""))
+            route = next((r for r in FILE_ROUTES if r in path), None)
+            if route is not None and not self.allowed(path.split(route, 1)[1]):
+                await PlainTextResponse("not found", status_code=404)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def allowed(self, requested: str) -> bool:
+        """A file outside the outputs folder is Gradio's business (its cache, its own assets); inside it,
+        only what the History serves (a symlink counts as inside whatever its target)."""
+        target = Path(requested)
+        inside = any(_within(p, self.history.root) for p in (target.absolute(), _resolved(target)))
+        return not inside or self.history.serves(target)
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return path.absolute()
+
+
+def _within(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def middleware(history: History) -> list[Middleware]:
+    """For `launch(app_kwargs={"middleware": ...})`."""
+    return [Middleware(ListedFilesOnly, history=history)]
