@@ -48,6 +48,12 @@ def request_token(request: gr.Request | None) -> object | None:
     return getattr(request, "request", None) if request is not None else None
 
 
+def arrival(request: gr.Request | None) -> float | None:
+    """When the job's request reached the server (serving.ArrivalStamp), or None when it was not stamped."""
+    state = getattr(getattr(request, "request", None), "state", None)
+    return getattr(state, "arrived", None)
+
+
 def progress_bar(index: int, total: int) -> str:
     """A thin HTML progress bar (Gradio draws no bar while a generator streams its outputs)."""
     pct = 100.0 * index / total if total else 0.0
@@ -101,7 +107,7 @@ class Events:
         self, request: gr.Request | None, progress: gr.Progress | None, make: Callable, download: bool = False
     ) -> Iterator:
         key = session_key(request)
-        flag = self.jobs.start(key, request_token(request))
+        flag = self.jobs.start(key, request_token(request), arrival(request))
         if flag is None:  # Stop reached it while it waited in the queue
             yield status_only("Stopped before it started: nothing was computed or saved.", download)
             return

@@ -46,6 +46,7 @@ class Jobs:
 
     def __init__(self) -> None:
         self._flags: dict[str, threading.Event] = {}
+        self._stopped: dict[str, float] = {}  # session -> when it last asked to stop (time.monotonic)
         self._queued: dict[int, tuple[str, float, object]] = {}  # id(token) -> (session, admitted at, token)
         self._cancelled: set[int] = set()
         self._lock = threading.Lock()
@@ -60,20 +61,26 @@ class Jobs:
                     self._cancelled.discard(ident)
             self._queued[id(token)] = (key, now, token)
 
-    def start(self, key: str, token: object | None = None) -> threading.Event | None:
-        """The job reached the worker: its stop flag, or None if it was cancelled while it waited."""
+    def start(self, key: str, token: object | None = None, arrived: float | None = None) -> threading.Event | None:
+        """The job reached the worker: its stop flag, or None if it was cancelled while it waited, or if it
+        arrived (its request reached the server, `arrived` in time.monotonic) before its session's last
+        Stop: a Stop sent while the job's pictures were still being decoded reaches it too."""
         with self._lock:
             ident = id(token)
             queued = self._queued.pop(ident, None) if token is not None else None
             if queued is not None and ident in self._cancelled:
                 self._cancelled.discard(ident)
                 return None
+            if arrived is not None and arrived <= self._stopped.get(key, float("-inf")):
+                return None
             flag = self._flags[key] = threading.Event()
             return flag
 
     def stop(self, key: str) -> str:
-        """Stop this session's running job after its current step and cancel its queued ones."""
+        """Stop this session's running job after its current step and cancel its queued ones, and every job
+        it has sent that is still on its way in."""
         with self._lock:
+            self._stopped[key] = time.monotonic()
             flag = self._flags.get(key)
             waiting = [ident for ident, (k, _, _) in self._queued.items() if k == key and ident not in self._cancelled]
             self._cancelled.update(waiting)
@@ -82,7 +89,7 @@ class Jobs:
         parts = (["Stopping after the current step"] if flag is not None else []) + (
             [f"cancelled {len(waiting)} queued job{'s' if len(waiting) > 1 else ''}"] if waiting else []
         )
-        return (" · ".join(parts) + "…") if parts else "Nothing is running."
+        return (" · ".join(parts) + "…") if parts else "Nothing is running (a job still being sent will not start)."
 
     def finish(self, key: str, flag: threading.Event) -> None:
         with self._lock:

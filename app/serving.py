@@ -1,4 +1,5 @@
-"""What the server hands out from the outputs folder: only what the History lists.
+"""What the server does with a request before Gradio sees it: it notes when it arrived (for Stop), and it
+hands out from the outputs folder only what the History lists.
 
 Gradio serves every file under a folder it is allowed to read (`allowed_paths`, which the History's folder
 must be so that its pictures can be shown), by name: dotfiles, other files, and the targets of symlinks
@@ -8,6 +9,7 @@ any file under the outputs folder that History.serves() does not name; every oth
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -56,6 +58,20 @@ def _within(path: Path, root: Path) -> bool:
     return True
 
 
+class ArrivalStamp:
+    """Stamps every request with the moment it arrived (`request.state.arrived`), before Gradio reads and
+    decodes its body: Stop cancels every job of the session that arrived before it, even one whose
+    admission check was still decoding its pictures when Stop came (jobs.Jobs.start)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") == "http":
+            scope.setdefault("state", {})["arrived"] = time.monotonic()
+        await self.app(scope, receive, send)
+
+
 def middleware(history: History) -> list[Middleware]:
     """For `launch(app_kwargs={"middleware": ...})`."""
-    return [Middleware(ListedFilesOnly, history=history)]
+    return [Middleware(ArrivalStamp), Middleware(ListedFilesOnly, history=history)]

@@ -256,8 +256,25 @@ def test_twenty_stops_in_a_row_each_followed_by_a_finished_job(client: Client) -
         assert _reply(client, "/generate", _with(GEN, 4, 200 + i)).startswith("Done"), i
 
 
+def test_stop_sent_at_any_moment_after_a_submit_saves_nothing(client: Client, studio: Studio) -> None:
+    """50 rounds of submit, wait a random moment (0-300 ms: the request may still be on its way in, or in its
+    admission check, or queued, or running), Stop: no round saves a picture."""
+    import random
+
+    rng = random.Random(0)
+    before = set(studio.history.items())
+    for i in range(50):
+        job = client.submit(*_with(_with(GEN, 2, 200), 4, 1000 + i), api_name="/generate")
+        time.sleep(rng.uniform(0, 0.3))
+        client.predict(api_name="/stop")
+        status = job.result(timeout=120)[2]
+        assert status.startswith("Stopped"), (i, status)
+    assert set(studio.history.items()) == before
+    assert _reply(client, "/generate", GEN).startswith("Done")  # and the next job runs
+
+
 def test_a_job_over_the_cost_cap_is_refused_before_it_queues(client: Client, studio: Studio) -> None:
     big = _with(_with(_with(GEN, 0, 256), 1, 256), 2, 200)  # 0.07 MP x 400 guided evaluations = 26 > 1
     with pytest.raises(Exception, match="megapixel-steps, over this server's cap of 1"):
         client.submit(*big, api_name="/generate").result(timeout=30)
-    assert client.predict(api_name="/stop") == "Nothing is running."  # it never reached the queue
+    assert client.predict(api_name="/stop").startswith("Nothing is running")  # it never reached the queue
