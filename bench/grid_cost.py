@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from patchdm_core.evaluation.bench import PeakRSS, machine  # noqa: E402
-from patchdm_core.model.config import preset  # noqa: E402
+from patchdm_core.model.presets import preset  # noqa: E402
 from patchdm_core.pipeline import PatchDM  # noqa: E402
 from patchdm_core.runtime.precision import cpu_name  # noqa: E402
 
@@ -45,7 +45,7 @@ def peak_in_fresh_process(config: str, rule: str, height: int, width: int) -> in
     code = (
         "import sys, torch; sys.path.insert(0, '.');"
         "from bench.grid_cost import one_call; from patchdm_core.evaluation.bench import PeakRSS;"
-        "from patchdm_core.model.config import preset; from patchdm_core.pipeline import PatchDM;"
+        "from patchdm_core.model.presets import preset; from patchdm_core.pipeline import PatchDM;"
         f"pipe = PatchDM.random_init(preset('{config}'), device='cpu'); one_call(pipe, '{rule}', 128, 128, 1);"
         f"m = PeakRSS().__enter__(); one_call(pipe, '{rule}', {height}, {width}, 1); m.__exit__(); print(m.peak)"
     )

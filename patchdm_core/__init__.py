@@ -17,7 +17,8 @@ if sys.argv[:1] == ["-m"]:  # `python -m patchdm_core`: Ctrl-C while torch loads
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .model.collage import Grid  # noqa: E402
-from .model.config import PatchDMConfig, demo, paper, preset, tiny  # noqa: E402
+from .model.config import PatchDMConfig  # noqa: E402
+from .model.presets import demo, paper, preset, tiny  # noqa: E402
 from .model.weights import CheckpointError  # noqa: E402  (after the OpenMP policy)
 from .pipeline import PatchDM  # noqa: E402
 from .runtime.devices import pick_device  # noqa: E402

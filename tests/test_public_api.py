@@ -27,13 +27,13 @@ EXPORTS = {
     "Step": "patchdm_core.sampling.solvers",
     "cfg": "patchdm_core.sampling.guidance",
     "ddim_sample": "patchdm_core.sampling.solvers",
-    "demo": "patchdm_core.model.config",
+    "demo": "patchdm_core.model.presets",
     "from_pil": "patchdm_core.runtime.images",
-    "paper": "patchdm_core.model.config",
+    "paper": "patchdm_core.model.presets",
     "pick_device": "patchdm_core.runtime.devices",
-    "preset": "patchdm_core.model.config",
+    "preset": "patchdm_core.model.presets",
     "run": "patchdm_core.sampling.solvers",
-    "tiny": "patchdm_core.model.config",
+    "tiny": "patchdm_core.model.presets",
     "to_pil": "patchdm_core.runtime.images",
 }
 

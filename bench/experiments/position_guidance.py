@@ -9,7 +9,8 @@ far each canvas moved from the s_pos = 0 one (mean |difference|, 0-255), how muc
 from row to row and column to column (a sky over a horizon varies between rows; the held-out pictures'
 own value is printed too), and SWD against the held-out pictures, and writes a contact sheet.
 
-    python bench/experiments/position_guidance.py --settings 1.5:0,1.5:1,1.5:3,3:0 --out bench/results/cpu-position-guidance
+    python bench/experiments/position_guidance.py --settings 1.5:0,1.5:1,1.5:3,3:0 \\
+        --out bench/results/cpu-position-guidance
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..model.config import PatchDMConfig, preset
+from ..model.config import PatchDMConfig
+from ..model.presets import preset
 from ..model.weights import CheckpointError
 from ..pipeline import PatchDM
 from ..runtime import checks

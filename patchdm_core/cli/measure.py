@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..evaluation import bench
 from ..evaluation.evaluate import evaluate, markdown, settings_grid, write_report
-from ..model.config import load_config, preset
+from ..model.presets import load_config, preset
 from ..pipeline import PatchDM
 from ..runtime import checks
 from ..runtime.sizes import sizes

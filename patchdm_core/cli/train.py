@@ -8,7 +8,8 @@ import dataclasses
 import os
 from pathlib import Path
 
-from ..model.config import PatchDMConfig, load_config
+from ..model.config import PatchDMConfig
+from ..model.presets import load_config
 from ..model.weights import CheckpointError
 from ..runtime import checks
 from ..runtime.sizes import parse_size

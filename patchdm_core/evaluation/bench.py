@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from ..model.config import preset
+from ..model.presets import preset
 from ..pipeline import PatchDM
 from ..runtime.sizes import round_up
 from ..sampling.guidance import cfg

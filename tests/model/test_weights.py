@@ -100,7 +100,8 @@ def test_weights_saved_before_grid_rules_still_load() -> None:
     """Configs written with `sampling.alternate` (before the grid rule) read as grid alternate / fixed."""
     import json
 
-    from patchdm_core.model.config import PatchDMConfig, tiny
+    from patchdm_core.model.config import PatchDMConfig
+    from patchdm_core.model.presets import tiny
 
     data = json.loads(tiny().to_json())
     for alternate, grid in ((True, "alternate"), (False, "fixed")):
