@@ -102,6 +102,9 @@ class Events:
         self.studio = studio
         self.jobs = jobs or Jobs()
         self.cost = JobCost(studio)
+        # set by ui.build once the queue exists: the requests of the jobs in Gradio's queue, how many may wait
+        self.queued: Callable[[], list[object]] = list
+        self.queue_size: int | None = None
 
     def _job(
         self, request: gr.Request | None, progress: gr.Progress | None, make: Callable, download: bool = False
@@ -117,8 +120,10 @@ class Events:
             self.jobs.finish(key, flag)
 
     def admission(self, kind: str) -> Callable:
-        """The validator of a model event: runs when a job asks to be queued (before the queue): refuses
-        a job over the cost cap, and registers the rest so that Stop can cancel them while they wait."""
+        """The validator of a model event: runs when a job asks to be queued (before the queue): refuses a
+        job over the cost cap or one more than the queue holds (Gradio checks its length before this runs
+        and appends after it, so a burst of joins would all pass its own check), and registers the rest
+        so that Stop can cancel them while they wait."""
         event = getattr(self, kind)
         params = [p for name, p in inspect.signature(event).parameters.items() if name != "progress"]
 
@@ -126,8 +131,10 @@ class Events:
             *values, request = args
             cost = self.cost(kind, tuple(values))
             refusal = over_cap(cost, self.studio.limits) if cost is not None else None
-            if refusal is None:
-                self.jobs.admit(session_key(request), request_token(request))
+            if refusal is None and not self.jobs.admit(
+                session_key(request), request_token(request), self.queued(), self.queue_size
+            ):
+                refusal = f"the queue is full ({self.queue_size} jobs waiting for the model): try again in a minute"
             # one verdict per input; the refusal is shown on the first (Gradio names it in the message)
             return [gr.validate(refusal is None or i > 0, refusal or "") for i in range(len(values))]
 

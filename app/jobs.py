@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,10 @@ class Jobs:
     """
 
     STALE_S = 3600.0  # admitted entries of jobs that never started (cancelled by Gradio itself) are dropped
+    # Gradio counts a job as queued only once it has appended it, a moment after its admission check: an
+    # admission this recent that Gradio's queue does not show yet counts as waiting too, so a burst of joins
+    # cannot all pass one by one (an older one that Gradio does not show was dropped by Gradio)
+    IN_FLIGHT_S = 5.0
 
     def __init__(self) -> None:
         self._flags: dict[str, threading.Event] = {}
@@ -51,15 +55,23 @@ class Jobs:
         self._cancelled: set[int] = set()
         self._lock = threading.Lock()
 
-    def admit(self, key: str, token: object) -> None:
-        """A job of session `key` entered the queue; `token` identifies it until it starts."""
+    def admit(self, key: str, token: object, queued: Collection[object] = (), limit: int | None = None) -> bool:
+        """A job of session `key` asks to enter the queue, which holds the jobs whose tokens are `queued`:
+        False when that queue, with the admissions on their way into it, holds `limit` jobs; else it is
+        registered and `token` identifies it until it starts. Check and registration are one step under the
+        lock, so that a burst of simultaneous joins is counted one by one."""
         now = time.monotonic()
+        visible = {id(q) for q in queued}
         with self._lock:
             for ident, (_, t, _) in list(self._queued.items()):
                 if now - t > self.STALE_S:
                     del self._queued[ident]
                     self._cancelled.discard(ident)
+            on_the_way = [i for i, (_, t, _) in self._queued.items() if i not in visible and now - t < self.IN_FLIGHT_S]
+            if limit is not None and len(visible) + len(on_the_way) >= limit:
+                return False
             self._queued[id(token)] = (key, now, token)
+            return True
 
     def start(self, key: str, token: object | None = None, arrived: float | None = None) -> threading.Event | None:
         """The job reached the worker: its stop flag, or None if it was cancelled while it waited, or if it

@@ -376,6 +376,7 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                 button.click(lambda path, tab=tab: ev.send(path, tab), source, [targets[tab], tabs], **QUICK)
     guard_inputs(demo)
     demo.queue(max_size=queue_size, default_concurrency_limit=1)
+    ev.queued, ev.queue_size = lambda: queued_requests(demo), queue_size
     return demo
 
 
@@ -393,3 +394,9 @@ def preset_size(label: str) -> tuple:
         w, h = label.removeprefix(RECENT).split("×")
         return int(w), int(h)
     return gr.skip(), gr.skip()
+
+
+def queued_requests(demo: gr.Blocks) -> list[object]:
+    """The HTTP requests of the jobs in Gradio's queue (the same objects the admission check sees)."""
+    queues = demo._queue.event_queue_per_concurrency_id.values()  # Gradio 6's queue; pinned in requirements
+    return [event.request for q in queues for event in list(q.queue)]

@@ -273,6 +273,30 @@ def test_stop_sent_at_any_moment_after_a_submit_saves_nothing(client: Client, st
     assert _reply(client, "/generate", GEN).startswith("Done")  # and the next job runs
 
 
+def test_a_burst_of_joins_admits_at_most_the_queue_size(client: Client, studio: Studio) -> None:
+    """30 joins at once while the model is busy, against a queue of 8: at most 8 are admitted (they run once
+    the model is free), every other one gets a sentence (Gradio's 'Queue is full' or ours)."""
+    busy = client.submit(*_with(_with(GEN, 2, 200), 4, 1), api_name="/generate")  # under the cost cap of 1
+    deadline = time.monotonic() + 30
+    while not any("step" in str(o[2]) for o in busy.outputs() if len(o) > 2):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    jobs = [client.submit(*_with(GEN, 4, 3000 + i), api_name="/generate") for i in range(30)]
+    admitted, refused = 0, 0
+    for job in jobs:
+        try:
+            status = job.result(timeout=180)[2]
+        except Exception as exc:  # noqa: BLE001 - a refused join
+            assert "queue is full" in str(exc).lower(), exc
+            refused += 1
+            continue
+        assert status.startswith("Done"), status
+        admitted += 1
+    print(f"burst of 30 joins, queue of 8: {admitted} admitted, {refused} refused")
+    assert admitted <= 8 and admitted + refused == 30, (admitted, refused)
+    assert busy.result(timeout=60)[2].startswith("Done")
+
+
 def test_a_job_over_the_cost_cap_is_refused_before_it_queues(client: Client, studio: Studio) -> None:
     big = _with(_with(_with(GEN, 0, 256), 1, 256), 2, 200)  # 0.07 MP x 400 guided evaluations = 26 > 1
     with pytest.raises(Exception, match="megapixel-steps, over this server's cap of 1"):

@@ -361,6 +361,18 @@ def test_stop_reaches_a_job_that_arrived_before_it_even_if_not_admitted_yet() ->
     assert jobs.start("a", object(), arrived=time.monotonic()) is not None
 
 
+def test_admission_counts_jobs_on_their_way_into_the_queue() -> None:
+    """Gradio appends an admitted job to its queue a moment after the check: until it shows there, it
+    still counts; one that shows is counted once; one that started is not counted at all."""
+    jobs, a, b, c, d = Jobs(), object(), object(), object(), object()
+    assert jobs.admit("s", a, queued=[], limit=2) and jobs.admit("s", b, queued=[a], limit=2)
+    assert not jobs.admit("s", c, queued=[a], limit=2)  # a queued, b on its way: full
+    jobs.start("s", a)
+    assert jobs.admit("s", c, queued=[b], limit=2)  # a left the queue for the worker
+    assert not jobs.admit("s", d, queued=[b, c], limit=2)
+    assert jobs.admit("s", d)  # no limit: the old behaviour
+
+
 def test_stop_cancels_the_queued_jobs_of_that_session_only() -> None:
     jobs, queued_a, queued_b, later_a = Jobs(), object(), object(), object()
     jobs.admit("a", queued_a)
