@@ -19,7 +19,7 @@ from PIL import Image, ImageColor
 from .cost import JobCost, over_cap
 from .handlers import Jobs, Studio, Update
 from .history import read_parameters
-from .imaging import InputError, size_input
+from .imaging import InputError, request_pictures, size_input
 from .span import add_monitor
 
 
@@ -129,8 +129,9 @@ class Events:
 
         def validate(*args: Any) -> list[dict]:
             *values, request = args
-            cost = self.cost(kind, tuple(values))
-            refusal = over_cap(cost, self.studio.limits) if cost is not None else None
+            refusal = request_pictures(values, self.studio.limits)  # before anything is decoded
+            cost = self.cost(kind, tuple(values)) if refusal is None else None
+            refusal = refusal or (over_cap(cost, self.studio.limits) if cost is not None else None)
             if refusal is None and not self.jobs.admit(
                 session_key(request), request_token(request), self.queued(), self.queue_size
             ):

@@ -52,6 +52,51 @@ class Limits:
 
 
 PictureSource = str | Path | bytes | Image.Image | np.ndarray | Unreadable | None
+MAX_PICTURES = 16  # pictures one request may carry (an editor's background and layers, uploads): the app sends 3
+
+
+def request_pictures(values: Any, limits: Limits) -> str | None:
+    """Every picture a request carries, however it arrived (an upload's path, a lazily opened editor layer,
+    an inline picture), counted and sized against one limit before any is decoded: the refusal, or None.
+    Their files together may take --max-upload-mb, their pixels together four canvases (--max-pixels)."""
+    found: list[Any] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            for part in v.values():
+                walk(part)
+        elif isinstance(v, (list, tuple)):
+            for part in v:
+                walk(part)
+        elif isinstance(v, (Image.Image, bytes, Path)) or (isinstance(v, str) and _names_a_file(v)):
+            found.append(v)
+
+    walk(values)
+    if len(found) > MAX_PICTURES:
+        return f"this request carries {len(found)} pictures; one job takes at most {MAX_PICTURES}"
+    size = pixels = 0
+    for v in found:
+        if isinstance(v, Image.Image):  # opened lazily: its header only
+            pixels += v.width * v.height
+            size += Path(v.filename).stat().st_size if getattr(v, "filename", "") else 0
+        elif isinstance(v, bytes):
+            size += len(v)
+        else:
+            size += Path(v).stat().st_size
+    if size > limits.max_upload_bytes:
+        return f"this request's pictures take {fmt_bytes(size)}, over the {fmt_bytes(limits.max_upload_bytes)} limit"
+    if pixels > 4 * limits.max_pixels:
+        return f"this request's pictures hold {checks.pixels(pixels)}, over four canvases of --max-pixels"
+    return None
+
+
+def _names_a_file(text: str) -> bool:
+    """Whether a string sent as any input is the path of a file (an upload); a 300-character name or one with
+    a NUL byte is simply not one (Path.is_file raises on the first)."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def fmt_bytes(n: int) -> str:

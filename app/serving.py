@@ -72,6 +72,39 @@ class ArrivalStamp:
         await self.app(scope, receive, send)
 
 
-def middleware(history: History) -> list[Middleware]:
-    """For `launch(app_kwargs={"middleware": ...})`."""
-    return [Middleware(ArrivalStamp), Middleware(ListedFilesOnly, history=history)]
+class BodyLimit:
+    """A request body over `limit` bytes is refused (413) before Gradio reads it, except on the upload route,
+    which has its own limit per file: a picture sent inline (a data: URL in the JSON of a job) would
+    otherwise be parsed and decoded whole, whatever --max-upload-mb says. A body without a declared length
+    is cut off at the limit."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http" or scope.get("method") != "POST" or scope.get("path", "").endswith("/upload"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            message = f"request too large: over the {self.limit // 2**20} MB limit (--max-upload-mb)"
+            await PlainTextResponse(message, status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> dict:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            return {"type": "http.disconnect"} if seen > self.limit else message
+
+        await self.app(scope, counted, send)
+
+
+def middleware(history: History, max_body: int) -> list[Middleware]:
+    """For `launch(app_kwargs={"middleware": ...})`: request bodies of at most `max_body` bytes."""
+    return [
+        Middleware(BodyLimit, limit=max_body),
+        Middleware(ArrivalStamp),
+        Middleware(ListedFilesOnly, history=history),
+    ]

@@ -19,10 +19,11 @@ from PIL import Image
 from app.handlers import Studio
 from app.history import History
 from app.imaging import Limits
+from app.serving import ArrivalStamp
 from patchdm_core import PatchDM
 from tests.app.server import serve
 
-GENERIC = ("Something went wrong", "upstream Gradio app", "has not enabled verbose error reporting")
+GENERIC = ("Something went wrong", "upstream Gradio app", "has not enabled verbose error reporting", "[Errno")
 GEN = [64, 32, 2, 1.5, 1, 1, "feature", False, None, None, None, None]  # width .. eta of /generate
 
 
@@ -112,9 +113,9 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, str, list]]:
             )
         )  # noqa: E501
     cases.append(("generate style not a file", "/generate", _with(GEN, 8, "just text")))
-    # inpaint: editor, blur, method, only_masked, margin, steps, guidance, seed, sampler, grid, eta
+    # inpaint: editor, blur, method, only_masked, margin, steps, guidance, seed, sampler, grid, eta, strength, content
     editor = {"background": good, "layers": [handle_file(str(f["layer"]))], "composite": None}
-    inp = [editor, 8, "fast", False, 64, 2, 1.5, 1, None, None, None]
+    inp = [editor, 8, "fast", False, 64, 2, 1.5, 1, None, None, None, None, "fill"]
     small_layer = {"background": good, "layers": [handle_file(str(f["small-layer"]))], "composite": None}
     cases += [
         ("inpaint no picture", "/inpaint", _with(inp, 0, None)),
@@ -134,6 +135,7 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, str, list]]:
         ("inpaint blur -1", "/inpaint", _with(inp, 1, -1)),
         ("inpaint blur text", "/inpaint", _with(inp, 1, "soft")),
         ("inpaint method magic", "/inpaint", _with(inp, 2, "magic")),
+        ("inpaint method 300 letters", "/inpaint", _with(inp, 2, "m" * 300)),  # too long to be a file name
         ("inpaint only_masked maybe", "/inpaint", _with(inp, 3, "maybe")),
         ("inpaint margin 1e9", "/inpaint", _with(inp, 4, 1e9)),
         ("inpaint steps 0", "/inpaint", _with(inp, 5, 0)),
@@ -168,6 +170,12 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, str, list]]:
         ("sketch width 0", "/sketch", _with(sk, 1, 0)),
         ("sketch over the limit", "/sketch", _with(_with(sk, 1, 2048), 2, 2048)),
         ("sketch background bomb", "/sketch", _with(sk, 0, {"background": handle_file(str(f["bomb"])), "layers": []})),  # noqa: E501
+        ("sketch 150 layers", "/sketch", _with(sk, 0, {"background": good, "layers": [good] * 150, "composite": None})),
+        (
+            "inpaint 40 layers",
+            "/inpaint",
+            _with(inp, 0, {"background": good, "layers": [good] * 40, "composite": None}),
+        ),
     ]
     # upscale: picture, factor, width, height, strength, steps, guidance, seed, sampler, grid, eta
     up = [good, "×2", None, None, 0.4, 2, 1.5, 1, None, None, None]
@@ -190,6 +198,7 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, str, list]]:
         ("span bezel text", "/span", _with(sp, 1, "thin")),
         ("span over the limit", "/span", _with(sp, 0, "4k+0+0,4k+3840+0")),
         ("span monitors a number", "/span", _with(sp, 0, 5)),
+        ("span monitors a long path", "/span", _with(sp, 0, "a/" * 3000)),
     ]
     return cases
 
@@ -256,21 +265,94 @@ def test_twenty_stops_in_a_row_each_followed_by_a_finished_job(client: Client) -
         assert _reply(client, "/generate", _with(GEN, 4, 200 + i)).startswith("Done"), i
 
 
-def test_stop_sent_at_any_moment_after_a_submit_saves_nothing(client: Client, studio: Studio) -> None:
-    """50 rounds of submit, wait a random moment (0-300 ms: the request may still be on its way in, or in its
-    admission check, or queued, or running), Stop: no round saves a picture."""
+def test_stop_sent_at_any_moment_after_a_submit_saves_nothing(
+    client: Client, studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """50 rounds of submit, wait until the server has the job's request, wait a random moment more (0-300 ms:
+    the job may be in its admission check, or queued, or running), Stop: no round saves a picture.
+
+    The wait for the request matters: the client sends the job from a thread of its own, so a Stop sent
+    a few milliseconds after `submit` can reach the server before the job does, and a Stop that comes
+    first stops nothing (the job after it is a new one: CI saw that once, with a 4 ms pause)."""
     import random
 
+    joins: list[float] = []
+    stamp = ArrivalStamp.__call__
+
+    async def noting(self: ArrivalStamp, scope: dict, receive: object, send: object) -> None:
+        if scope.get("type") == "http" and scope.get("path", "").endswith("/queue/join"):
+            joins.append(time.monotonic())
+        await stamp(self, scope, receive, send)
+
+    monkeypatch.setattr(ArrivalStamp, "__call__", noting)
     rng = random.Random(0)
     before = set(studio.history.items())
     for i in range(50):
+        seen = len(joins)
         job = client.submit(*_with(_with(GEN, 2, 200), 4, 1000 + i), api_name="/generate")
+        deadline = time.monotonic() + 30
+        while len(joins) == seen:
+            assert time.monotonic() < deadline, "the job's request never reached the server"
+            time.sleep(0.001)
         time.sleep(rng.uniform(0, 0.3))
         client.predict(api_name="/stop")
         status = job.result(timeout=120)[2]
         assert status.startswith("Stopped"), (i, status)
     assert set(studio.history.items()) == before
     assert _reply(client, "/generate", GEN).startswith("Done")  # and the next job runs
+
+
+def test_pictures_are_counted_and_sized_before_any_is_decoded(client: Client, studio: Studio) -> None:
+    """150 layers of one upload, and a picture sent inline as a data: URL 25x over --max-upload-mb: both
+    refused before decoding; the server's memory does not grow with them."""
+    import base64
+    import json
+
+    import httpx
+
+    def rss() -> int:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * 4096
+
+    good = handle_file(str(_uploads_dir(studio) / "layer.png"))
+    before, base = set(studio.history.items()), rss()
+    editor = {"background": good, "layers": [good] * 150, "composite": None}
+    reply = _reply(client, "/sketch", [editor, 1024, 512, 0.5, 2, 1.5, 1, None, None, None])
+    assert "151 pictures" in reply or "150 pictures" in reply, reply
+    inline = "data:image/png;base64," + base64.b64encode(b"\x89PNG" + bytes(5 * 2**20)).decode()
+    body = {
+        "data": [
+            {"url": inline, "meta": {"_type": "gradio.FileData"}},
+            "×2",
+            None,
+            None,
+            0.4,
+            2,
+            1.5,
+            1,
+            None,
+            None,
+            None,
+        ],
+        "fn_index": None,
+        "session_hash": "inline",
+        "event_data": None,
+    }
+    raw = httpx.post(
+        f"{client.src}gradio_api/queue/join",
+        content=json.dumps(body),
+        timeout=30,
+        headers={"content-type": "application/json"},
+    )
+    assert raw.status_code == 413 and "--max-upload-mb" in raw.text
+    assert rss() - base < 100 * 2**20, (rss() - base) / 2**20
+    assert set(studio.history.items()) == before
+
+
+def _uploads_dir(studio: Studio) -> Path:
+    folder = studio.history.root.parent / "count-uploads"
+    folder.mkdir(exist_ok=True)
+    Image.new("RGBA", (1024, 512), (255, 0, 0, 40)).save(folder / "layer.png")
+    return folder
 
 
 def test_a_burst_of_joins_admits_at_most_the_queue_size(client: Client, studio: Studio) -> None:
