@@ -1,7 +1,7 @@
 """`eval`, `bench` and `bench-train`: the commands that measure (quality of pictures, speed of a sampler step,
 training throughput). What they measure is in evaluation/ and training/bench.py; this is their arguments.
 
-    python -m patchdm_core eval --data data/wallpapers/heldout --n 4 --sizes 1024x512 \\
+    python -m patchdm_core eval --data data/wallpapers/heldout --n 8 --sizes 1024x512 \\
         --grids fixed,alternate,random --samplers ddim:25,dpmpp-2m:10,dpmpp-2m:15 --etas 0,0.5
 """
 
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from ..evaluation import bench
-from ..evaluation.evaluate import evaluate, markdown, settings_grid, write_report
+from ..evaluation.evaluate import composition_table, evaluate, markdown, settings_grid, write_report
 from ..model.presets import load_config, preset
 from ..pipeline import PatchDM
 from ..runtime import checks
@@ -41,7 +41,10 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     add_model_args(p)
     p.add_argument("--data", type=Path, required=True, help="held-out pictures (never seen in training)")
     p.add_argument(
-        "--n", type=checks.arg("n", integer=True, lo=1, hi=10000), default=4, help="canvases per size and setting"
+        "--n",
+        type=checks.arg("n", integer=True, lo=1, hi=10000),
+        default=8,
+        help="canvases per size and setting (seeds 0..n-1; default 8: fewer cannot tell two models apart)",
     )
     p.add_argument("--sizes", default="1024x512,2048x1024", help="comma list of WxH")
     p.add_argument("--modes", default="feature,pixel,naive,sliding", help="comma list of sampler modes")
@@ -108,6 +111,8 @@ def main_eval(args: argparse.Namespace) -> int:
     )
     write(rows)
     print(markdown(rows))
+    print()
+    print(composition_table(rows))
     print(f"wrote {args.out / 'eval.md'} and {args.out / 'eval.json'}")
     return 0
 

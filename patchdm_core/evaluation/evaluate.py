@@ -4,9 +4,12 @@ cropped to the same size; writes a Markdown table and JSON.
 One row per (size, mode, positions, grid rule, solver:steps, eta): seam score (on the canvas's own
 64-px grid), lattice score (the seam score at the worst grid phase: it finds seams a moving grid
 left elsewhere), grain (mean |Laplacian|: fine detail; the held-out pictures' own value is in their
-row), SWD against the held-out pictures, seconds per image.
+row), SWD against the held-out pictures, seconds per image. A second table shows composition, which the
+SWD mean hides (its finest levels dominate it): SWD per level, SWD of whole-canvas thumbnails (64 and
+32 px on the long side) per level, the share of large smooth regions (metrics.smooth_share; the held-out
+pictures' beside it), and how far two disjoint halves of the seeds disagree (the noise of the scores).
 
-    python -m patchdm_core eval --data data/wallpapers/heldout --n 4 --sizes 1024x512 \\
+    python -m patchdm_core eval --data data/wallpapers/heldout --n 8 --sizes 1024x512 \\
         --grids fixed,alternate,random --samplers ddim:25,dpmpp-2m:10,dpmpp-2m:15 --etas 0,0.5
 """
 
@@ -26,7 +29,7 @@ from ..runtime.images import save_png, to_pil
 from ..runtime.pictures import crops_of, list_images, load_rgb
 from ..runtime.precision import cpu_name
 from ..sampling.solvers import run
-from .metrics import grain, lattice_score, seam_score, streaks, swd
+from .metrics import grain, lattice_score, seam_score, smooth_share, streaks, swd, thumbnail
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,37 @@ def settings_grid(
     return out
 
 
+THUMBS = (64, 32)  # long sides of the whole-canvas thumbnails that are scored
+
+
+def _thumb_swd(fake: torch.Tensor, real: torch.Tensor, side: int) -> dict[str, float]:
+    return swd(thumbnail(fake, side), thumbnail(real, side), min_size=8)
+
+
+def _composition(fake: torch.Tensor, real: torch.Tensor) -> dict:
+    """SWD mean and per level (finest first), the same of thumbnails, and each of the two means on two
+    disjoint halves of the seeds (their gap: how much of a difference between two models is noise)."""
+    full = swd(fake, real)
+    out: dict = {"swd": full.pop("mean"), "swd_levels": list(full.values())}
+    for side in THUMBS:
+        t = _thumb_swd(fake, real, side)
+        out[f"thumb{side}"], out[f"thumb{side}_levels"] = t.pop("mean"), list(t.values())
+    half = len(fake) // 2
+    if half:
+        parts = (fake[:half], fake[half : 2 * half])
+        out["swd_halves"] = [swd(x, real)["mean"] for x in parts]
+        out["thumb64_halves"] = [_thumb_swd(x, real, 64)["mean"] for x in parts]
+    return out
+
+
+def spread(halves: list[float] | None) -> float:
+    """The gap between the two halves' scores over their mean (nan without halves)."""
+    if not halves:
+        return float("nan")
+    a, b = halves
+    return abs(a - b) / max((a + b) / 2, 1e-8)
+
+
 def _scores(images: torch.Tensor, p: int) -> dict[str, float]:
     seams = [seam_score(x, p) for x in images]
     try:
@@ -83,6 +117,7 @@ def _scores(images: torch.Tensor, p: int) -> dict[str, float]:
         "lattice": lattice,
         "grain": fine,
         "streaks": direction,
+        "smooth": statistics.mean(smooth_share(x) for x in images),
     }
 
 
@@ -107,6 +142,7 @@ def evaluate(
         size = f"{width}x{height}"
         rows.append({"size": size, "setting": "held-out pictures", "n": len(real), "swd": 0.0, "seconds": 0.0})
         rows[-1] |= _scores(real, pipe.p)
+        held = rows[-1]
         for st in settings:
             fakes, start = [], time.perf_counter()
             for seed in range(n):
@@ -134,20 +170,49 @@ def evaluate(
                 "positions": st.positions or pipe.cfg.sampling.positions,
                 "n": n,
                 **_scores(fake, pipe.p),
-                "swd": swd(fake, real)["mean"],
+                **_composition(fake, real),
                 "seconds": seconds,
             }
             print(
                 f"{size:>10} {st.mode:>8} {st.grid:>9} {st.sampler:>8}:{st.steps:<3} eta {st.eta:<4g}: "
                 f"seam {row['seam']:.3f} lattice {row['lattice']:.3f} grain {row['grain']:.1f} "
-                f"streaks {row['streaks']:.2f} SWD {row['swd']:.1f}  "
-                f"{seconds:.0f} s/image",
+                f"streaks {row['streaks']:.2f} SWD {row['swd']:.1f} (levels {_levels(row['swd_levels'])}) "
+                f"thumb64 {row['thumb64']:.1f} smooth {row['smooth']:.2f} "
+                f"(held-out {held['smooth']:.2f}) seed-half spread {100 * spread(row.get('swd_halves')):.0f}% / "
+                f"{100 * spread(row.get('thumb64_halves')):.0f}%  {seconds:.0f} s/image",
                 flush=True,
             )
             rows.append(row)
             if on_row is not None:
                 on_row(rows)
     return rows
+
+
+def _levels(values: list[float]) -> str:
+    return " / ".join(f"{v:.0f}" for v in values)
+
+
+def _percent(x: float) -> str:
+    return "-" if x != x else f"{100 * x:.0f}%"
+
+
+def composition_table(rows: list[dict]) -> str:
+    """Per level and thumbnail SWD, smooth share and seed-half spread, one row per setting."""
+    lines = [
+        "| size | setting | n | SWD per level (finest first) | thumbnail 64 px: per level / mean | 32 px: mean "
+        "| smooth share | spread of seed halves (SWD / thumb 64) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        smooth = f"{r['smooth']:.2f}" if "smooth" in r else "-"
+        if r["setting"] == "held-out pictures":
+            lines.append(f"| {r['size']} | held-out pictures | {r['n']} | - | - | - | {smooth} | - |")
+        elif "swd_levels" in r:  # tables written before these columns have none
+            thumbs = f"{_levels(r['thumb64_levels'])} / **{r['thumb64']:.1f}** | {r['thumb32']:.1f}"
+            gaps = f"{_percent(spread(r.get('swd_halves')))} / {_percent(spread(r.get('thumb64_halves')))}"
+            levels = _levels(r["swd_levels"])
+            lines.append(f"| {r['size']} | {r['setting']} | {r['n']} | {levels} | {thumbs} | {smooth} | {gaps} |")
+    return "\n".join(lines)
 
 
 def markdown(rows: list[dict]) -> str:
@@ -177,6 +242,6 @@ def write_report(out: Path, rows: list[dict], *, command: str, model: str, model
     """OUT/eval.md (the command, the model, the CPU and the table) and OUT/eval.json (the same, as rows)."""
     out.mkdir(parents=True, exist_ok=True)
     head = f"`{command}`\n\nModel: {model} ({model_hash}); CPU: {cpu_name()}\n\n"
-    (out / "eval.md").write_text(head + markdown(rows) + "\n")
+    (out / "eval.md").write_text(head + markdown(rows) + "\n\n" + composition_table(rows) + "\n")
     meta = {"command": command, "model": model, "model_hash": model_hash, "cpu": cpu_name()}
     (out / "eval.json").write_text(json.dumps({**meta, "rows": rows}, indent=1))

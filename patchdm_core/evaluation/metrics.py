@@ -1,6 +1,7 @@
 """Quality metrics that need no pretrained network: seam score, wrap seam, grain (fine detail), streaks
-(direction of the detail), and sliced Wasserstein distance (SWD) between Laplacian-pyramid 7x7
-neighbourhoods (Karras et al. 2018, appendix D)."""
+(direction of the detail), the share of large smooth regions, and sliced Wasserstein distance (SWD)
+between Laplacian-pyramid 7x7 neighbourhoods (Karras et al. 2018, appendix D), of the canvases and of
+thumbnails of them (the layout of colour, which the full-size levels barely see)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,31 @@ def streaks(img: Tensor) -> float:
     return float(dx / dy.clamp(min=1e-8))
 
 
+SMOOTH_SCALE = 8  # smooth_share looks at the picture shrunk 8x: strokes under 8 px do not count
+SMOOTH_STEP = 4.0  # ... and calls a pixel smooth below this step to its neighbours (0..255 scale)
+
+
+def smooth_share(img: Tensor, scale: int = SMOOTH_SCALE, step: float = SMOOTH_STEP) -> float:
+    """The share of the picture in large smooth regions: shrunk `scale`x by area, the pixels whose larger
+    step (channel mean, to the right or below) is under `step`. A steep clean sky gradient, 128 levels
+    over 256 px, steps 4 at this scale; a field of 30-100 px paint blotches steps tens of units almost
+    everywhere. Wallpapers with a few large shapes score high, textured colour fields low."""
+    x = F.avg_pool2d(_as_float(img)[None], scale)[0]  # [3, H/scale, W/scale]
+    if min(x.shape[-2:]) < 2:
+        raise ValueError(f"smooth_share: the picture is under {2 * scale} px on a side")
+    dx = (x[:, :-1, 1:] - x[:, :-1, :-1]).abs().mean(dim=0)
+    dy = (x[:, 1:, :-1] - x[:, :-1, :-1]).abs().mean(dim=0)
+    return float((torch.maximum(dx, dy) < step).float().mean())
+
+
+def thumbnail(images: Tensor, long_side: int) -> Tensor:
+    """[N,3,H,W] -> the whole canvases shrunk by area to `long_side` px on their long side (at least 8 px
+    on the short one): the layout of colour without the texture (64 px: 64x32 for a 2:1 canvas)."""
+    h, w = images.shape[-2:]
+    scale = long_side / max(h, w)
+    return F.interpolate(images.float(), size=(max(8, round(h * scale)), max(8, round(w * scale))), mode="area")
+
+
 def wrap_seam_score(img: Tensor, axes: str = "xy") -> float:
     """How visible the wrap-around seam of a tile is: |last - first| column (and row) differences over
     the mean of all interior adjacent differences."""
@@ -142,16 +168,19 @@ def _swd(a: Tensor, b: Tensor, directions: int, generator: torch.Generator) -> f
     return float((pa - pb).abs().mean())
 
 
-def swd(fake: Tensor, real: Tensor, *, per_image: int = 128, directions: int = 512, seed: int = 0) -> dict[str, float]:
-    """SWD per pyramid level (x1e3, as reported by Karras et al.) and their mean.
+def swd(
+    fake: Tensor, real: Tensor, *, per_image: int = 128, directions: int = 512, seed: int = 0, min_size: int = 16
+) -> dict[str, float]:
+    """SWD per pyramid level (x1e3, as reported by Karras et al.; finest first) and their mean.
 
-    fake, real: [N,3,H,W] in [-1,1], the same H and W.
+    fake, real: [N,3,H,W] in [-1,1], the same H and W. The pyramid stops when halving would take the short
+    side under `min_size` (8 for thumbnails: 64x32 -> 64, 32 and 16 px levels).
     """
     if fake.shape[-2:] != real.shape[-2:]:
         raise ValueError("SWD compares images of the same size")
     gen = torch.Generator().manual_seed(seed)
     out = {}
-    fl, rl = laplacian_pyramid(fake.float()), laplacian_pyramid(real.float())
+    fl, rl = laplacian_pyramid(fake.float(), min_size), laplacian_pyramid(real.float(), min_size)
     for i, (f, r) in enumerate(zip(fl, rl)):
         df, dr = _normalize(_descriptors(f, per_image, gen)), _normalize(_descriptors(r, per_image, gen))
         out[f"level{i}_{f.shape[-1]}px"] = 1e3 * _swd(df, dr, directions, gen)

@@ -42,8 +42,17 @@ def test_eval_writes_one_row_per_setting_with_scores(tmp_path) -> None:
     assert all(r["streaks"] > 0 for r in rows)
     assert len(list((out / "images").glob("*.png"))) == 2 * len(made)
     assert "| 128x64 | feature | stretch | random | dpmpp-2m | 3 | 0 | 2 |" in (out / "eval.md").read_text()
-    table = [line for line in (out / "eval.md").read_text().splitlines() if line.startswith("|")]
-    assert len({line.count("|") for line in table}) == 1  # every row has the header's columns
+    assert all(0 <= r["smooth"] <= 1 for r in rows)
+    for r in made:  # composition: SWD per level, of 64 px (64x32: three levels) and 32 px thumbnails, two halves
+        assert len(r["swd_levels"]) >= 2 and r["swd"] == pytest.approx(sum(r["swd_levels"]) / len(r["swd_levels"]))
+        assert len(r["thumb64_levels"]) == 3 and r["thumb64"] > 0 and r["thumb32"] > 0
+        assert len(r["swd_halves"]) == 2 and len(r["thumb64_halves"]) == 2
+    text = (out / "eval.md").read_text()
+    tables = text.split("\n\n")[2:]  # after the command and the model
+    assert len(tables) == 2 and "| spread of seed halves (SWD / thumb 64) |" in tables[1]
+    for table in tables:  # every row has its header's columns
+        assert len({line.count("|") for line in table.splitlines() if line.startswith("|")}) == 1
+    assert f"| 128x64 | held-out pictures | 3 | - | - | - | {rows[0]['smooth']:.2f} | - |" in tables[1]
 
 
 @pytest.mark.parametrize(("flag", "value"), [("--grids", "wobbly"), ("--samplers", "euler:3"), ("--modes", "magic")])

@@ -3,7 +3,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from patchdm_core.evaluation.metrics import grain, mask_seam_score, seam_score, streaks, swd, wrap_seam_score
+from patchdm_core.evaluation.metrics import (
+    grain,
+    mask_seam_score,
+    seam_score,
+    smooth_share,
+    streaks,
+    swd,
+    thumbnail,
+    wrap_seam_score,
+)
 
 
 def _smooth(h: int = 64, w: int = 128, seed: int = 0, periodic: bool = False) -> torch.Tensor:
@@ -145,3 +154,45 @@ def test_lattice_score_finds_a_grid_wherever_it_sits_and_ignores_single_edges() 
     assert lattice_score(edge, 16) < 1.25
     with pytest.raises(ValueError, match="too small"):
         lattice_score(torch.zeros(1, 3, 32, 32), 16)
+
+
+def _blotches(h: int = 256, w: int = 512, size: int = 32, seed: int = 0) -> torch.Tensor:
+    """A field of `size`-px paint blotches: random colours, smoothly upsampled (a textured colour field)."""
+    g = torch.Generator().manual_seed(seed)
+    small = torch.rand(1, 3, h // size, w // size, generator=g) * 1.2 - 0.6
+    return torch.nn.functional.interpolate(small, size=(h, w), mode="bicubic", align_corners=False).clamp(-1, 1)
+
+
+def test_smooth_share_tells_large_shapes_and_gradients_from_a_field_of_blotches() -> None:
+    y = torch.linspace(-0.8, -0.2, 256)[:, None].expand(256, 512)  # a sky: 76 levels over 256 px
+    sky = y.expand(1, 3, 256, 512).clone()
+    sky[..., 160:, :] = 0.5  # a sharp horizon, then a flat field
+    assert smooth_share(sky) > 0.9  # only the horizon's row of 1/8-scale pixels is not smooth
+    assert smooth_share(_blotches()) < 0.3
+    assert smooth_share(_blotches(size=128)) > smooth_share(_blotches(size=32))  # larger shapes, more smooth
+    with pytest.raises(ValueError, match="under 16 px"):
+        smooth_share(sky[..., :8, :])
+
+
+def test_thumbnails_keep_the_layout_and_drop_the_texture() -> None:
+    sky = torch.linspace(-0.6, 0.6, 256)[:, None].expand(1, 3, 256, 512)
+    textured = (sky + 0.3 * torch.randn(1, 3, 256, 512, generator=torch.Generator().manual_seed(0))).clamp(-1, 1)
+    assert thumbnail(sky, 64).shape == (1, 3, 32, 64) and thumbnail(sky[..., :128], 64).shape == (1, 3, 64, 32)
+    assert thumbnail(sky.transpose(-1, -2), 32).shape == (1, 3, 32, 16)  # portrait: the long side is the height
+    assert (thumbnail(textured, 64) - thumbnail(sky, 64)).abs().mean() < (textured - sky).abs().mean() / 5
+    levels = swd(thumbnail(textured, 64), thumbnail(sky, 64), min_size=8)
+    assert len(levels) == 4  # 64 and 32 px bands, the 16x8 residual, the mean
+
+
+def test_thumbnail_swd_sees_a_change_of_layout_that_full_size_swd_misses() -> None:
+    """Same texture, the layout turned upside down in half the pictures: thumbnails see it."""
+    noise = [0.15 * torch.randn(1, 3, 256, 512, generator=torch.Generator().manual_seed(i)) for i in range(8)]
+    ramp = torch.linspace(-0.6, 0.6, 256)[:, None].expand(1, 3, 256, 512)
+    real = torch.cat([(ramp + n).clamp(-1, 1) for n in noise[:4]])
+    same = torch.cat([(ramp + n).clamp(-1, 1) for n in noise[4:]])
+    flipped = torch.cat([(ramp.flip(-2) * (1 if i % 2 else 0) + n).clamp(-1, 1) for i, n in enumerate(noise[4:])])
+    finest = next(iter(swd(same, real)))
+    assert swd(flipped, real)[finest] < 1.5 * swd(same, real)[finest]  # the fine texture is the same
+    t_same = swd(thumbnail(same, 64), thumbnail(real, 64), min_size=8)["mean"]
+    t_flipped = swd(thumbnail(flipped, 64), thumbnail(real, 64), min_size=8)["mean"]
+    assert t_flipped > 2 * t_same
