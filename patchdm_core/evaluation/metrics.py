@@ -108,6 +108,19 @@ def thumbnail(images: Tensor, long_side: int) -> Tensor:
     return F.interpolate(images.float(), size=(max(8, round(h * scale)), max(8, round(w * scale))), mode="area")
 
 
+def palette_distance(a: Tensor, b: Tensor, samples: int = 8192, directions: int = 64, seed: int = 0) -> float:
+    """How far apart the colours of two pictures are, wherever they sit: the earth mover's distance between
+    their pixel colour distributions (0..255 scale), sliced (the mean 1-D distance along `directions`
+    random directions of RGB space, on `samples` pixels of each). 0 for the same colours rearranged."""
+    gen = torch.Generator().manual_seed(seed)
+    x, y = (_as_float(v).reshape(3, -1).T for v in (a, b))  # [pixels, 3]
+    x = x[torch.randint(0, len(x), (samples,), generator=gen)]
+    y = y[torch.randint(0, len(y), (samples,), generator=gen)]
+    dirs = torch.randn(3, directions, generator=gen)
+    dirs = dirs / dirs.norm(dim=0, keepdim=True)
+    return float(((x @ dirs).sort(dim=0).values - (y @ dirs).sort(dim=0).values).abs().mean())
+
+
 def wrap_seam_score(img: Tensor, axes: str = "xy") -> float:
     """How visible the wrap-around seam of a tile is: |last - first| column (and row) differences over
     the mean of all interior adjacent differences."""

@@ -196,3 +196,15 @@ def test_thumbnail_swd_sees_a_change_of_layout_that_full_size_swd_misses() -> No
     t_same = swd(thumbnail(same, 64), thumbnail(real, 64), min_size=8)["mean"]
     t_flipped = swd(thumbnail(flipped, 64), thumbnail(real, 64), min_size=8)["mean"]
     assert t_flipped > 2 * t_same
+
+
+def test_palette_distance_sees_colours_not_where_they_sit() -> None:
+    from patchdm_core.evaluation.metrics import palette_distance
+
+    sand = torch.tensor([0.6, 0.4, 0.1]).view(1, 3, 1, 1).expand(1, 3, 64, 128).clone()
+    sand[..., :, 64:] = torch.tensor([-0.6, 0.2, 0.3]).view(1, 3, 1, 1)  # a teal half
+    moved = sand.flip(-1).flip(-2)  # the same colours, elsewhere
+    lilac = torch.tensor([0.3, -0.1, 0.5]).view(1, 3, 1, 1).expand(1, 3, 64, 128)
+    assert palette_distance(sand, moved) < 1.0
+    assert palette_distance(sand, lilac) > 50
+    assert palette_distance(sand, lilac) == pytest.approx(palette_distance(lilac, sand), rel=0.05)
