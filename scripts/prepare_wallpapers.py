@@ -3,6 +3,7 @@
 Usage:
     python scripts/prepare_wallpapers.py --out data/wallpapers [--holdout 0.1] [--seed 0]
         [--packages PKG ...] [--work DIR] [--keep-split MANIFEST | --fresh-split]
+        [--svg | --svg-packages] [--svg-size 2048] [--no-logos]
 
 Each package is fetched with ``apt-get download`` and unpacked with ``dpkg-deb -x`` (nothing is
 installed). Only pictures under the wallpaper folders (``WALLPAPER_DIRS``) are considered, not icons
@@ -13,6 +14,17 @@ file is free-form (not DEP-5) is kept whole, as Debian main vouches for it; its 
 ``free-form copyright``. Every distinct picture is kept once, at its largest resolution: symlinks,
 hard links, byte-identical copies, size variants (``contents/images/<W>x<H>.ext``,
 ``<name>_<W>x<H>.ext``) and near-duplicates (16x16 thumbnail check) are dropped; SVGs are skipped.
+
+SVGs (opt-in): ``--svg`` rasterizes the SVGs of the packages read with librsvg's ``rsvg-convert`` (Debian
+package ``librsvg2-bin``; without it SVGs are skipped as before, with one line saying how to get it) to PNGs
+whose long side is ``--svg-size`` px; ``--svg-packages`` also reads ``SVG_PACKAGES`` (Debian's desktop
+themes, whose wallpapers are SVGs in ``/usr/share/desktop-base/<theme>/wallpaper*/``, and two raster sets).
+A design shipped at several aspect ratios or with and without a logo is kept once: a logo-free variant
+when there is one, else the widest aspect (``svg_pictures.choose_variants``). A rasterized SVG never
+displaces a raster picture: raster pictures are deduplicated and named first, so without SVGs, or with SVG
+support off, the pictures, names and split are exactly those of before. ``LOGO_OR_TEXT`` lists the designs
+of these packages that still carry a logo or a line of text (recorded as ``logo`` in the manifest);
+``--no-logos`` drops them.
 
 The split is stable: a picture listed in the previous manifest (``--keep-split``, by default
 ``<out>/manifest.json`` when it exists) keeps its split; a new picture is held out when a hash of
@@ -45,6 +57,9 @@ try:
 except ImportError as exc:  # pragma: no cover
     sys.exit(f"error: Python package {exc.name!r} is missing; install it with: pip install pillow numpy")
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import svg_pictures  # noqa: E402  (scripts/ is not a package)
+
 DEFAULT_PACKAGES = [
     "plasma-workspace-wallpapers",
     "mate-backgrounds",
@@ -54,10 +69,53 @@ DEFAULT_PACKAGES = [
     "lxqt-themes",
     "xfdesktop4-data",
 ]
-# where packages put wallpapers; other pictures (icons, theme previews, panel graphics) are not wallpapers
-WALLPAPER_DIRS = ("usr/share/wallpapers", "usr/share/backgrounds", "usr/share/lxqt/wallpapers")
+# read with --svg-packages: Debian's desktop themes (SVG) and two raster sets; not part of the default set
+SVG_PACKAGES = [
+    "desktop-base",
+    "debian-edu-artwork-buster",
+    "debian-edu-artwork-emerald",
+    "debian-edu-artwork-homeworld",
+    "debian-edu-artwork-softwaves",
+    "debian-edu-artwork-spacefun",
+    "sway-backgrounds",
+    "lomiri-wallpapers",
+]
+# where packages put wallpapers; other pictures (icons, theme previews, panel graphics) are not wallpapers.
+# `*` matches within one folder name. desktop-base's themes keep wallpapers in <theme>/wallpaper[-withlogo]/
+# (/usr/share/wallpapers only links there); their lockscreen/, login/ and grub/ pictures are not read.
+WALLPAPER_DIRS = (
+    "usr/share/wallpapers",
+    "usr/share/backgrounds",
+    "usr/share/lxqt/wallpapers",
+    "usr/share/desktop-base/*-theme/wallpaper*",
+)
 PICTURE_EXTS = {".jpg", ".jpeg", ".png", ".webp"}
-SIZE_RE = re.compile(r"^(?P<name>.*?)[_-]?\d{2,5}x\d{2,5}$")
+SIZE_RE = re.compile(r"^(?P<name>.*?)[_-]?\d{2,5}x\d{2,5}(?:[_-](?i:portrait|landscape))?$")
+THEME_DIR_RE = re.compile(r"^(wallpaper|background|lockscreen)s?([-_].*)?$", re.I)  # desktop-base's generic folders
+# Designs of the packages above (and the default set's SVGs) that carry a logo or a line of text, checked by eye
+# on the rasterized PNGs; (package, picture name) -> what ('quoted' words are text). --no-logos drops them; of two
+# near-duplicate SVG designs the one without text, else without logo, is kept (debian-edu-artwork-* repeat
+# desktop-base's designs with 'debian edu' added). The default set's raster pictures were not reviewed for this.
+LOGO_OR_TEXT = {
+    ("desktop-base", "emerald"): "small Debian swirl",
+    ("desktop-base", "homeworld"): "Debian swirl and 'debian'",
+    ("desktop-base", "joy"): "Debian swirl",
+    ("desktop-base", "joy-inksplat"): "Debian swirl in ink splashes",
+    ("desktop-base", "lines"): "small Debian swirl",
+    ("desktop-base", "moonlight"): "small Debian swirl",
+    ("desktop-base", "softwaves"): "Debian swirl",
+    ("desktop-base", "spacefun"): "Debian swirl made of stars",
+    ("debian-edu-artwork-buster", "debian-edu-buster"): "large Debian swirl and 'debian edu'",
+    ("debian-edu-artwork-emerald", "debian-edu-emerald"): "'debian edu Skolelinux' and swirl",
+    ("debian-edu-artwork-homeworld", "debian-edu-homeworld"): "Debian swirl and 'debian edu'",
+    ("debian-edu-artwork-softwaves", "debian-edu-softwaves"): "Debian swirl and 'debian edu'",
+    ("debian-edu-artwork-spacefun", "debian-edu-spacefun"): "large 'debian edu Skolelinux' logo with a hat",
+    ("sway-backgrounds", "Sway_Wallpaper_Blue"): "sway logo and 'SWAY'",
+    ("xfdesktop4-data", "xfce-flower"): "small Xfce mouse",
+    ("xfdesktop4-data", "xfce-leaves"): "Xfce mouse and 'XFCE'",
+    ("xfdesktop4-data", "xfce-shapes"): "Xfce mouse",
+}
+NOT_DUPLICATES = {"licence", "logo", "svg failed"}  # dropped for these reasons, a picture is not counted a duplicate
 NEAR_DUP_THRESHOLD = 2.0  # mean absolute difference of 16x16 RGB thumbnails, 0..255 scale
 
 
@@ -197,6 +255,10 @@ class Picture:
     sha256: str = ""
     licence: str = ""  # from the package's copyright file
     thumb: np.ndarray | None = field(default=None, repr=False)  # 16x16 RGB, filled by dedupe()
+    vector: bool = False  # an SVG: width/height are its declared size, then its PNG's once rasterized
+    variants: int = 1  # SVGs of this design found (aspect ratios, with and without logo)
+    svg_sha256: str = ""  # of the SVG, once rasterized (path and sha256 are then the PNG's)
+    logo: str = ""  # the logo or text it carries, from LOGO_OR_TEXT
     area = property(lambda self: self.width * self.height, doc="Pixel count.")
 
 
@@ -204,7 +266,10 @@ def picture_name(rel: Path) -> tuple[str, str]:
     """Return (name, size-variant group) of a picture from its path inside the package."""
     parts = rel.parts
     if len(parts) >= 4 and parts[-2] in ("images", "images_dark") and parts[-3] == "contents":
-        name = parts[-4] + ("-dark" if parts[-2] == "images_dark" else "")
+        folder = parts[-4]
+        if len(parts) >= 5 and THEME_DIR_RE.match(folder) and parts[-5].endswith("-theme"):
+            folder = parts[-5].removesuffix("-theme")  # desktop-base: <theme>-theme/wallpaper/contents/images
+        name = folder + ("-dark" if parts[-2] == "images_dark" else "")
         return name, str(Path(*parts[:-2], name))
     if len(parts) >= 3 and rel.stem == "screenshot" and parts[-2] == "contents":
         return parts[-3], str(Path(*parts[:-1], parts[-3]))  # plasma's preview of images/
@@ -239,14 +304,20 @@ def resolve_in(root: Path, path: Path) -> Path:
 
 
 def in_dirs(rel: str, dirs: tuple[str, ...]) -> bool:
-    """Whether a path inside the package (``/usr/...``) lies under one of `dirs`."""
-    return any(rel.startswith("/" + d.strip("/") + "/") for d in dirs)
+    """Whether a path inside the package (``/usr/...``) lies under one of `dirs` (``*`` matches within a name)."""
+    for d in dirs:
+        prefix = "/" + d.strip("/") + "/"
+        if "*" not in prefix and rel.startswith(prefix):
+            return True
+        if "*" in prefix and re.match("".join("[^/]*" if c == "*" else re.escape(c) for c in prefix), rel):
+            return True
+    return False
 
 
 def discover(
-    package: str, root: Path, dirs: tuple[str, ...] = WALLPAPER_DIRS
+    package: str, root: Path, dirs: tuple[str, ...] = WALLPAPER_DIRS, svg: bool = False
 ) -> tuple[list[Picture], list[dict], list[str], int]:
-    """Find the pictures of an unpacked package under `dirs`.
+    """Find the pictures of an unpacked package under `dirs`; with `svg`, SVGs too (as vector pictures).
 
     Return (distinct files, dropped links, svg paths, number of pictures outside `dirs`)."""
     found: list[Picture] = []
@@ -265,7 +336,7 @@ def discover(
                 outside += 1
                 continue
             svgs += [rel] if ext == ".svg" else []
-            if ext not in PICTURE_EXTS:
+            if ext not in PICTURE_EXTS and not svg:
                 continue
             real = resolve_in(root, p)
             drop = {"package": package, "source": rel}
@@ -283,13 +354,21 @@ def discover(
                 )
                 continue
             seen.add((st.st_dev, st.st_ino))
+            name, group = picture_name(real.relative_to(root))
+            if ext == ".svg":
+                if (size := svg_pictures.nominal_size(real)) is None:
+                    why = "not an <svg> document that declares its size (width and height, or a viewBox)"
+                    dropped.append({**drop, "reason": "svg failed", "why": why})
+                    continue
+                w, h = (max(1, round(v)) for v in size)
+                found.append(Picture(package, real, rel, name, f"{package}:{group}", w, h, vector=True))
+                continue
             try:
                 with Image.open(real) as im:
                     (width, height), mode = im.size, im.mode
             except OSError:
                 dropped.append({**drop, "reason": "unreadable"})
                 continue
-            name, group = picture_name(real.relative_to(root))
             found.append(Picture(package, real, rel, name, f"{package}:{group}", width, height, mode))
     return found, dropped, svgs, outside
 
@@ -353,7 +432,15 @@ def dedupe(pictures: list[Picture], threshold: float = NEAR_DUP_THRESHOLD) -> tu
     by_group: dict[str, Picture] = {}
     kept: list[Picture] = []
     sizes = Counter(p.group for p in pictures)  # on ties, a file beside its other sizes is the original
-    for p in sorted(pictures, key=lambda p: (-p.area, -sizes[p.group], p.package, p.source)):  # largest first
+
+    def order(p: Picture) -> tuple:
+        """Raster pictures first, largest first: a rasterized SVG never displaces a raster picture. SVGs (of
+        arbitrary size) by what they carry (nothing, a logo, text), then widest first."""
+        if p.vector:
+            return True, ("'" in p.logo) + bool(p.logo), -p.width / p.height, 0, p.package, p.source
+        return False, 0, -p.area, -sizes[p.group], p.package, p.source
+
+    for p in sorted(pictures, key=order):
         p.sha256 = p.sha256 or sha256_file(p.path)
         if p.sha256 in by_hash:
             drop(p, "exact copy", by_hash[p.sha256])
@@ -376,7 +463,7 @@ def dedupe(pictures: list[Picture], threshold: float = NEAR_DUP_THRESHOLD) -> tu
 def assign_names(kept: list[Picture]) -> dict[str, Picture]:
     """Map unique output file names `<package>__<name>.<ext>` to the kept pictures."""
     names: dict[str, Picture] = {}
-    for p in sorted(kept, key=lambda p: (p.package, p.source)):
+    for p in sorted(kept, key=lambda p: (p.vector, p.package, p.source)):  # raster pictures keep their names
         stem, ext, n = f"{p.package}__{p.name}", p.path.suffix.lower(), 1
         while (out := stem + (f"-{n}" if n > 1 else "") + ext) in names:
             n += 1
@@ -435,6 +522,33 @@ def previous_splits(previous: dict, names: dict[str, Picture], dropped: list[dic
     return out, gone
 
 
+def rasterize(
+    pictures: list[Picture], rasterizer: svg_pictures.Rasterizer, log: Callable[[str], None] = warn
+) -> tuple[list[Picture], list[dict]]:
+    """Render the vector pictures to PNGs (path, size, mode become the PNG's); return (kept, dropped).
+
+    An SVG that rsvg-convert rejects, or that takes longer than its timeout, is dropped with a log line."""
+    kept, dropped = [], []
+    for p in pictures:
+        if not p.vector:
+            kept.append(p)
+            continue
+        png, why = rasterizer.render(p.path)
+        if png is not None:
+            try:
+                with Image.open(png) as im:
+                    size, mode = im.size, im.mode
+            except OSError as e:
+                png, why = None, f"its PNG is unreadable: {e}"
+        if png is None:
+            log(f"{p.package}: skipping {p.source}: {why}")
+            dropped.append({"package": p.package, "source": p.source, "reason": "svg failed", "why": why})
+            continue
+        p.svg_sha256, p.path, (p.width, p.height), p.mode = sha256_file(p.path), png, size, mode
+        kept.append(p)
+    return kept, dropped
+
+
 def build(
     out: Path,
     trees: dict[str, Path],
@@ -443,18 +557,45 @@ def build(
     threshold: float = NEAR_DUP_THRESHOLD,
     previous: dict | None = None,
     log: Callable[[str], None] = warn,
+    svg_size: int | None = None,
+    svg_cache: Path | None = None,
+    no_logos: bool = False,
 ) -> dict:
     """Filter by licence and dedupe unpacked package trees ({package: root}), fill `out`, return the manifest.
 
-    `previous` is an earlier manifest whose train/heldout assignments are kept."""
+    `previous` is an earlier manifest whose train/heldout assignments are kept. With `svg_size`, SVGs are
+    rasterized to PNGs whose long side is `svg_size` px, cached in `svg_cache` (default: a temporary folder);
+    without rsvg-convert they are skipped with one log line. `no_logos` drops the designs in LOGO_OR_TEXT."""
+    with tempfile.TemporaryDirectory(prefix="wallpapers-svg-") as tmp:
+        rasterizer = None
+        if svg_size is not None and (exe := svg_pictures.find_rsvg()) is not None:
+            rasterizer = svg_pictures.Rasterizer(exe, svg_cache or Path(tmp), svg_size)
+        return _build(out, trees, holdout, seed, threshold, previous, log, rasterizer, svg_size, no_logos)
+
+
+def _build(
+    out: Path,
+    trees: dict[str, Path],
+    holdout: float,
+    seed: int,
+    threshold: float,
+    previous: dict | None,
+    log: Callable[[str], None],
+    rasterizer: svg_pictures.Rasterizer | None,
+    svg_size: int | None,
+    no_logos: bool,
+) -> dict:
+    """build() once it is known whether SVGs are rasterized (`rasterizer`) or skipped (None)."""
     found: list[Picture] = []
     dropped: list[dict] = []
     stats: dict[str, dict] = {}
     for pkg, root in trees.items():
-        pics, links, svgs, outside = discover(pkg, root)
+        pics, links, svgs, outside = discover(pkg, root, svg=rasterizer is not None)
         pics, banned, kind = licence_filter(pkg, pics, copyright_path(pkg, root), log)
-        found, dropped = found + pics, dropped + links + banned
-        stats[pkg] = {
+        for d in links:
+            if d["reason"] == "svg failed":
+                log(f"{pkg}: skipping {d['source']}: {d['why']}")
+        stats[pkg] = st = {
             "found": len(pics) + len(links) + len(banned),
             "svg_skipped": len(svgs),
             "svg": svgs,
@@ -462,6 +603,30 @@ def build(
             "copyright": kind,
             "licence_dropped": len(banned),
         }
+        dropped += links + banned
+        if rasterizer is not None:
+            pics, variants = svg_pictures.choose_variants(pics)
+            dropped += variants
+        for p in pics:
+            p.logo = LOGO_OR_TEXT.get((pkg, p.name), "")
+        if no_logos:
+            dropped += [{"package": pkg, "source": p.source, "reason": "logo", "logo": p.logo} for p in pics if p.logo]
+            st["logo_dropped"] = sum(1 for p in pics if p.logo)
+            pics = [p for p in pics if not p.logo]
+        if rasterizer is not None:
+            pics, failed = rasterize(pics, rasterizer, log)
+            dropped += failed
+            st.update(
+                svg_skipped=0,
+                svg_rasterized=sum(p.vector for p in pics),
+                svg_failed=sum(1 for d in links + failed if d["reason"] == "svg failed"),
+                aspect_variants_dropped=sum(1 for d in variants if d["reason"] == "aspect variant"),
+                logo_variants_dropped=sum(1 for d in variants if d["reason"] == "logo variant"),
+            )
+        found += pics
+    if svg_size is not None and rasterizer is None and (n := sum(s["svg_skipped"] for s in stats.values())):
+        log(f"{n} SVG(s) skipped: {svg_pictures.RSVG} is not installed; to include them: "
+            f"{svg_pictures.INSTALL_HINT}")  # fmt: skip
     kept, dups = dedupe(found, threshold)
     dropped += dups
     names = assign_names(kept)
@@ -470,6 +635,7 @@ def build(
         log(f"{len(gone)} picture(s) of the previous manifest are no longer in the set: "
             + ", ".join(f["file"] for f in gone))  # fmt: skip
     splits = split(list(names), holdout, seed, kept_splits)
+    tool = rasterizer.version() if rasterizer is not None else ""
     for sub in ("train", "heldout", "licenses"):
         shutil.rmtree(out / sub, ignore_errors=True)
         (out / sub).mkdir(parents=True)
@@ -490,17 +656,27 @@ def build(
                 "licence": p.licence,
             }
         )
+        if p.vector:
+            files[-1].update(
+                svg_sha256=p.svg_sha256, rasterized=f"{tool}, long side {svg_size} px", variants=p.variants
+            )
+        if p.logo:
+            files[-1]["logo"] = p.logo
     for pkg, root in trees.items():
         if (lic := copyright_path(pkg, root)).is_file():
             shutil.copyfile(lic, out / "licenses" / f"{pkg}.copyright")
     n_dup, n_kept, n_split = (
-        Counter(d["package"] for d in dropped if d["reason"] != "licence"),
+        Counter(d["package"] for d in dropped if d["reason"] not in NOT_DUPLICATES),
         Counter(f["package"] for f in files),
         Counter(f["split"] for f in files),
     )
     for pkg, st in stats.items():
         held = sum(1 for f in files if f["package"] == pkg and f["split"] == "heldout")
         st.update(duplicates=n_dup[pkg], kept=n_kept[pkg], train=n_kept[pkg] - held, heldout=held)
+        if rasterizer is not None:  # one kept picture per design
+            st.update(
+                designs=n_kept[pkg], with_logo=sorted(f["file"] for f in files if f["package"] == pkg and "logo" in f)
+            )
     summary = {
         "packages": stats,
         "found": sum(s["found"] for s in stats.values()),
@@ -517,6 +693,16 @@ def build(
         "split_kept": sum(1 for n in names if n in kept_splits),
         "previous_gone": [f["file"] for f in gone],
     }
+    if rasterizer is not None:
+        summary["svg"] = {
+            "rasterized_with": tool,
+            "long_side": svg_size,
+            "rasterized": sum(s["svg_rasterized"] for s in stats.values()),
+            "kept": sum(1 for f in files if "svg_sha256" in f),
+            "failed": sum(s["svg_failed"] for s in stats.values()),
+        }
+    if no_logos:
+        summary["logo_dropped"] = sum(s["logo_dropped"] for s in stats.values())
     manifest = {"summary": summary, "files": files, "dropped": dropped}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
@@ -577,6 +763,26 @@ def main(argv: list[str] | None = None) -> int:
         help="near-duplicate cut-off: mean "
         "absolute difference of 16x16 RGB thumbnails on a 0-255 scale (default %(default)s)",
     )
+    svg = ap.add_mutually_exclusive_group()
+    svg.add_argument(
+        "--svg", action="store_true", help="rasterize the SVGs of the packages read (needs rsvg-convert: librsvg2-bin)"
+    )
+    svg.add_argument(
+        "--svg-packages",
+        action="store_true",
+        help="also read " + ", ".join(SVG_PACKAGES) + "; implies --svg",
+    )
+    ap.add_argument(
+        "--svg-size",
+        type=int,
+        default=svg_pictures.DEFAULT_LONG_SIDE,
+        help="long side in px of a rasterized SVG (default %(default)s)",
+    )
+    ap.add_argument(
+        "--no-logos",
+        action="store_true",
+        help="drop the designs listed in LOGO_OR_TEXT (they carry a logo or a line of text)",
+    )
     keep = ap.add_mutually_exclusive_group()
     keep.add_argument(
         "--keep-split",
@@ -590,6 +796,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not 0 <= args.holdout < 1:
         ap.error("--holdout must be in [0, 1)")
+    if not 16 <= args.svg_size <= 16384:
+        ap.error("--svg-size must be in [16, 16384]")
+    packages = list(dict.fromkeys(args.packages + (SVG_PACKAGES if args.svg_packages else [])))
+    svg_size = args.svg_size if args.svg or args.svg_packages else None
     if args.keep_split is not None and not args.keep_split.is_file():
         ap.error(f"--keep-split: {args.keep_split} is not a file")
     keep_from = None if args.fresh_split else args.keep_split or args.out / "manifest.json"
@@ -605,8 +815,11 @@ def main(argv: list[str] | None = None) -> int:
     work = (args.work or Path(tmp.name)).resolve()
     try:
         work.mkdir(parents=True, exist_ok=True)
-        trees = {pkg: fetch(pkg, work) for pkg in args.packages}
-        manifest = build(args.out, trees, args.holdout, args.seed, args.threshold, previous)
+        trees = {pkg: fetch(pkg, work) for pkg in packages}
+        manifest = build(
+            args.out, trees, args.holdout, args.seed, args.threshold, previous, warn, svg_size, work / "rasterized",
+            args.no_logos,
+        )  # fmt: skip
     except (PrepError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -615,18 +828,34 @@ def main(argv: list[str] | None = None) -> int:
             tmp.cleanup()
     s = manifest["summary"]
     for pkg, st in s["packages"].items():
-        print(
-            f"{pkg}: {st['found']} files found, {st['licence_dropped']} dropped for their licence, "
-            f"{st['duplicates']} duplicates dropped, {st['svg_skipped']} svg skipped, "
-            f"{st['not_wallpaper']} pictures outside the wallpaper folders ignored, "
-            f"{st['kept']} kept ({st['train']} train + {st['heldout']} heldout)"
+        svg = (
+            f"{len(st['svg'])} svg: {st['svg_rasterized']} rasterized, {st['svg_failed']} failed, "
+            f"{st['aspect_variants_dropped']} aspect and {st['logo_variants_dropped']} logo variants dropped; "
+            if "svg_rasterized" in st
+            else f"{st['svg_skipped']} svg skipped, "
         )
-    reasons = ", ".join(f"{n} {r}" for r, n in s["by_reason"].items() if r != "licence")
+        logos = f"{st['logo_dropped']} dropped for a logo, " if "logo_dropped" in st else ""
+        designs = f"; {len(st['with_logo'])} with a logo or text" if "with_logo" in st else ""
+        print(
+            f"{pkg}: {st['found']} files found, {st['licence_dropped']} dropped for their licence, {logos}"
+            f"{st['duplicates']} duplicates dropped, {svg}"
+            f"{st['not_wallpaper']} pictures outside the wallpaper folders ignored, "
+            f"{st['kept']} kept ({st['train']} train + {st['heldout']} heldout){designs}"
+        )
+    reasons = ", ".join(f"{n} {r}" for r, n in s["by_reason"].items() if r not in NOT_DUPLICATES)
     licences = ", ".join(f"{n} {lic}" for lic, n in s["licences"].items())
+    logos = f"{s['logo_dropped']} dropped for a logo or text, " if "logo_dropped" in s else ""
+    svg = s.get("svg")
+    svg = (
+        f"; {svg['rasterized']} SVG designs rasterized ({svg['rasterized_with']}, long side {svg['long_side']} px), "
+        f"{svg['kept']} kept, {svg['failed']} SVGs failed"
+        if svg
+        else ""
+    )
     print(
-        f"total: {s['found']} found, {s['licence_dropped']} dropped for their licence, "
+        f"total: {s['found']} found, {s['licence_dropped']} dropped for their licence, {logos}"
         f"{s['duplicates']} duplicates dropped ({reasons}); kept {s['train']} train + {s['heldout']} heldout "
-        f"in {args.out} ({s['split_kept']} splits kept from the previous manifest); licences: {licences}"
+        f"in {args.out} ({s['split_kept']} splits kept from the previous manifest); licences: {licences}{svg}"
     )
     return 0
 

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -318,3 +319,255 @@ def test_shrink_dataset_covers_the_size_and_leaves_out_excluded_names(tmp_path: 
     assert shrink.main(["--src", str(src), "--dst", str(dst), "--size", "64x32", "--exclude", "gnome__wood-*"]) == 0
     assert sorted(p.name for p in dst.iterdir()) == ["kde__hill.jpg"]
     assert Image.open(dst / "kde__hill.jpg").size == (128, 32)  # aspect kept, just covering 64x32
+
+
+# --- SVG wallpapers (--svg, --svg-packages) ---------------------------------------------------------------------
+
+svg = pw.svg_pictures
+HAS_RSVG = shutil.which("rsvg-convert") is not None
+needs_rsvg = pytest.mark.skipif(not HAS_RSVG, reason="rsvg-convert (librsvg2-bin) is not installed")
+# today's manifest keys: with SVG support off, a build writes exactly these
+OLD_SUMMARY_KEYS = {"packages", "found", "duplicates", "licence_dropped", "licences", "by_reason", "svg_skipped",
+                    "train", "heldout", "holdout", "seed", "split_rule", "split_kept", "previous_gone"}  # fmt: skip
+OLD_PACKAGE_KEYS = {"found", "svg_skipped", "svg", "not_wallpaper", "copyright", "licence_dropped", "duplicates",
+                    "kept", "train", "heldout"}  # fmt: skip
+OLD_FILE_KEYS = {"file", "split", "package", "source", "width", "height", "mode", "opacity", "sha256", "licence"}
+
+
+def svg_text(w: int, h: int, top: str, bottom: str, logo: bool = False) -> str:
+    """A small SVG: a vertical gradient over the whole canvas, with a white disc as its 'logo'."""
+    disc = f'<circle cx="{w / 2}" cy="{h / 2}" r="{h / 4}" fill="#fff"/>' if logo else ""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
+        f'<defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="{top}"/>'
+        f'<stop offset="1" stop-color="{bottom}"/></linearGradient></defs>'
+        f'<rect width="{w}" height="{h}" fill="url(#g)"/>{disc}</svg>'
+    )
+
+
+def svg_tree(tmp: Path) -> Path:
+    """A fake desktop theme package: one design at 3 aspects plus a wider logo variant, a logo/nologo pair,
+    a broken and a non-SVG file, an ND-licensed SVG, a lockscreen (not read), raster pictures, one of them also
+    as an SVG and one with the name of an SVG."""
+    root = tmp / "unpacked" / "theme-fake"
+    theme = root / "usr/share/desktop-base/aurora-theme"
+    for folder, sizes, logo in [("wallpaper", [(1920, 1080), (1280, 1024), (2048, 1024)], False),
+                                ("wallpaper-withlogo", [(1920, 1080), (3000, 1000)], True),
+                                ("lockscreen", [(1920, 1080)], False)]:  # fmt: skip
+        images = theme / folder / "contents/images"
+        images.mkdir(parents=True)
+        for w, h in sizes:
+            (images / f"{w}x{h}.svg").write_text(svg_text(w, h, "#123456", "#3399cc", logo))
+    bg = root / "usr/share/backgrounds/fake"
+    bg.mkdir(parents=True)
+    (bg / "waves.svg").write_text(svg_text(160, 90, "#552200", "#ffaa00", logo=True))
+    (bg / "waves-nologo.svg").write_text(svg_text(160, 90, "#552200", "#ffaa00"))
+    (bg / "broken.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="160" height="90"><rect')
+    (bg / "notsvg.svg").write_text("this is not XML")
+    (bg / "nd-art.svg").write_text(svg_text(160, 90, "#000000", "#ff0000"))
+    Image.new("RGB", (40, 20), (40, 200, 90)).save(bg / "Plain.png")  # raster, smaller than any rasterized SVG
+    (bg / "Plain-vector.svg").write_text(svg_text(160, 80, "#28c85a", "#28c85a"))  # the same picture as an SVG
+    (bg / "a").mkdir()
+    (bg / "a/Twin.svg").write_text(svg_text(160, 90, "#ff0000", "#0000ff"))  # another picture of the same name
+    (bg / "b").mkdir()
+    pattern(5, (120, 60)).save(bg / "b/Twin.png")
+    (root / "usr/share/doc/theme-fake").mkdir(parents=True)
+    (root / "usr/share/doc/theme-fake/copyright").write_text(
+        dep5([("*", "GPL-2+"), ("aurora-theme/*", "CC-BY-SA-4.0"), ("nd-*.svg", "CC-BY-ND-4.0")])
+    )
+    return root
+
+
+def test_svg_nominal_size_and_variant_rules(tmp_path: Path) -> None:
+    """An SVG's declared size (attributes, units, viewBox), and how variants of a design are told apart."""
+    cases = {
+        '<svg xmlns="http://www.w3.org/2000/svg" width="1920px" height="1080"/>': (1920, 1080),
+        '<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="100%" viewBox="0 0 677 381"/>': (677, 381),
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" viewBox="0,0,100,50"/>': (200, 100),
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10mm" height="5mm"/>': (10 * 96 / 25.4, 5 * 96 / 25.4),
+        '<?xml version="1.0"?>\n<!-- c -->\n<svg width="16" height="9"><rect': (16, 9),  # broken later: rsvg's job
+        "<svg/>": None,
+        '<html width="10" height="10"/>': None,
+        "not xml": None,
+        "": None,
+    }
+    for i, (text, want) in enumerate(cases.items()):
+        (tmp_path / f"{i}.svg").write_text(text)
+        got = svg.nominal_size(tmp_path / f"{i}.svg")
+        assert got == (pytest.approx(want) if want else None), text
+    assert [svg.logo_rank(s) for s in ["a/wallpaper-nologo/1.svg", "a/wallpaper/1.svg", "a/wallpaper-withlogo/1.svg",
+                                       "b/Waves_no_logo.svg", "b/Waves-with-logo.svg"]] == [0, 1, 2, 0, 2]  # fmt: skip
+    key = svg.design_key("p:usr/share/desktop-base/x-theme/wallpaper/contents/x")
+    assert svg.design_key("p:usr/share/desktop-base/x-theme/wallpaper-withlogo/contents/x") == key
+    assert svg.design_key("p:usr/share/desktop-base/x-theme/wallpaper-nologo/contents/x") == key
+    assert svg.design_key("p:usr/share/desktop-base/y-theme/wallpaper/contents/y") != key
+    assert pw.picture_name(Path("usr/share/desktop-base/x-theme/wallpaper-withlogo/contents/images/1x1.svg"))[0] == "x"
+    assert pw.in_dirs("/usr/share/desktop-base/x-theme/wallpaper-withlogo/contents/images/1x1.svg", pw.WALLPAPER_DIRS)
+    assert not pw.in_dirs("/usr/share/desktop-base/x-theme/lockscreen/contents/images/1x1.svg", pw.WALLPAPER_DIRS)
+    assert not pw.in_dirs("/usr/share/desktop-base/debian-logos/logo.svg", pw.WALLPAPER_DIRS)
+    assert pw.picture_name(Path("bg/sway/Sway_Blue_1136x640_Portrait.png")) == pw.picture_name(
+        Path("bg/sway/Sway_Blue.png")
+    )
+
+
+def test_svg_variants_are_chosen_before_rasterizing(tmp_path: Path) -> None:
+    """discover + choose_variants: one SVG per design, nologo first, then the widest; the rest are recorded."""
+    root = svg_tree(tmp_path)
+    pics, dropped, svgs, outside = pw.discover("theme-fake", root, svg=True)
+    assert outside == 1  # the lockscreen
+    assert {d["source"].rsplit("/", 1)[1]: d["reason"] for d in dropped} == {"notsvg.svg": "svg failed"}
+    kept, variants = svg.choose_variants(pics)
+    chosen = {p.source.split("/usr/share/")[1] for p in kept if p.vector}
+    assert chosen == {
+        "desktop-base/aurora-theme/wallpaper/contents/images/2048x1024.svg",  # the 3000x1000 one has the logo
+        "backgrounds/fake/waves-nologo.svg",
+        "backgrounds/fake/broken.svg",  # declares its size; rsvg-convert rejects it later
+        "backgrounds/fake/nd-art.svg",
+        "backgrounds/fake/Plain-vector.svg",
+        "backgrounds/fake/a/Twin.svg",
+    }
+    assert [p.path.name for p in kept if not p.vector] == ["Plain.png", "Twin.png"]
+    reasons = Counter(d["reason"] for d in variants)
+    assert reasons == {"aspect variant": 2, "logo variant": 3}
+    assert next(p.variants for p in kept if p.name == "aurora") == 5
+
+
+def test_rasterizer_failures_are_one_line(tmp_path: Path) -> None:
+    """A program that fails or hangs gives (None, one line), never an exception; a success is cached."""
+    src = tmp_path / "a.svg"
+    src.write_text(svg_text(16, 8, "#000", "#fff"))
+    for name, body, want in [("fails", "echo 'Error reading SVG: parse error' >&2; exit 1", "rejected it: Error"),
+                             ("hangs", "exec sleep 3", "took over 0.5 s"),
+                             ("silent", "exit 0", "rejected it: exit status 0")]:  # fmt: skip
+        exe = tmp_path / name
+        exe.write_text(f"#!/bin/sh\n{body}\n")
+        exe.chmod(0o755)
+        png, why = svg.Rasterizer(str(exe), tmp_path / "cache", 64, timeout=0.5).render(src)
+        assert png is None and want in why and "\n" not in why, why
+    assert not list((tmp_path / "cache").glob("*"))  # no partial files left behind
+    ok = tmp_path / "ok"
+    ok.write_text('#!/bin/sh\nfor a; do prev="$o"; o="$a"; [ "$prev" = --output ] && echo png > "$a"; done\nexit 0\n')
+    ok.chmod(0o755)
+    png, why = svg.Rasterizer(str(ok), tmp_path / "cache", 64).render(src)
+    assert why == "" and png.read_text() == "png\n"
+    ok.write_text("#!/bin/sh\nexit 1\n")  # the cache answers now
+    assert svg.Rasterizer(str(ok), tmp_path / "cache", 64).render(src) == (png, "")
+    assert svg.Rasterizer(str(ok), tmp_path / "cache", 32).render(src)[0] is None  # another size is another file
+
+
+def test_svg_off_gives_todays_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --svg, or with it but no rsvg-convert, SVGs are skipped and the manifest is today's, key for key;
+    the missing program is reported once, with how to get it."""
+    trees = {**fake_trees(tmp_path), "theme-fake": svg_tree(tmp_path)}
+    off = pw.build(tmp_path / "off", trees, holdout=0.34, seed=0, log=lambda _: None)
+    names = {"plasma-fake__Foo.png", "plasma-fake__Foo-dark.png", "other-fake__Bar.png", "theme-fake__Plain.png",
+             "theme-fake__Twin.png"}  # fmt: skip
+    assert {f["file"].split("/")[1] for f in off["files"]} == names
+    assert set(off["summary"]) == OLD_SUMMARY_KEYS
+    assert all(set(st) == OLD_PACKAGE_KEYS for st in off["summary"]["packages"].values())
+    assert all(set(f) == OLD_FILE_KEYS for f in off["files"])
+    assert off["summary"]["packages"]["theme-fake"]["svg_skipped"] == 12  # the lockscreen's is outside
+    assert off["summary"]["svg_skipped"] == 13
+    lines: list[str] = []
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    no_rsvg = pw.build(tmp_path / "no-rsvg", trees, holdout=0.34, seed=0, log=lines.append, svg_size=64)
+    assert no_rsvg == off
+    assert [line for line in lines if "SVG" in line] == [
+        "13 SVG(s) skipped: rsvg-convert is not installed; to include them: apt-get install librsvg2-bin"
+    ]
+    assert sorted(p.name for p in (tmp_path / "no-rsvg").rglob("*.png")) == sorted(
+        p.name for p in (tmp_path / "off").rglob("*.png")
+    )
+
+
+@needs_rsvg
+def test_build_rasterizes_one_picture_per_design(tmp_path: Path) -> None:
+    """With rsvg-convert: the widest logo-free variant of each design is rasterized at the long side asked for;
+    broken SVGs are skipped with a line; the licence filter applies; raster pictures keep their names and split."""
+    trees = {**fake_trees(tmp_path), "theme-fake": svg_tree(tmp_path)}
+    off = pw.build(tmp_path / "off", trees, holdout=0.34, seed=2, log=lambda _: None)
+    lines: list[str] = []
+    on = pw.build(tmp_path / "on", trees, holdout=0.34, seed=2, log=lines.append, svg_size=64,
+                  svg_cache=tmp_path / "cache")  # fmt: skip
+    files = {f["file"].split("/")[1]: f for f in on["files"]}
+    raster = {f["file"]: f["sha256"] for f in off["files"]}
+    assert {f["file"]: f["sha256"] for f in on["files"] if f["file"] in raster} == raster  # nothing moved
+    new = {n: f for n, f in files.items() if f["file"] not in raster}
+    assert set(new) == {"theme-fake__aurora.png", "theme-fake__waves-nologo.png", "theme-fake__Twin-2.png"}
+    assert files["theme-fake__Twin.png"]["source"].endswith("/b/Twin.png")  # the raster picture keeps its name
+    assert {n: f["split"] for n, f in new.items()} == pw.split(list(new), 0.34, seed=2)  # by hash, as any new one
+    assert {f["split"] for f in new.values()} == {"train", "heldout"}  # (seed 2 holds one out, and Foo.png before)
+    aurora = new["theme-fake__aurora.png"]
+    assert aurora["source"] == "/usr/share/desktop-base/aurora-theme/wallpaper/contents/images/2048x1024.svg"
+    assert (aurora["width"], aurora["height"], aurora["variants"], aurora["licence"]) == (64, 32, 5, "CC-BY-SA-4.0")
+    assert aurora["rasterized"].startswith("rsvg-convert ") and aurora["rasterized"].endswith("long side 64 px")
+    with Image.open(tmp_path / "on" / aurora["file"]) as im:
+        assert im.format == "PNG" and im.size == (64, 32)
+        top, bottom = im.convert("RGB").getpixel((32, 0)), im.convert("RGB").getpixel((32, 31))
+        assert top[2] < 0x60 and bottom[2] > 0xB0  # the gradient, from #123456 down to #3399cc
+    with Image.open(tmp_path / "on" / new["theme-fake__waves-nologo.png"]["file"]) as im:
+        assert im.size == (64, 36)
+        assert max(im.convert("RGB").getpixel((32, 18))) < 0xF0  # no white disc: the nologo variant
+    reasons = {d["source"].split("/aurora-theme/")[-1].split("/backgrounds/")[-1]: d["reason"]
+               for d in on["dropped"] if d["package"] == "theme-fake"}  # fmt: skip
+    assert reasons == {
+        "wallpaper/contents/images/1920x1080.svg": "aspect variant",
+        "wallpaper/contents/images/1280x1024.svg": "aspect variant",
+        "wallpaper-withlogo/contents/images/1920x1080.svg": "logo variant",
+        "wallpaper-withlogo/contents/images/3000x1000.svg": "logo variant",  # wider, but the design has no-logo ones
+        "fake/waves.svg": "logo variant",
+        "fake/broken.svg": "svg failed",
+        "fake/notsvg.svg": "svg failed",
+        "fake/nd-art.svg": "licence",
+        "fake/Plain-vector.svg": "near duplicate",  # larger than Plain.png, but a raster picture is never displaced
+    }
+    skipped = [line for line in lines if line.startswith("theme-fake: skipping")]
+    assert len(skipped) == 2
+    assert skipped[0] == ("theme-fake: skipping /usr/share/backgrounds/fake/notsvg.svg: not an <svg> document that "
+                          "declares its size (width and height, or a viewBox)")  # fmt: skip
+    assert skipped[1].startswith(
+        "theme-fake: skipping /usr/share/backgrounds/fake/broken.svg: rsvg-convert rejected it:"
+    )
+    st = on["summary"]["packages"]["theme-fake"]
+    counts = (st["svg_rasterized"], st["svg_failed"], st["aspect_variants_dropped"], st["logo_variants_dropped"])
+    assert counts == (4, 2, 2, 3)  # rasterized: aurora, waves-nologo, Twin and Plain-vector (a near duplicate)
+    assert (st["designs"], st["kept"], st["svg_skipped"]) == (5, 5, 0)
+    assert on["summary"]["svg"]["kept"] == 3 and on["summary"]["svg"]["long_side"] == 64
+    again = pw.build(tmp_path / "again", trees, holdout=0.34, seed=2, log=lambda _: None, svg_size=64,
+                     svg_cache=tmp_path / "cache", previous=on)  # fmt: skip
+    assert again["files"] == on["files"] and again["summary"]["split_kept"] == len(on["files"])
+
+
+def test_main_svg_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """--svg-packages reads SVG_PACKAGES too and turns SVGs on (here without rsvg-convert: one hint line);
+    --no-logos drops the designs LOGO_OR_TEXT lists, which are otherwise kept and marked."""
+    tree = svg_tree(tmp_path)
+    fetched: list[str] = []
+
+    def fetch(pkg: str, work: Path) -> Path:
+        fetched.append(pkg)
+        if pkg == "theme-fake":
+            return tree
+        (empty := tmp_path / "unpacked" / pkg).mkdir(parents=True, exist_ok=True)
+        return empty
+
+    monkeypatch.setattr(pw, "fetch", fetch)
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setattr(pw, "LOGO_OR_TEXT", {("theme-fake", "Plain"): "a green 'PLAIN'"})
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--work", str(tmp_path / "w"), "--packages", "theme-fake", "--fresh-split"]
+    assert pw.main([*args, "--svg-packages"]) == 0
+    assert fetched == ["theme-fake", *pw.SVG_PACKAGES]
+    err = capsys.readouterr().err
+    assert err.count("apt-get install librsvg2-bin") == 1
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted((f["file"].split("/")[1], f.get("logo")) for f in manifest["files"]) == [
+        ("theme-fake__Plain.png", "a green 'PLAIN'"),
+        ("theme-fake__Twin.png", None),
+    ]
+    assert pw.main([*args, "--no-logos"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [f["file"].split("/")[1] for f in manifest["files"]] == ["theme-fake__Twin.png"]
+    assert manifest["summary"]["logo_dropped"] == 1
+    assert [d["reason"] for d in manifest["dropped"] if d["source"].endswith("Plain.png")] == ["logo"]
+    assert "1 dropped for a logo or text" in capsys.readouterr().out
