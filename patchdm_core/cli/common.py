@@ -40,7 +40,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", type=Path, default=None, help="weights file (default: the shipped demo model)")
     p.add_argument(
         "--random-init",
-        choices=["tiny", "demo", "paper"],
+        choices=["tiny", "demo", "demo-wide", "paper"],
         default=None,
         help="use an untrained model of this preset instead of weights (for trying the tools)",
     )

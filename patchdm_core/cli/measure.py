@@ -183,7 +183,7 @@ def main_bench(args: argparse.Namespace) -> int:
 
 def add_bench_train_arguments(p: argparse.ArgumentParser) -> None:
     num = checks.arg
-    p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
+    p.add_argument("--config", default="demo", help="preset (tiny, demo, demo-wide, paper) or a config JSON file")
     p.add_argument(
         "--batch-size", type=num("batch-size", integer=True, lo=1, hi=65536), default=None, help="windows per step"
     )

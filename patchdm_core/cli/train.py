@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         add_latent_arguments(p)
         return
     p.add_argument("--data", required=True, type=Path, help="folder of training images (jpg, png, webp; any size)")
-    p.add_argument("--config", default="demo", help="preset (tiny, demo, paper) or a config JSON file")
+    p.add_argument("--config", default="demo", help="preset (tiny, demo, demo-wide, paper) or a config JSON file")
     p.add_argument("--out", required=True, type=Path, help="run folder: weights, training state, samples, log")
     num = checks.arg
     p.add_argument(

@@ -1,8 +1,10 @@
-"""The presets: tiny() for tests, demo() for the shipped CPU-friendly model, paper() for the official
-64-px denoiser; by name, or a config JSON file (load_config)."""
+"""The presets: tiny() for tests, demo() for the shipped CPU-friendly model, demo_wide() (the same at
+twice the width, room for large shapes), paper() for the official 64-px denoiser; by name, or a config
+JSON file (load_config)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from .config import (
@@ -86,12 +88,20 @@ def demo() -> PatchDMConfig:
     )
 
 
+def demo_wide() -> PatchDMConfig:
+    """demo() at 32 base channels instead of 16 (about 4x the parameters and network FLOPs per patch):
+    the demo model cannot hold much; this is the next size up for a GPU run to train (from scratch: the
+    shapes differ from demo's). Same encoder, prior and sampler defaults."""
+    cfg = demo()
+    return replace(cfg, name="patchdm-demo-wide", unet=replace(cfg.unet, model_channels=32))
+
+
 def paper() -> PatchDMConfig:
     """The official 64-px Patch-DM denoiser (71.4 M parameters) with a 512-d global code."""
     return PatchDMConfig(name="patchdm-paper")
 
 
-PRESETS = {"tiny": tiny, "demo": demo, "paper": paper}
+PRESETS = {"tiny": tiny, "demo": demo, "demo-wide": demo_wide, "paper": paper}
 
 
 def preset(name: str) -> PatchDMConfig:
@@ -102,6 +112,6 @@ def preset(name: str) -> PatchDMConfig:
 
 
 def load_config(name: str) -> PatchDMConfig:
-    """A preset name (tiny, demo, paper) or a config JSON file."""
+    """A preset name (tiny, demo, demo-wide, paper) or a config JSON file."""
     path = Path(name)
     return PatchDMConfig.from_json(path.read_text()) if path.suffix == ".json" else preset(name)
