@@ -32,12 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     from app.handlers import Studio
     from app.history import History
     from app.imaging import Limits
+    from app.state import load_layouts
     from app.ui import CSS, THEME, build
 
     limits = Limits(
         max_pixels=args.max_pixels, max_upload_bytes=args.max_upload_mb * 2**20, max_job_cost=args.max_job_cost
     )
-    studio = Studio(pipe, History(args.outputs), limits, banner)
+    layouts, problem = load_layouts(args.weights)
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
+    studio = Studio(pipe, History(args.outputs), limits, banner, layouts)
     print(f"model: {pipe.name} ({pipe.model_hash}) on {pipe.device}; outputs: {studio.history.root}")
     if studio.history.cleaned:
         print(f"removed {studio.history.cleaned} unfinished temporary file(s) of an earlier run from the outputs")

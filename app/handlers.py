@@ -18,6 +18,7 @@ from torch import Tensor
 
 from patchdm_core.editing.edits import EDIT_STRENGTH
 from patchdm_core.editing.img2img import denoise_steps
+from patchdm_core.editing.layout import STRENGTH as LAYOUT_STRENGTH
 from patchdm_core.runtime.images import from_pil, to_pil
 from patchdm_core.sampling.positions import GRIDS
 from patchdm_core.sampling.solvers import SAMPLERS, Step, sampling_params
@@ -54,11 +55,14 @@ class Studio(SteeringActions, SpanActions):
     """The model, its limits and the history, with one generator per app action (Sketch and Upscale in
     steering.py, Span in span.py)."""
 
-    def __init__(self, pipe: Any, history: History, limits: Limits | None = None, banner: str = "") -> None:
+    def __init__(
+        self, pipe: Any, history: History, limits: Limits | None = None, banner: str = "", layouts: Any = None
+    ) -> None:
         self.pipe = pipe
         self.history = history
         self.limits = limits or Limits()
         self.banner = banner
+        self.layouts = layouts  # the LayoutBank of Composition: layouts (None: the model ships none)
 
     @property
     def p(self) -> int:
@@ -123,9 +127,11 @@ class Studio(SteeringActions, SpanActions):
         sampler: str | None = None,
         grid: str | None = None,
         eta: float | None = None,
+        composition: str | None = "none",
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
-        """Paint `batch` canvases with seeds seed, seed+1, ...; previews, then each final PNG."""
+        """Paint `batch` canvases with seeds seed, seed+1, ...; previews, then each final PNG. Composition
+        "layouts" paints each on the seed's layout from the model's layout bank (editing/layout.py)."""
         width, height = size_input(width, height)
         batch = 1 if batch is None or batch == "" else number("batch", batch, integer=True)
         tileable = flag("tileable", tileable)
@@ -136,6 +142,11 @@ class Studio(SteeringActions, SpanActions):
             raise InputError(f"unknown sampler mode {mode!r}; choose one of {', '.join(MODES)}")
         if tileable and mode != "feature":
             raise InputError("tileable output needs the feature sampler (Advanced → Sampler: feature)")
+        composition = composition or "none"
+        if composition not in ("none", "layouts"):
+            raise InputError(f"composition must be 'none' or 'layouts', got {composition!r}")
+        if composition == "layouts" and self.layouts is None:
+            raise InputError("this model ships no layout bank (WEIGHTS-layouts.png beside its weights file)")
         tile_grid = self.pipe.grid_size(height, width, True)[::-1] if tileable else None
         notes = [n for n in [size_note(width, height, self.p, tile_grid)] if n]
         z, style_name = None, None
@@ -152,7 +163,12 @@ class Studio(SteeringActions, SpanActions):
         for i in range(batch):
             s = first + i
             label = f"{plan} · seed {s}" + (f" · image {i + 1}/{batch}" if batch > 1 else "")
-            it = self.pipe.generate(height, width, seed=s, z=z, mode=mode, tileable=tileable, **settings)
+            if composition == "layouts":
+                it = self.pipe.compose(
+                    self.layouts, height, width, seed=s, z=z, mode=mode, tileable=tileable, **settings
+                )
+            else:
+                it = self.pipe.generate(height, width, seed=s, z=z, mode=mode, tileable=tileable, **settings)
             x = yield from sample_updates(
                 it,
                 look=self.pipe.preview,
@@ -168,6 +184,8 @@ class Studio(SteeringActions, SpanActions):
             params = {**sampling_params(settings, mode), "Seed": s, "Size": f"{width}x{height}"}
             if tileable:
                 params["Tileable"] = "xy"
+            if composition == "layouts":
+                params |= {"Composition": "layouts", "Layout strength": LAYOUT_STRENGTH}
             if style_name:
                 params["Style"] = style_name
             if batch > 1:

@@ -83,6 +83,14 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                         steps, guidance, seed = sampling_controls(studio, "gen")
                         batch = gr.Slider(1, 8, value=1, step=1, label="Batch count (seed, seed+1, …)")
                         tileable = gr.Checkbox(label="Tileable (wraps around: the picture tiles without seams)")
+                        composition = gr.Radio(
+                            ["none", "layouts"],
+                            value="none",
+                            label="Composition",
+                            info="layouts: paint on the large shapes of a real wallpaper's layout (picked by the seed)",
+                            elem_id="gen-composition",
+                            visible=studio.layouts is not None,
+                        )
                         style = upload_image(
                             sources=["upload", "clipboard"],
                             label="Style reference (optional)",
@@ -274,7 +282,8 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
         jobs = {
             "generate": (
                 go,
-                [width, height, steps, guidance, seed, batch, mode, tileable, style, g_sampler, g_grid, g_eta],
+                [width, height, steps, guidance, seed, batch, mode, tileable, style, g_sampler, g_grid, g_eta]
+                + [composition],  # last: API clients written before it keep working
                 (g_preview, g_result, g_status, g_seed, g_bar),
             ),
             "inpaint": (

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from .editing import edits, steering
+from .editing import edits, layout, steering
 from .model.config import PatchDMConfig
 from .model.patchdm import PatchDMModel
 from .model.schedule import Schedule
@@ -133,6 +133,7 @@ class PatchDM:
     reroll = _on_painter(edits.reroll)
     img2img = _on_painter(steering.img2img)
     upscale = _on_painter(steering.upscale)
+    compose = _on_painter(layout.compose)  # generate on a layout from a LayoutBank
     # the painter's parts, for the CLI, the app, benchmarks and tests
     settings = _on_painter(Painter.settings)
     denoiser = _on_painter(Painter.denoiser)

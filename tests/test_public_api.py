@@ -38,15 +38,15 @@ EXPORTS = {
 }
 
 FACADE = (
-    "load random_init generate inpaint outpaint reroll img2img upscale encode_style sample_z default_z settings "
-    "denoiser cond initial_noise canvas_device default_chunk params cfg p"
+    "load random_init generate inpaint outpaint reroll img2img upscale compose encode_style sample_z default_z "
+    "settings denoiser cond initial_noise canvas_device default_chunk params cfg p"
 ).split()
 
 # every command of `python -m patchdm_core` and its options (the CLI's contract with scripts and users)
 COMMANDS = {
-    "generate": "--bezel --chunk --device --eta --grid --guidance --help --max-pixels --mode --output --positions "
-    "--precision --random-init --sampler --seed --size --span --steps --stride --style --threads --tileable --weights "
-    "-h -o",
+    "generate": "--bezel --chunk --composition --device --eta --grid --guidance --help --layout-strength --layouts "
+    "--max-pixels --mode --output --positions --precision --random-init --sampler --seed --size --span --steps "
+    "--stride --style --threads --tileable --weights -h -o",
     "inpaint": "--anchor --blur --chunk --content --device --eta --grid --guidance --help --image --jump --margin "
     "--mask --max-pixels --method --model-detail --only-masked --output --precision --random-init --resample "
     "--sampler --seed --steps --strength --threads --weights -h -o",
@@ -63,8 +63,8 @@ COMMANDS = {
     "--out --precision --resume --sample-every --save-every --seed --steps --t-max --t-min --threads --window -h",
     "train-latent": "--batch-size --clip-weights --data --help --lr --min-luminance --out --precision --seed "
     "--steps --threads --weights -h",
-    "eval": "--data --device --etas --grids --guidance --help --modes --n --out --positions --precision "
-    "--random-init --samplers --save-images --sizes --threads --weights -h",
+    "eval": "--compositions --data --device --etas --grids --guidance --help --layouts --modes --n --out --positions "
+    "--precision --random-init --samplers --save-images --sizes --threads --weights -h",
     "bench": "--chunk-canvas --chunks --config --device --full --gpu-report --help --max-size --modes --out "
     "--precision --quick --repeats --sizes --sliding-max-size --threads -h",
     "bench-train": "--batch-size --config --data --device --help --no-bf16 --offsets --out --precision --seconds "

@@ -48,7 +48,7 @@ def test_the_examples_name_only_shipped_files_or_earlier_outputs() -> None:
 
 
 def _scratch_clone(tmp: Path) -> None:
-    """assets/ (small copies) and weights/ (the tiny model where the demo model ships) in `tmp`."""
+    """assets/ (small copies) and weights/ (the tiny model where the demo model ships, the layout bank) in `tmp`."""
     (tmp / "assets").mkdir()
     for picture in (ROOT / "assets").glob("*.*"):
         if picture.suffix in (".jpg", ".png"):
@@ -56,6 +56,7 @@ def _scratch_clone(tmp: Path) -> None:
             img.resize((img.width // 8, img.height // 8)).save(tmp / "assets" / picture.name)
     pipe = PatchDM.random_init(tiny(), device="cpu")
     save_weights(tmp / "weights" / "patchdm-demo.safetensors", pipe.model, pipe.cfg)
+    shutil.copy(ROOT / "weights" / "patchdm-demo-layouts.png", tmp / "weights")
 
 
 def test_every_example_runs_as_written(tmp_path, monkeypatch) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..editing.layout import STRENGTH
 from ..runtime import checks
 from ..runtime.images import save_png, to_pil
 from ..runtime.screens import Monitor, parse_span, presets_help, span_layout
@@ -13,7 +14,7 @@ from ..runtime.sizes import parse_size
 from ..sampling.denoiser import MODES
 from ..sampling.noise import resolve_seed
 from ..sampling.solvers import run, sampling_params
-from .common import add_model_args, add_sampling_args, load_pipeline, prepare, with_progress
+from .common import add_model_args, add_sampling_args, load_layouts, load_pipeline, prepare, with_progress
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -68,6 +69,26 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         help="patch positions on canvases larger than the training images (default: the model's)",
     )
     p.add_argument("--style", type=Path, default=None, help="reference picture whose global code to paint with")
+    p.add_argument(
+        "--composition",
+        choices=["none", "layouts"],
+        default="none",
+        help="layouts: paint on the large shapes of a training picture's layout (a 64x32 thumbnail from the "
+        "bank of --layouts, picked by the seed) instead of from noise alone (default none)",
+    )
+    p.add_argument(
+        "--layouts",
+        type=Path,
+        default=None,
+        help="the layout bank, a PNG sheet of thumbnails (scripts/layout_bank.py; default: WEIGHTS-layouts.png "
+        "beside the weights file)",
+    )
+    p.add_argument(
+        "--layout-strength",
+        type=checks.arg("layout-strength", lo=0.05, hi=1),
+        default=STRENGTH,
+        help=f"how freely the layout is repainted, 0.05-1 (default {STRENGTH})",
+    )
 
 
 def span_arg(text: str) -> list[Monitor]:
@@ -103,25 +124,22 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError("tileable output needs the feature sampler (--mode feature)")
     limit, limit_name = checks.read_limit(args.max_pixels)
     style = checks.picture(args.style, limit, "style reference", limit_name) if args.style else None
+    bank = load_layouts(args) if args.composition == "layouts" else None
     pipe = load_pipeline(args)
     seed = resolve_seed(args.seed)
     z = pipe.encode_style(style) if style is not None else None
     s = pipe.settings(steps=args.steps, guidance=args.guidance, eta=args.eta, grid=args.grid, sampler=args.sampler)
     print(f"seed: {seed}  size: {width}x{height}  model: {pipe.name}  device: {pipe.device}")
-    it = pipe.generate(
-        height,
-        width,
-        seed=seed,
-        z=z,
-        mode=args.mode,
-        tileable=args.tileable or False,
-        chunk=args.chunk,
-        positions=args.positions,
-        stride=args.stride,
-        **s,
-    )
+    kw = dict(mode=args.mode, tileable=args.tileable or False, chunk=args.chunk, positions=args.positions, **s)
+    kw["stride"] = args.stride
+    if bank is not None:
+        it = pipe.compose(bank, height, width, seed=seed, strength=args.layout_strength, z=z, **kw)
+    else:
+        it = pipe.generate(height, width, seed=seed, z=z, **kw)
     image = to_pil(run(with_progress(it, "generate")))
     params = {**sampling_params(s, args.mode), "Seed": seed, "Size": f"{width}x{height}"}
+    if bank is not None:
+        params |= {"Composition": "layouts", "Layout strength": args.layout_strength}
     if args.tileable:
         params["Tileable"] = args.tileable
     if args.style:

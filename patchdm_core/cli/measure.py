@@ -22,7 +22,7 @@ from ..sampling.denoiser import MODES
 from ..sampling.positions import GRIDS
 from ..sampling.solvers import get_sampler
 from ..training import bench as bench_train
-from .common import add_model_args, load_pipeline
+from .common import add_model_args, load_layouts, load_pipeline
 from .train import add_window_arguments
 
 
@@ -56,6 +56,12 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--etas", default="", help="comma list of eta values (default: the model's)")
     p.add_argument("--positions", default="", help="comma list of absolute,stretch to compare (default: the model's)")
+    p.add_argument(
+        "--compositions",
+        default="none",
+        help="comma list of none,layouts: canvases painted from noise, or on layouts of the bank (--layouts)",
+    )
+    p.add_argument("--layouts", type=Path, default=None, help="layout bank (default: WEIGHTS-layouts.png)")
     p.add_argument(
         "--guidance", type=checks.arg("guidance"), default=None, help="guidance scale (default: the model's)"
     )
@@ -93,7 +99,13 @@ def main_eval(args: argparse.Namespace) -> int:
             raise ValueError(f"unknown grid rule {g!r}; choose from {', '.join(GRIDS)}")
     for name, _ in samplers:
         get_sampler(name)
-    settings = settings_grid(modes, grids, samplers, etas, [p for p in args.positions.split(",") if p] or [None])
+    compositions = tuple(c for c in args.compositions.split(",") if c) or ("none",)
+    for c in compositions:
+        if c not in ("none", "layouts"):
+            raise ValueError(f"unknown composition {c!r}; choose from none, layouts")
+    bank = load_layouts(args) if "layouts" in compositions else None
+    positions = [p for p in args.positions.split(",") if p] or [None]
+    settings = settings_grid(modes, grids, samplers, etas, positions, compositions)
     command = "python -m patchdm_core eval " + " ".join(args.argv)
 
     def write(rows: list[dict]) -> None:
@@ -108,6 +120,7 @@ def main_eval(args: argparse.Namespace) -> int:
         guidance=args.guidance,
         save_dir=args.out / "images" if args.save_images else None,
         on_row=write,
+        bank=bank,
     )
     write(rows)
     print(markdown(rows))

@@ -42,10 +42,12 @@ class Setting:
     steps: int = 25
     eta: float = 0.0
     positions: str | None = None  # None: the model's
+    composition: str = "none"  # "layouts": painted on a layout of the bank (editing/layout.py)
 
     @property
     def name(self) -> str:
-        return f"{self.mode}-{self.grid}-{self.sampler}{self.steps}-eta{self.eta:g}-{self.positions or 'default'}"
+        name = f"{self.mode}-{self.grid}-{self.sampler}{self.steps}-eta{self.eta:g}-{self.positions or 'default'}"
+        return name + ("-layouts" if self.composition == "layouts" else "")
 
 
 def real_images(folder: str | Path, height: int, width: int) -> torch.Tensor:
@@ -62,13 +64,18 @@ def real_images(folder: str | Path, height: int, width: int) -> torch.Tensor:
 
 
 def settings_grid(
-    modes: list[str], grids: list[str], samplers: list[tuple[str, int]], etas: list[float], positions: list[str | None]
+    modes: list[str],
+    grids: list[str],
+    samplers: list[tuple[str, int]],
+    etas: list[float],
+    positions: list[str | None],
+    compositions: tuple[str, ...] = ("none",),
 ) -> list[Setting]:
     """The product of the choices; the grid rule only varies for feature mode."""
     out = []
-    for mode, pos, (sampler, steps), eta in itertools.product(modes, positions, samplers, etas):
+    for comp, mode, pos, (sampler, steps), eta in itertools.product(compositions, modes, positions, samplers, etas):
         for grid in grids if mode == "feature" else ["-"]:
-            out.append(Setting(mode, grid, sampler, steps, eta, pos))
+            out.append(Setting(mode, grid, sampler, steps, eta, pos, comp))
     return out
 
 
@@ -131,11 +138,12 @@ def evaluate(
     guidance: float | None = None,
     save_dir: Path | None = None,
     on_row=None,
+    bank=None,
 ) -> list[dict]:
     """One row per (size, setting): seam and lattice score, SWD of n canvases (seeds 0..n-1), s/image.
 
     `on_row(rows)` runs after every row (the command line rewrites its tables: a long run that is cut
-    short keeps what it measured)."""
+    short keeps what it measured); `bank` is the LayoutBank of the settings with composition "layouts"."""
     rows = []
     for height, width in sizes:
         real = real_images(data, height, width)
@@ -146,18 +154,12 @@ def evaluate(
         for st in settings:
             fakes, start = [], time.perf_counter()
             for seed in range(n):
-                it = pipe.generate(
-                    height,
-                    width,
-                    seed=seed,
-                    steps=st.steps,
-                    guidance=guidance,
-                    eta=st.eta,
-                    mode=st.mode,
-                    positions=st.positions,
-                    grid=st.grid if st.mode == "feature" else None,
-                    sampler=st.sampler,
-                )
+                kw = dict(steps=st.steps, guidance=guidance, eta=st.eta, mode=st.mode, positions=st.positions)
+                kw |= dict(grid=st.grid if st.mode == "feature" else None, sampler=st.sampler)
+                if st.composition == "layouts":
+                    it = pipe.compose(bank, height, width, seed=seed, **kw)
+                else:
+                    it = pipe.generate(height, width, seed=seed, **kw)
                 fakes.append(run(it).float().cpu())
                 if save_dir is not None:
                     save_png(to_pil(fakes[-1]), save_dir / f"{size}-{st.name}-{seed}.png")
@@ -231,8 +233,9 @@ def markdown(rows: list[dict]) -> str:
             blank = "| - " * 5
             lines.append(f"| {r['size']} | held-out pictures {blank}| {r['n']} | {scores} | - | - |")
             continue
+        mode = r["mode"] + (" + layouts" if r.get("composition") == "layouts" else "")
         lines.append(
-            f"| {r['size']} | {r['mode']} | {r['positions']} | {r['grid']} | {r['sampler']} | {r['steps']} | "
+            f"| {r['size']} | {mode} | {r['positions']} | {r['grid']} | {r['sampler']} | {r['steps']} | "
             f"{r['eta']:g} | {r['n']} | {scores} | {r['swd']:.1f} | {r['seconds']:.0f} |"
         )
     return "\n".join(lines)

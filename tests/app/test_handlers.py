@@ -430,3 +430,23 @@ def test_span_plan_and_monitor_list(studio: Studio) -> None:
     with pytest.raises(InputError, match="over the limit"):
         run_all(studio.span("4k+0+0", 0, steps=1))
     assert saved(studio) == []
+
+
+def test_generate_on_a_layout_keeps_its_shapes_and_says_so(tiny_pipe: PatchDM, tmp_path: Path) -> None:
+    from patchdm_core.editing.layout import LayoutBank
+
+    thumbs = torch.full((2, 3, 32, 64), -0.7)
+    thumbs[:, :, :16] = 0.8  # a bright sky over a dark field
+    studio = Studio(tiny_pipe, History(tmp_path / "outputs"), Limits(max_pixels=128 * 128), layouts=LayoutBank(thumbs))
+    [path] = finals(run_all(studio.generate(64, 32, steps=6, seed=3, composition="layouts")))
+    params = parse_infotext(read_parameters(path))
+    assert params["Composition"] == "layouts" and params["Layout strength"] == "0.6"
+    x = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
+    assert x[:12].mean() > x[20:].mean() + 15  # the layout's bright top shows through the untrained model
+    [plain] = finals(run_all(studio.generate(64, 32, steps=6, seed=3)))
+    assert "Composition" not in parse_infotext(read_parameters(plain))
+    with pytest.raises(InputError, match="composition must be"):
+        run_all(studio.generate(64, 32, steps=2, seed=3, composition="spiral"))
+    bare = Studio(tiny_pipe, History(tmp_path / "bare"), Limits(max_pixels=128 * 128))
+    with pytest.raises(InputError, match="ships no layout bank"):
+        run_all(bare.generate(64, 32, steps=2, seed=3, composition="layouts"))

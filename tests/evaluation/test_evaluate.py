@@ -60,3 +60,25 @@ def test_eval_rejects_unknown_choices_before_any_work(tmp_path, flag: str, value
     data = image_folder(tmp_path / "heldout", n=1, size=(160, 96))
     assert main(["eval", "--random-init", "tiny", "--data", str(data), flag, value, "--out", str(tmp_path / "e")]) == 2
     assert "error: unknown" in capsys.readouterr().err and not (tmp_path / "e").exists()
+
+
+def test_eval_compares_canvases_painted_on_layouts_with_the_same_seeds(tmp_path) -> None:
+    import torch
+
+    from patchdm_core.editing.layout import LayoutBank
+
+    data = image_folder(tmp_path / "heldout", n=2, size=(160, 96))
+    bank = LayoutBank(torch.rand(3, 3, 32, 64) * 2 - 1).save(tmp_path / "bank.png")
+    out = tmp_path / "eval"
+    args = [
+        "eval", "--random-init", "tiny", "--data", str(data), "--n", "2", "--sizes", "64x32", "--modes", "feature",
+        "--samplers", "ddim:2", "--compositions", "none,layouts", "--layouts", str(bank), "--out", str(out),
+        "--save-images",
+    ]  # fmt: skip
+    assert main(args) == 0
+    rows = json.loads((out / "eval.json").read_text())["rows"]
+    assert [r["composition"] for r in rows[1:]] == ["none", "layouts"]
+    assert "| 64x32 | feature + layouts |" in (out / "eval.md").read_text()
+    names = {p.name for p in (out / "images").glob("*.png")}
+    assert "64x32-feature-fixed-ddim2-eta0-default-layouts-1.png" in names and len(names) == 4
+    assert main([*args[:-5], "--compositions", "magic", "--out", str(tmp_path / "e2")]) == 2
