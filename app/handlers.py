@@ -156,6 +156,8 @@ class Studio(SteeringActions, SpanActions):
             z = self.pipe.encode_style(picture)
             style_name = Path(style).name if isinstance(style, (str, Path)) else "reference picture"
         first = pick_seed(seed)
+        if composition == "layouts":  # img2img of the layout runs the last `strength` of the ladder
+            steps = denoise_steps(steps, LAYOUT_STRENGTH)
         plan = f"{(gw // self.p) * (gh // self.p)} patches × {steps} steps"
         clock = {"start": time.perf_counter()}
         if notes:

@@ -438,7 +438,11 @@ def test_generate_on_a_layout_keeps_its_shapes_and_says_so(tiny_pipe: PatchDM, t
     thumbs = torch.full((2, 3, 32, 64), -0.7)
     thumbs[:, :, :16] = 0.8  # a bright sky over a dark field
     studio = Studio(tiny_pipe, History(tmp_path / "outputs"), Limits(max_pixels=128 * 128), layouts=LayoutBank(thumbs))
-    [path] = finals(run_all(studio.generate(64, 32, steps=6, seed=3, composition="layouts")))
+    updates = run_all(studio.generate(64, 32, steps=6, seed=3, composition="layouts"))
+    [path] = finals(updates)
+    # the layout is repainted by the last 60% of the 6-step ladder: 4 network steps, counted as such
+    assert [u.index for u in updates if u.total] == [1, 2, 3, 4, 4] and updates[-1].total == 4
+    assert "8 patches × 4 steps" in updates[-1].status
     params = parse_infotext(read_parameters(path))
     assert params["Composition"] == "layouts" and params["Layout strength"] == "0.6"
     x = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
