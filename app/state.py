@@ -8,7 +8,7 @@ from pathlib import Path
 
 from patchdm_core import CheckpointError, PatchDM, demo
 from patchdm_core.cli.common import Parser, default_weights
-from patchdm_core.editing.layout import LayoutBank
+from patchdm_core.editing.layout import LayoutBank, bank_beside
 from patchdm_core.runtime import checks, precision
 
 from .imaging import Limits
@@ -97,8 +97,7 @@ def load_model(weights: Path | None, device: str = "auto") -> tuple[PatchDM, str
 def load_layouts(pipe_weights: Path | None) -> tuple[LayoutBank | None, str]:
     """The layout bank beside the weights file (WEIGHTS-layouts.png), or None, with a line for the console
     when there is one but it cannot be read (the app runs without Composition: layouts then)."""
-    weights = pipe_weights or default_weights()
-    path = weights.with_name(f"{weights.stem}-layouts.png")
+    path = bank_beside(pipe_weights or default_weights())
     if not path.is_file():
         return None, ""
     try:

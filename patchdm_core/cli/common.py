@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..editing.layout import LayoutBank
+from ..editing.layout import LayoutBank, bank_beside
 from ..model.config import PatchDMConfig
 from ..model.presets import preset
 from ..model.weights import CheckpointError
@@ -164,8 +164,7 @@ def read_picture(
 def load_layouts(args: argparse.Namespace) -> LayoutBank:
     """The layout bank of --composition layouts: --layouts, else WEIGHTS-layouts.png beside the weights file
     (random-init models have none)."""
-    weights = getattr(args, "weights", None) or default_weights()
-    path = getattr(args, "layouts", None) or weights.with_name(f"{weights.stem}-layouts.png")
+    path = getattr(args, "layouts", None) or bank_beside(getattr(args, "weights", None) or default_weights())
     if not path.is_file():
         raise ValueError(f"composition layouts: no layout bank at {path} (give --layouts FILE)")
     return LayoutBank.load(path)

@@ -8,6 +8,8 @@ all (bench/experiments/layout_bound.py, v1.3, 512x256): the 64x32 layouts of tra
 at strength 0.6, scored a thumbnail SWD 30% below generate's, finest level unchanged. This stage is that
 measurement made into a tool: the bank is the layouts themselves (a "retrieval" prior, non-parametric),
 not a model that invents new ones; a small diffusion model over the same thumbnails can replace it.
+Measured as a tool (weights/README.md, "Composition: layouts"), the gain did not hold at 1024x512 with
+8 seeds, so it is an option, not the default.
 
 The bank is a PNG sheet of 64x32 thumbnails (scripts/layout_bank.py writes it; its text chunk names the
 thumbnail size and count). For a canvas of another aspect the thumbnail is centre-cropped to it.
@@ -30,6 +32,12 @@ from ..sampling.solvers import Step
 from .steering import img2img
 
 STRENGTH = 0.6  # the bound's best: 0.8 kept less of the layout, lower strengths keep its blur
+
+
+def bank_beside(weights: str | Path) -> Path:
+    """Where a weights file's layout bank lives: WEIGHTS-layouts.png next to it."""
+    weights = Path(weights)
+    return weights.with_name(f"{weights.stem}-layouts.png")
 
 
 class LayoutBank:
@@ -58,6 +66,8 @@ class LayoutBank:
             count, columns = int(info["count"]), int(info["columns"])
         except (KeyError, ValueError):
             raise ValueError(f"{path} is not a layout bank (no thumb, count and columns in its text)") from None
+        if min(w, h, count, columns) <= 0:
+            raise ValueError(f"{path}: its thumbnail size, count and columns must be positive")
         if not (0 < count <= columns * (sheet.height // h) and columns * w <= sheet.width):
             raise ValueError(f"{path}: {count} thumbnails of {w}x{h} do not fit its {sheet.width}x{sheet.height}")
         pixels = torch.from_numpy(np.asarray(sheet.convert("RGB"), dtype=np.uint8).copy())

@@ -76,3 +76,14 @@ def test_generate_composition_layouts_on_the_command_line(tmp_path: Path, capsys
     assert main([*args, "--composition", "layouts", "--layouts", str(missing)]) == 2
     assert "no layout bank at" in capsys.readouterr().err
     assert main([*args, "--composition", "layouts", "--layout-strength", "2"]) == 2
+
+
+def test_a_sheet_with_a_zero_thumbnail_size_is_refused(tmp_path: Path) -> None:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    for key, value in {"thumb": "64x0", "count": "1", "columns": "1"}.items():
+        info.add_text(key, value)
+    Image.new("RGB", (64, 32)).save(tmp_path / "zero.png", pnginfo=info)
+    with pytest.raises(ValueError, match="must be positive"):
+        LayoutBank.load(tmp_path / "zero.png")
