@@ -4,6 +4,7 @@ Stop reaches queued jobs; a job over the cost cap is refused before it queues.""
 
 from __future__ import annotations
 
+import json
 import struct
 import time
 import zlib
@@ -105,14 +106,10 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, str, list]]:
     ]
     for name in ("text", "empty", "truncated", "page", "bomb", "big"):
         cases.append((f"generate style {name}", "/generate", _with(GEN, 8, handle_file(str(f[name])))))
-    for path in ("/etc/passwd", "../../etc/hosts"):
-        cases.append(
-            (
-                f"generate style server path {path}",
-                "/generate",
-                _with(GEN, 8, {"path": path, "meta": {"_type": "gradio.FileData"}}),
-            )
-        )  # noqa: E501
+    # a server path posted as a file: sent raw (gradio_client would upload the client's own copy of the file)
+    for path in ("/etc/passwd", "../../etc/hosts", "/no/such/file.png"):
+        server_file = {"path": path, "meta": {"_type": "gradio.FileData"}}
+        cases.append((f"generate style server path {path}", "raw:/generate", _with(GEN, 8, server_file)))
     cases.append(("generate style not a file", "/generate", _with(GEN, 8, "just text")))
     # inpaint: editor, blur, method, only_masked, margin, steps, guidance, seed, sampler, grid, eta, strength, content
     editor = {"background": good, "layers": [handle_file(str(f["layer"]))], "composite": None}
@@ -204,7 +201,24 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, str, list]]:
     return cases
 
 
+def _raw_reply(client: Client, endpoint: str, data: list) -> str:
+    """What the server answers a call posted as raw JSON, as a hostile client sends it: the status line, or
+    "refused: ..." with the error's words."""
+    url = f"{client.src}gradio_api/call{endpoint}"
+    posted = httpx.post(url, json={"data": data}, timeout=30)
+    if posted.status_code != 200:
+        return f"refused ({posted.status_code}): {posted.json().get('detail', '')}"
+    events = httpx.get(f"{url}/{posted.json()['event_id']}", timeout=120).text
+    kind, _, payload = events.strip().rpartition("event: ")[2].partition("\ndata: ")
+    if kind == "error":
+        return f"refused: {payload}"
+    result = json.loads(payload)
+    return str(result[1] if endpoint == "/outpaint_layout" else result[2])
+
+
 def _reply(client: Client, endpoint: str, data: list) -> str:
+    if endpoint.startswith("raw:"):
+        return _raw_reply(client, endpoint.removeprefix("raw:"), data)
     try:
         result = client.predict(*data, api_name=endpoint)
     except httpx.HTTPStatusError as exc:
