@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -21,6 +22,18 @@ def same_seed_same_image_on_cpu_and_gpu() -> None:
     diff = (a - b).abs().mean().item()
     print(f"cpu vs gpu mean |difference| {diff:.4f}")
     assert diff < 0.02  # bf16 kernels differ in the last bits, not in the picture
+
+
+def a_compiled_network_paints_the_same_picture() -> None:
+    """PatchDM.compile with inductor, then with CUDA graphs: the eager picture to bf16 rounding."""
+    eager = PatchDM.random_init(demo(), device="cuda")
+    a = run(eager.generate(256, 512, seed=3, steps=4)).cpu()
+    for graphs in (False, True):
+        fast = PatchDM.random_init(demo(), device="cuda").compile(cuda_graphs=graphs)
+        b = run(fast.generate(256, 512, seed=3, steps=4)).cpu()
+        diff = (a - b).abs().mean().item()
+        print(f"compiled (cuda graphs {graphs}) vs eager mean |difference| {diff:.4f}")
+        assert diff < 0.02
 
 
 def offloaded_canvas_gives_the_same_image() -> None:
@@ -60,9 +73,54 @@ def training_draws_on_the_gpu_and_resumes_exactly() -> None:
             torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-3, msg=lambda m, n=name: f"{n}: {m}")
 
 
+def speed_levers_train_the_same_model_on_the_gpu() -> None:
+    """channels-last, autotune, compile (inductor) and CUDA graphs: the losses of eager bf16 to rounding."""
+    import json
+    import tempfile
+
+    from patchdm_core import tiny
+    from patchdm_core.training.bench import synthetic_pictures
+    from patchdm_core.training.loop import train
+    from patchdm_core.training.speed import Speed
+
+    cfg = tiny()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = synthetic_pictures(Path(tmp) / "data", cfg.train.image_size, n=2)
+        losses = {}
+        for name in ("none", "channels-last,autotune,compile", "channels-last,autotune,cuda-graphs"):
+            out = Path(tmp) / name
+            train(cfg.replace(train=replace(cfg.train, log_every=1)), data, out, steps=4, device="cuda",
+                  speed=Speed.parse(name))  # fmt: skip
+            losses[name] = [json.loads(line)["loss"] for line in (out / "log.jsonl").read_text().splitlines()]
+        print("losses per lever set:", losses)
+        for name, got in losses.items():
+            assert len(got) == 4 and all(abs(a - b) <= 2e-2 * abs(b) for a, b in zip(got, losses["none"])), name
+
+
+def a_denoiser_step_on_the_gpu_waits_for_nothing() -> None:
+    """No host round trip inside a step on a GPU-resident canvas (a blocking copy or .item() would drain the
+    queue once per band or chunk): CUDA's sync debug mode turns any into an error."""
+    pipe = PatchDM.random_init(demo(), device="cuda")
+    x = torch.randn(2, 3, 512, 1024, device="cuda")
+    t = torch.full((2,), 500, device="cuda")
+    cond = pipe.cond(None, batch=2)
+    for grid, tileable in (("fixed", False), ("random", False), ("alternate", True)):
+        den = pipe.denoiser("feature", chunk=48, grid=grid, tileable=tileable)  # many bands and chunks
+        den(x, t, cond)  # call 0 (and the warm-up of kernels and the allocator)
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            den(x, t, cond)  # call 1: a moved lattice under "random" and "alternate"
+        finally:
+            torch.cuda.set_sync_debug_mode(0)
+
+
 CHECKS = [
+    a_denoiser_step_on_the_gpu_waits_for_nothing,
+    speed_levers_train_the_same_model_on_the_gpu,
     training_draws_on_the_gpu_and_resumes_exactly,
     same_seed_same_image_on_cpu_and_gpu,
+    a_compiled_network_paints_the_same_picture,
     offloaded_canvas_gives_the_same_image,
     peak_gpu_memory_is_flat_in_canvas_size,
 ]

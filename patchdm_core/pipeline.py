@@ -21,6 +21,7 @@ from .model.schedule import Schedule
 from .model.weights import CheckpointError, file_hash, load_into, load_weights
 from .runtime.devices import pick_device
 from .runtime.images import from_pil, to_pil
+from .sampling.compiled import compile_network
 from .sampling.noise import patch_seed
 from .sampling.painter import Painter, check_canvas
 from .sampling.solvers import Step, ddim_sample, run
@@ -137,6 +138,13 @@ class PatchDM:
     # the painter's parts, for the CLI, the app, benchmarks and tests
     settings = _on_painter(Painter.settings)
     denoiser = _on_painter(Painter.denoiser)
+
+    def compile(self, cuda_graphs: bool = False) -> PatchDM:
+        """Compile the network's encoder and decoder halves (torch.compile; for GPUs, see
+        sampling/compiled.py); the first pictures after it take the compile time. Returns self."""
+        compile_network(self.model.unet, cuda_graphs=cuda_graphs)
+        return self
+
     cond = _on_painter(Painter.cond)
     encode_style = _on_painter(Painter.encode_style)
     initial_noise = _on_painter(Painter.initial_noise)

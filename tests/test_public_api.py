@@ -59,16 +59,17 @@ COMMANDS = {
     "upscale": "--chunk --device --eta --grid --guidance --help --image --max-pixels --output --precision "
     "--random-init --sampler --scale --seed --size --steps --strength --threads --weights -h -o",
     "train": "--batch-size --clip-model --clip-weights --config --crops --data --device --ema-decay --ema-extra "
-    "--freeze-encoder --help --image-size --init --log-every --lr --min-snr-gamma --minutes --no-bf16 --offsets "
-    "--out --precision --resume --sample-every --save-every --seed --steps --t-max --t-min --threads --window -h",
+    "--freeze-encoder --help --image-size --init --log-every --lr --lr-scaling --min-snr-gamma --minutes --no-bf16 "
+    "--offsets --out --precision --resume --sample-every --save-every --seed --speed --steps --t-max --t-min "
+    "--threads --window -h",
     "train-latent": "--batch-size --clip-weights --data --help --lr --min-luminance --out --precision --seed "
     "--steps --threads --weights -h",
     "eval": "--compositions --data --device --etas --grids --guidance --help --layouts --modes --n --out --positions "
     "--precision --random-init --samplers --save-images --sizes --threads --weights -h",
-    "bench": "--chunk-canvas --chunks --config --device --full --gpu-report --help --max-size --modes --out "
-    "--precision --quick --repeats --sizes --sliding-max-size --threads -h",
+    "bench": "--chunk-canvas --chunks --compile --config --device --full --gpu-report --help --max-size --modes --out "
+    "--peak-tflops --precision --quick --repeats --sizes --sliding-max-size --threads -h",
     "bench-train": "--batch-size --config --data --device --help --no-bf16 --offsets --out --precision --seconds "
-    "--threads --window -h",
+    "--speed --threads --window -h",
     "set-defaults": "--eta --grid --guidance --help --positions --precision --sampler --steps --threads --weights -h",
 }
 

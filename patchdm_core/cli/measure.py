@@ -12,18 +12,20 @@ import json
 import time
 from pathlib import Path
 
-from ..evaluation import bench
+from ..evaluation import bench, image_bench
 from ..evaluation.evaluate import composition_table, evaluate, markdown, settings_grid, write_report
 from ..model.presets import load_config, preset
 from ..pipeline import PatchDM
 from ..runtime import checks
+from ..runtime.devices import pick_device
+from ..runtime.peak import network_dtype, peak_tflops
 from ..runtime.sizes import sizes
 from ..sampling.denoiser import MODES
 from ..sampling.positions import GRIDS
 from ..sampling.solvers import get_sampler
 from ..training import bench as bench_train
 from .common import add_model_args, load_layouts, load_pipeline
-from .train import add_window_arguments
+from .train import add_speed_argument, add_window_arguments
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -151,8 +153,22 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--repeats",
         type=checks.arg("repeats", integer=True, lo=1, hi=1000),
-        default=1,
-        help="denoiser calls timed per row (their mean is reported)",
+        default=3,
+        help="interleaved rounds per canvas: each times every mode (chunk) once, after an untimed warm-up of "
+        "every mode at that size; rows report the median, min and max",
+    )
+    p.add_argument(
+        "--peak-tflops",
+        type=checks.arg("peak-tflops", lo=1e-6, hi=1e6),
+        default=None,
+        help="the device's peak TFLOP/s for the %% of peak column; unset: the spec sheet of a known GPU, "
+        "otherwise a measured matmul",
+    )
+    p.add_argument(
+        "--compile",
+        choices=("none", "compile", "cuda-graphs"),
+        default="none",
+        help="time the network compiled (PatchDM.compile; cuda-graphs also replays CUDA graphs); for GPUs",
     )
     p.add_argument("--gpu-report", action="store_true", help="whole 50-step guided images with paper() and demo()")
     p.add_argument("--out", type=Path, default=Path("bench/results"), help="folder for <device>.json and plots")
@@ -176,17 +192,34 @@ def main_bench(args: argparse.Namespace) -> int:
         hw = [s for s in hw if s[0] * s[1] <= lw * lh]
     (sw, sh), *_ = sizes(args.sliding_max_size)
     (cw, ch), *_ = sizes(args.chunk_canvas)
+    if args.peak_tflops:
+        top, source = args.peak_tflops, "given"
+    else:
+        top, source = peak_tflops(pipe.device, network_dtype(pipe.device))
+    print(f"peak {top:.3g} TFLOP/s ({source})", flush=True)
+    flops = bench.flops_per_patch(pipe)  # counted on the eager network
+    if args.compile != "none":
+        pipe.compile(cuda_graphs=args.compile == "cuda-graphs")  # the same-size warm-ups take the compile time
+    kw = dict(rounds=args.repeats, flops=flops, peak=top)
     results: dict = {
         "machine": bench.machine(),
+        "device": str(pipe.device),
         "config": args.config,
         "command": "python -m " + " ".join(["patchdm_core", "bench", *args.argv]),
         "time": time.strftime("%Y-%m-%d %H:%M"),
-        "steps": bench.sweep(pipe, specs, hw, sliding_limit=(sh, sw), full=args.full, repeats=args.repeats),
-        "chunks": bench.chunk_sweep(pipe, chunks, (ch, cw)),
+        "rounds": args.repeats,
+        "compile": args.compile,
+        "peak": {"tflops": top, "source": source},
+        "gflop_per_patch": {"encode": flops[0] / 1e9, "decode": flops[1] / 1e9},
+        "steps": bench.sweep(pipe, specs, hw, sliding_limit=(sh, sw), full=args.full, **kw),
+        "chunks": bench.chunk_sweep(pipe, chunks, (ch, cw), **kw),
     }
     if args.gpu_report:
-        results["gpu_report"] = bench.gpu_report(args.device, [(512, 1024), (1024, 2048)])
-    written = bench.save(results, args.out / f"{bench.device_label(pipe)}-{args.config}")
+        results["gpu_report"] = image_bench.gpu_report(
+            args.device, [(512, 1024), (1024, 2048)], peak=top, compile=args.compile
+        )
+    suffix = "" if args.compile == "none" else f"-{args.compile}"
+    written = bench.save(results, args.out / f"{bench.device_label(pipe)}-{args.config}{suffix}")
     print("wrote", ", ".join(str(p) for p in written))
     return 0
 
@@ -207,6 +240,7 @@ def add_bench_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda > mps > cpu)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32")
     add_window_arguments(p)
+    add_speed_argument(p)
     p.add_argument("--out", type=Path, default=None, help="JSON report (default: print only)")
 
 
@@ -217,13 +251,14 @@ def main_bench_train(args: argparse.Namespace) -> int:
         checks.output_file(args.out, ".json", "--out")
     if args.device is not None:
         args.device = str(checks.device(args.device))
+    args.speed.check(pick_device(args.device))
     cfg = bench_train.bench_config(load_config(args.config), args.batch_size, args.window, args.offsets)
-    report = bench_train.measure(cfg, args.data, args.seconds, args.device, bf16=not args.no_bf16)
+    report = bench_train.measure(cfg, args.data, args.seconds, args.device, bf16=not args.no_bf16, speed=args.speed)
     report["command"] = "python -m patchdm_core bench-train " + _bench_train_argv(args)
     print(
         f"{cfg.name} on {report['device']}: batch {report['batch_size']}, {report['steps']} steps in "
         f"{report['seconds']:.0f} s: {report['windows_per_s']:.1f} windows/s, {report['gflop_per_window']:.2f} GFLOP "
-        f"per window (forward + backward), {report['tflop_per_s']:.3f} TFLOP/s"
+        f"per window (forward + backward), {report['tflop_per_s']:.3f} TFLOP/s (speed levers: {report['speed']})"
     )
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -238,4 +273,10 @@ def _bench_train_argv(args: argparse.Namespace) -> str:
         parts.append(f"--batch-size {args.batch_size}")
     if args.device:
         parts.append(f"--device {args.device}")
+    for flag, value in (("--window", args.window), ("--offsets", args.offsets)):
+        if value:
+            parts.append(f"{flag} {value}")
+    if args.no_bf16:
+        parts.append("--no-bf16")
+    parts.append(f"--speed {args.speed}")
     return " ".join(parts)

@@ -12,9 +12,11 @@ from ..model.config import PatchDMConfig
 from ..model.presets import load_config
 from ..model.weights import CheckpointError
 from ..runtime import checks
+from ..runtime.devices import pick_device
 from ..runtime.sizes import parse_size
 from ..training.latent import fit_prior
 from ..training.loop import train
+from ..training.speed import DEFAULT_SPEED, LEVERS, LR_SCALINGS, Speed, scaled_lr
 from ..training.state import ema_file
 
 
@@ -38,6 +40,13 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         "--batch-size", type=num("batch-size", integer=True, lo=1, hi=65536), default=None, help="windows per step"
     )
     p.add_argument("--lr", type=num("lr", lo=1e-9, hi=1), default=None, help="AdamW learning rate")
+    p.add_argument(
+        "--lr-scaling",
+        choices=LR_SCALINGS,
+        default="none",
+        help="without --lr, a --batch-size other than the config's scales its learning rate: sqrt (lr x "
+        "sqrt(global batch / config batch), the rule for Adam) or none (default: the config's lr as is)",
+    )
     p.add_argument("--ema-decay", type=num("ema-decay", lo=0, hi=0.999999), default=None, help="EMA decay, 0-0.999999")
     p.add_argument(
         "--ema-extra",
@@ -72,6 +81,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         help="do not train the global encoder (the latent prior trained on its codes stays valid)",
     )
     add_window_arguments(p)
+    add_speed_argument(p)
     p.add_argument(
         "--min-snr-gamma",
         type=num("min-snr-gamma", lo=0, hi=1000),
@@ -105,6 +115,25 @@ def add_window_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_speed_argument(p: argparse.ArgumentParser) -> None:
+    """--speed (train and bench-train): how a step runs, never what it computes (training/speed.py)."""
+    p.add_argument(
+        "--speed",
+        type=speed_levers,
+        default=DEFAULT_SPEED,
+        help=f"comma list of speed levers: {', '.join(LEVERS)} (autotune and cuda-graphs: CUDA only), or none; "
+        f"default {DEFAULT_SPEED}; bench-train --speed measures what they pay on this device",
+    )
+
+
+def speed_levers(text: str) -> Speed:
+    """argparse type of --speed: an unknown lever is a usage error (exit 2), in a sentence."""
+    try:
+        return Speed.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def decays(text: str) -> tuple[float, ...]:
     """'0.9995,0.9999' -> (0.9995, 0.9999); each in [0, 0.999999] (argparse type)."""
     one = checks.arg("ema-extra", lo=0, hi=0.999999)
@@ -133,6 +162,15 @@ def config_from_args(args: argparse.Namespace) -> PatchDMConfig:
         w, h = args.image_size
         overrides["image_size"] = (h, w)
     train_cfg = dataclasses.replace(cfg.train, **{k: v for k, v in overrides.items() if v is not None})
+    if args.lr is None and args.lr_scaling != "none":
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        lr = scaled_lr(cfg.train.lr, train_cfg.batch_size * world, cfg.train.batch_size, args.lr_scaling)
+        if lr != cfg.train.lr:
+            print(
+                f"learning rate {lr:.3g}: {cfg.train.lr:.3g} at the config's batch {cfg.train.batch_size}, "
+                f"scaled by the {args.lr_scaling} rule to the global batch {train_cfg.batch_size * world}"
+            )
+        train_cfg = dataclasses.replace(train_cfg, lr=lr)
     cfg = cfg.replace(train=train_cfg)
     if args.clip_model:
         cfg = cfg.replace(encoder=dataclasses.replace(cfg.encoder, kind="clip", clip_model=args.clip_model))
@@ -148,6 +186,7 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError(f"--init {args.init} is not a weights file")
     if args.device is not None:
         args.device = str(checks.device(args.device))
+    args.speed.check(pick_device(args.device))
     if args.resume and not (args.out / "state" / "state.json").exists():
         raise CheckpointError(f"--resume: no training state in {args.out / 'state'}")
     checks.writable_folder(args.out, "--out")
@@ -164,6 +203,7 @@ def main(args: argparse.Namespace) -> int:
         clip_weights=args.clip_weights,
         init=args.init,
         bf16=not args.no_bf16,
+        speed=args.speed,
     )
     if int(os.environ.get("RANK", "0")) == 0:
         extra = "".join(f", {ema_file(args.out, d)} (EMA {d:g})" for d in result.extra)

@@ -14,26 +14,72 @@ def _label(row: dict) -> str:
 
 
 def table(results: dict) -> str:
-    """Per-step time, evaluations and peak memory per mode and size, plus the headline ratios."""
-    lines = [
-        f"`{results['command']}` ({results['time']}, {results['machine']})",
-        "",
-        "| mode | canvas | s / step | evals / step | peak RSS (GiB) | peak GPU (GiB) |",
-        "|---|---|---|---|---|---|",
+    """Per-step time (median of the interleaved rounds, min-max), evaluations, counted TFLOP/s, percent of
+    the peak and peak memory per mode and size; the chunk sweep; the headline ratios (from the medians)."""
+    peak = results.get("peak") or {}
+    lines = [f"`{results['command']}` ({results['time']}; {machine_line(results)})", ""]
+    if "rounds" in results:
+        lines += [
+            f"Each row is the median of {results['rounds']} interleaved rounds (every mode timed once per round, "
+            "in an order rotated per round) after an untimed warm-up of every mode at the row's own size; "
+            "min-max beside it. TFLOP/s counts the network's FLOPs (FlopCounterMode: encoder and decoder FLOPs "
+            f"per patch x evaluations); peak {peak.get('tflops', 0):.3g} TFLOP/s ({peak.get('source', '?')}).",
+            "",
+        ]
+    lines += [
+        "| mode | canvas | s / step | min-max | evals / step | TFLOP/s | % of peak | peak RSS (GiB) | peak GPU (GiB) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["steps"]:
         gpu = f"{r['peak_gpu_bytes'] / 2**30:.2f}" if "peak_gpu_bytes" in r else "-"
         lines.append(
-            f"| {_label(r)} | {r['width']}x{r['height']} | {r['seconds']:.2f} | "
-            f"{r['encode_evals'] + r['decode_evals']} | {r['peak_rss_bytes'] / 2**30:.2f} | {gpu} |"
+            f"| {_label(r)} | {r['width']}x{r['height']} | {r['seconds']:.3f} | {_spread(r)} | "
+            f"{evals(r)} | {_rate(r)} | {r['peak_rss_bytes'] / 2**30:.2f} | {gpu} |"
         )
+    if results.get("chunks"):
+        lines += [
+            "",
+            "| chunk | canvas | s / step | min-max | TFLOP/s | % of peak | peak RSS (GiB) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in results["chunks"]:
+            lines.append(
+                f"| {r['chunk']} | {r['width']}x{r['height']} | {r['seconds']:.3f} | {_spread(r)} | {_rate(r)} | "
+                f"{r['peak_rss_bytes'] / 2**30:.2f} |"
+            )
     for name, value in ratios(results).items():
         lines.append(f"\n{name}: **{value:.2f}**")
     return "\n".join(lines)
 
 
+def machine_line(results: dict) -> str:
+    """The device the rows ran on, named: the GPU for a CUDA run, the CPU model and threads otherwise."""
+    m = results["machine"]
+    cpu = f"CPU {m.get('cpu', '?')}, {m.get('threads', '?')} threads"
+    on_gpu = str(results.get("device", "cuda" if "gpu" in m else "cpu")).startswith("cuda")
+    return f"{'GPU ' + m['gpu'] + ', ' if on_gpu and 'gpu' in m else ''}{cpu}, torch {m.get('torch', '?')}"
+
+
+def evals(r: dict) -> str:
+    """Encoder + decoder evaluations per step: whole, or a mean of rounds whose lattice moved differently."""
+    n = r["encode_evals"] + r["decode_evals"]
+    return f"{n:.0f}" if n == int(n) else f"{n:.1f}"
+
+
+def _spread(r: dict) -> str:
+    return f"{r['seconds_min']:.3f}-{r['seconds_max']:.3f}" if "seconds_min" in r else "-"
+
+
+def _rate(r: dict) -> str:
+    """TFLOP/s and % of peak cells (dashes for rows from before they were counted)."""
+    if "tflop_per_s" not in r:
+        return "- | -"
+    return f"{r['tflop_per_s']:.3g} | {r['percent_of_peak']:.1f}"
+
+
 def ratios(results: dict) -> dict[str, float]:
-    """feature/naive, moved-grid/fixed-grid and sliding/feature time (and memory) at 2048x1024, from the same run."""
+    """feature/naive, moved-grid/fixed-grid and sliding/feature time (and memory) at 2048x1024, from the same run
+    (a row's seconds is the median of its interleaved rounds)."""
     at = {(_label(r), r["width"], r["height"]): r["seconds"] for r in results["steps"]}
     mem = {(_label(r), r["width"], r["height"]): r["peak_rss_bytes"] for r in results["steps"]}
     out = {}
@@ -52,6 +98,11 @@ def ratios(results: dict) -> dict[str, float]:
         if f and key in at:
             out[f"sliding (stride {stride}) / feature time at 2048x1024"] = at[key] / f
     return out
+
+
+def _device(results: dict) -> str:
+    m = results["machine"]
+    return m["gpu"] if "gpu" in m and str(results.get("device", "cuda")).startswith("cuda") else "CPU"
 
 
 def plots(results: dict, stem: Path) -> list[Path]:
@@ -77,7 +128,7 @@ def plots(results: dict, stem: Path) -> list[Path]:
         ax.set_yscale("log" if key == "seconds" else "linear")
         ax.set_xlabel("canvas megapixels")
         ax.set_ylabel(ylabel)
-        ax.set_title(f"{results['config']} model, {results['machine'].get('gpu', 'CPU')}: {suffix}")
+        ax.set_title(f"{results['config']} model, {_device(results)}: {suffix}")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
         path = stem.with_name(f"{stem.name}-{suffix}.png")

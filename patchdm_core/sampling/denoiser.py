@@ -111,7 +111,8 @@ class CanvasDenoiser:
         return lattice_offset(self.grid, call, self.grid_seed, self.p)
 
     def _emb(self, t: Tensor, cond: Cond, index: Tensor, pos: Tensor) -> Emb:
-        pos = pos * self._scale.to(pos.device) + self._shift.to(pos.device)
+        # non_blocking: a blocking host-to-GPU copy waits for every queued kernel (a host round trip per chunk)
+        pos = pos * self._scale.to(pos.device, non_blocking=True) + self._shift.to(pos.device, non_blocking=True)
         return self.unet.embed(t[index], pos, cond.keep_pos[index], cond.z[index], cond.keep_z[index])
 
     def _chunks(self, n: int) -> Iterator[slice]:
@@ -130,7 +131,7 @@ class CanvasDenoiser:
         """The network without collage, for the window modes: (patches, index, pos) -> eps float32."""
 
         def net(patches: Tensor, index: Tensor, pos: Tensor) -> Tensor:
-            emb = self._emb(t, cond, index.to(t.device), pos.to(t.device))
+            emb = self._emb(t, cond, index.to(t.device, non_blocking=True), pos.to(t.device, non_blocking=True))
             patches = self._prep(patches)
             self.evals["encode"] += len(patches)
             self.evals["decode"] += len(patches)
@@ -154,7 +155,7 @@ class CanvasDenoiser:
             prev = [c[:, -1:].clone() for c in cur]  # a view would keep the whole band alive
             del cur
             dev = t.device
-            origin = torch.tensor([[float(r0), 0.0]], device=dev).expand(b, 2)
+            origin = _origin(r0, b, dev)
             pos = grid_positions(grid, origin, shifted=True)
             index = torch.arange(b, device=dev).repeat_interleave(k * cols)
             eps = torch.empty(b * k * cols, x.shape[1], p, p, dtype=torch.float32, device=dev)
@@ -197,12 +198,19 @@ class CanvasDenoiser:
         band = padded_band(x, p, r * p, k * p, self.wrap)  # built per band: no padded copy of the canvas
         cols = band.shape[-1] // p
         patches = self._prep(to_patches(band, p))
-        origin = torch.tensor([[float(r), 0.0]], device=t.device).expand(b, 2)
+        origin = _origin(r, b, t.device)
         pos = grid_positions(Grid(k, cols), origin)
         index = torch.arange(b, device=t.device).repeat_interleave(k * cols)
         parts = [self.unet.encode(patches[s], self._emb(t, cond, index[s], pos[s])) for s in self._chunks(len(patches))]
         self.evals["encode"] += len(patches)
         return [torch.cat(level).reshape(b, k, cols, *level[0].shape[1:]) for level in zip(*parts)]
+
+
+def _origin(row: int, b: int, device: torch.device) -> Tensor:
+    """[b, 2] = (row, 0) made on the device (torch.tensor(..., device=gpu) is a blocking host copy)."""
+    origin = torch.zeros(b, 2, device=device)
+    origin[:, 0] = float(row)
+    return origin
 
 
 def evals_per_step(mode: str, height: int, width: int, p: int, stride: int | None = None) -> int:

@@ -28,8 +28,10 @@ from ..runtime.devices import pick_device
 from .data import ImageFolderWindows
 from .loop import train
 from .objective import Objective, draw_inputs
+from .speed import EAGER, Speed
 
 LOG_EVERY = 5  # steps per timed window of the loop's log
+WARMUP_STEPS = 3  # steps before the timed seconds: compiling, autotuning, CUDA graph recording (its 2nd call)
 
 
 def synthetic_pictures(folder: Path, size: tuple[int, int], n: int = 4, seed: int = 0) -> Path:
@@ -93,16 +95,34 @@ def bench_config(
     return cfg.replace(train=dataclasses.replace(cfg.train, **overrides))
 
 
-def measure(cfg: PatchDMConfig, data: Path | None, seconds: float, device: str | None, bf16: bool = True) -> dict:
-    """Train `cfg` (see bench_config) for `seconds` on `data` (None: synthetic pictures) and report windows/s,
-    the counted FLOPs per window and TFLOP/s (no command line in it: the caller adds its own)."""
+def measure(
+    cfg: PatchDMConfig,
+    data: Path | None,
+    seconds: float,
+    device: str | None,
+    bf16: bool = True,
+    speed: Speed = EAGER,
+) -> dict:
+    """Train `cfg` (see bench_config) with the `speed` levers for `seconds` on `data` (None: synthetic pictures)
+    and report windows/s, the counted FLOPs per window and TFLOP/s (no command line in it: the caller adds
+    its own). The seconds count after WARMUP_STEPS steps: compiling and cuDNN autotuning happen there."""
     dev = pick_device(device)
     with tempfile.TemporaryDirectory(prefix="patchdm-bench-train-") as tmp:
         data = data or synthetic_pictures(Path(tmp) / "data", cfg.train.image_size)
         run_dir = Path(tmp) / "run"
         per_window = flops_per_window(cfg, data, dev, cache_dir=run_dir / "cache")
         start = time.monotonic()
-        result = train(cfg, data, run_dir, steps=10**9, minutes=seconds / 60, device=device, bf16=bf16)
+        result = train(
+            cfg,
+            data,
+            run_dir,
+            steps=10**9,
+            minutes=seconds / 60,
+            device=device,
+            bf16=bf16,
+            speed=speed,
+            warmup_steps=WARMUP_STEPS,
+        )
         wall = time.monotonic() - start
         log_file = run_dir / "log.jsonl"
         log = [json.loads(line) for line in log_file.read_text().splitlines()] if log_file.exists() else []
@@ -120,6 +140,7 @@ def measure(cfg: PatchDMConfig, data: Path | None, seconds: float, device: str |
         "batch_size": cfg.train.batch_size,
         "window": cfg.train.window,
         "offsets": cfg.train.offsets,
+        "speed": str(speed),
         "steps": result.step,
         "seconds": round(wall, 1),
         "windows_per_s": _sig(windows_s),

@@ -27,6 +27,7 @@ from .data import ImageFolderWindows
 from .distributed import Distributed
 from .objective import Objective, draw_inputs, trainable
 from .progress import Progress, save_sample_grid
+from .speed import EAGER, Speed, compiled, prepare
 from .state import load_state, restore_run, save_run
 
 
@@ -52,10 +53,15 @@ def train(
     clip_weights: str | None = None,
     init: str | Path | None = None,
     bf16: bool = True,
+    speed: Speed = EAGER,
+    warmup_steps: int = 0,
 ) -> TrainResult:
-    """Train until `steps` total steps (or `minutes` of wall time); `init` starts from a weights file."""
+    """Train until `steps` total steps (or `minutes` of wall time); `init` starts from a weights file; `speed`
+    picks how the step runs (speed.py), never what it computes. `minutes` counts from the end of the first
+    `warmup_steps` steps (bench-train: compiling and autotuning happen there and are not what it times)."""
     out = Path(out)
     dist = Distributed.setup(device)
+    speed.check(dist.device)
     info: dict = {}
     if resume:
         tensors, info = load_state(out / "state")
@@ -73,6 +79,7 @@ def train(
         if not clip_weights:
             raise ValueError("the clip encoder needs --clip-weights FILE (a local open_clip weights file)")
         model.encoder.load_tower(clip_weights)
+    prepare(model, speed)
     ema = copy.deepcopy(model).requires_grad_(False).eval()
     tc = cfg.train
     if tc.freeze_encoder:
@@ -103,7 +110,7 @@ def train(
     ramped = {d: d == tc.ema_decay or extra_warmup for d in emas}
     # one fused kernel per step on CUDA instead of a loop of small ones
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay, fused=dist.device.type == "cuda")
-    objective = dist.wrap(Objective(model, schedule, clip_feats))
+    objective = compiled(dist.wrap(Objective(model, schedule, clip_feats)), speed)
     # Every per-step draw (windows, flips, t, CFG flags, noise) comes from this generator, on the training
     # device: drawing 256x3x128x128 noise on 2 CPU threads and copying it over cost more than a GPU step.
     gen = torch.Generator(device=dist.device).manual_seed(seed * 1_000_003 + dist.rank)
@@ -117,9 +124,19 @@ def train(
         print(
             f"training {cfg.name}: {count_parameters(model.unet) / 1e6:.2f} M UNet parameters, "
             f"{len(dataset)} images from {data}, batch {tc.batch_size} x {dist.world} process(es) "
-            f"on {dist.device}, steps {step} -> {steps}"
+            f"on {dist.device}, steps {step} -> {steps}, speed levers: {speed}"
         )
     deadline = time.monotonic() + minutes * 60 if minutes else None
+    first = step
+
+    def out_of_time(done: int) -> bool:
+        nonlocal deadline
+        if deadline is None or done - first < warmup_steps:
+            return False
+        if warmup_steps and done - first == warmup_steps:  # the clock starts now
+            deadline = time.monotonic() + minutes * 60
+        return time.monotonic() > deadline
+
     autocast = precision.autocast(dist.device, enabled=bf16, kind="train")
     progress = Progress(step, steps, out / "log.jsonl", enabled=dist.rank == 0, log_every=tc.log_every)
     start = time.monotonic()
@@ -133,7 +150,7 @@ def train(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # preemption / `kill`: stop cleanly and save, like Ctrl-C
     try:
-        while step < steps and not dist.agree_stop(deadline is not None and time.monotonic() > deadline, step):
+        while step < steps and not dist.agree_stop(out_of_time(step), step):
             batch = dataset.sample(tc.batch_size, gen, tc.window, tc.offsets)
             t, keep_z, keep_pos = draw_inputs(cfg, tc.batch_size, gen, dist.device)
             noise = randn(batch.x0.shape, gen, dist.device)

@@ -69,6 +69,7 @@ def _cases(f: dict[str, Path], out: str) -> list[tuple[str, list[str], str]]:
     rer = ["reroll", *TINY, "--image", str(f["good"]), "--box", "0,0,16,16", "-o", out]
     i2i = ["img2img", *TINY, "--image", str(f["good"]), "-o", out]
     ups = ["upscale", *TINY, "--image", str(f["good"]), "--scale", "2", "-o", out]
+    train_cpu = ["train", "--data", str(f["data"]), "--out", out[:-4], "--device", "cpu"]
     cases = []
     # numbers: 0, negative, huge, NaN, inf, text
     for flag, values in {
@@ -159,6 +160,10 @@ def _cases(f: dict[str, Path], out: str) -> list[tuple[str, list[str], str]]:
         ("train --lr nan", ["train", "--data", str(f["data"]), "--out", out[:-4], "--lr", "nan"], "lr"),
         ("train --minutes -1", ["train", "--data", str(f["data"]), "--out", out[:-4], "--minutes", "-1"], "minutes"),
         ("train --steps 0", ["train", "--data", str(f["data"]), "--out", out[:-4], "--steps", "0"], "steps"),
+        ("train --speed fast", ["train", "--data", str(f["data"]), "--out", out[:-4], "--speed", "fast"], "lever"),
+        ("train --speed cuda-graphs on cpu", [*train_cpu, "--speed", "cuda-graphs"], "needs a CUDA device"),
+        ("train --lr-scaling linear", [*train_cpu, "--lr-scaling", "linear"], "lr-scaling"),
+        ("bench-train --speed x", ["bench-train", "--config", "tiny", "--speed", "x"], "unknown speed lever"),
         ("train --t-min 5000", ["train", "--data", str(f["data"]), "--out", out[:-4], "--t-min", "5000"], "t-min"),
         ("train --image-size x", ["train", "--data", str(f["data"]), "--out", out[:-4], "--image-size", "x"], "size"),
         ("train --config nope", ["train", "--data", str(f["data"]), "--out", out[:-4], "--config", "nope"], "preset"),

@@ -1,0 +1,105 @@
+"""Speed levers change how a training step runs, never what it computes: the same losses and weights with
+and without each lever that runs on the CPU (the CUDA-only ones: bench/gpu_checks.py, marker `gpu`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+import torch
+
+from patchdm_core import tiny
+from patchdm_core.cli.main import main as cli
+from patchdm_core.training import speed as speed_module
+from patchdm_core.training.loop import train
+from patchdm_core.training.speed import Speed, scaled_lr
+from tests.helpers import image_folder
+
+
+def _cfg():
+    cfg = tiny()
+    return cfg.replace(train=dataclasses.replace(cfg.train, batch_size=4, log_every=1, ema_decay=0.5))
+
+
+def _run(tmp_path, name: str, speed: Speed, steps: int = 3):
+    data = image_folder(tmp_path / "data")
+    result = train(_cfg(), data, tmp_path / name, steps=steps, device="cpu", speed=speed)
+    losses = [json.loads(line)["loss"] for line in (tmp_path / name / "log.jsonl").read_text().splitlines()]
+    return result, losses
+
+
+def _same_training(a, b, losses_a, losses_b) -> None:
+    assert len(losses_a) == len(losses_b) == 3
+    assert losses_a == pytest.approx(losses_b, rel=1e-5)
+    for (name, x), y in zip(a.ema.state_dict().items(), b.ema.state_dict().values()):
+        torch.testing.assert_close(x, y, atol=1e-6, rtol=1e-5, msg=lambda m, n=name: f"{n}: {m}")
+
+
+def test_levers_parse_print_and_refuse_unknown_names() -> None:
+    assert Speed.parse("channels-last,compile") == Speed(channels_last=True, compile=True)
+    assert Speed.parse("") == Speed.parse("none") == Speed()
+    assert str(Speed.parse("compile, channels-last")) == "channels-last,compile"
+    assert str(Speed()) == "none"
+    with pytest.raises(ValueError, match="unknown speed lever 'fast'"):
+        Speed.parse("channels-last,fast")
+    with pytest.raises(ValueError, match="cuda-graphs needs a CUDA device"):
+        Speed(cuda_graphs=True).check(torch.device("cpu"))
+
+
+def test_channels_last_trains_the_same_model(tmp_path) -> None:
+    plain, plain_losses = _run(tmp_path, "plain", Speed())
+    nhwc, nhwc_losses = _run(tmp_path, "nhwc", Speed(channels_last=True))
+    assert nhwc.model.unet.stem.weight.is_contiguous(memory_format=torch.channels_last)
+    assert not plain.model.unet.stem.weight.is_contiguous(memory_format=torch.channels_last)
+    _same_training(plain, nhwc, plain_losses, nhwc_losses)
+    assert (tmp_path / "nhwc" / "weights.safetensors").is_file()  # NHWC tensors are written contiguous
+
+
+def test_a_compiled_step_trains_the_same_model(tmp_path, monkeypatch) -> None:
+    # the same dynamo + AOTAutograd capture of forward and backward as on a GPU, run by eager kernels:
+    # inductor's C++ build of this graph takes about three minutes on two cores (the GPU check uses it)
+    monkeypatch.setattr(speed_module, "COMPILE_BACKEND", "aot_eager")
+    torch._dynamo.reset()
+    plain, plain_losses = _run(tmp_path, "plain", Speed())
+    fast, fast_losses = _run(tmp_path, "compiled", Speed(channels_last=True, compile=True))
+    _same_training(plain, fast, plain_losses, fast_losses)
+    torch._dynamo.reset()
+
+
+def test_a_cuda_only_lever_on_the_cpu_is_refused_before_training(tmp_path) -> None:
+    with pytest.raises(ValueError, match="autotune needs a CUDA device"):
+        train(_cfg(), image_folder(tmp_path / "d"), tmp_path / "run", steps=1, device="cpu", speed=Speed(autotune=True))
+    assert not (tmp_path / "run" / "weights.safetensors").exists()
+
+
+def test_the_time_limit_starts_after_the_warm_up_steps(tmp_path) -> None:
+    data = image_folder(tmp_path / "data")
+    cold = train(_cfg(), data, tmp_path / "a", steps=50, minutes=1e-6, device="cpu")
+    warm = train(_cfg(), data, tmp_path / "b", steps=50, minutes=1e-6, device="cpu", warmup_steps=4)
+    assert cold.step <= 1 and warm.step == 5  # the 4 warm-up steps, then one timed step over the limit
+
+
+def test_the_sqrt_rule_scales_the_learning_rate_with_the_global_batch() -> None:
+    assert scaled_lr(2e-4, 256, 64, "sqrt") == pytest.approx(4e-4)
+    assert scaled_lr(2e-4, 16, 64, "sqrt") == pytest.approx(1e-4)
+    assert scaled_lr(2e-4, 256, 64, "none") == 2e-4
+    with pytest.raises(ValueError, match="unknown learning-rate scaling"):
+        scaled_lr(2e-4, 256, 64, "linear")
+
+
+def test_train_applies_the_rule_unless_lr_is_given(tmp_path, capsys) -> None:
+    data = image_folder(tmp_path / "data")
+    base = tiny().train
+    batch = ["--batch-size", str(4 * base.batch_size)]
+    common = ["train", "--data", str(data), "--config", "tiny", "--steps", "1", *batch]
+    assert cli([*common, "--out", str(tmp_path / "a"), "--lr-scaling", "sqrt", "--speed", "channels-last"]) == 0
+    assert f"scaled by the sqrt rule to the global batch {4 * base.batch_size}" in capsys.readouterr().out
+    trained = json.loads((tmp_path / "a" / "config.json").read_text())["train"]
+    assert math.isclose(trained["lr"], 2 * base.lr)
+    assert cli([*common, "--out", str(tmp_path / "b"), "--lr-scaling", "sqrt", "--lr", "3e-4"]) == 0
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["train"]["lr"] == 3e-4
+    assert cli([*common, "--out", str(tmp_path / "c")]) == 0  # the default: the config's lr as is, NHWC
+    assert json.loads((tmp_path / "c" / "config.json").read_text())["train"]["lr"] == base.lr
+    assert "speed levers: channels-last" in capsys.readouterr().out
