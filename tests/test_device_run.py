@@ -30,15 +30,20 @@ def test_the_device_script_runs_end_to_end_and_returns_within_the_limits(tmp_pat
         "PY": sys.executable, "DEVICE": "cpu", "CONFIG": "tiny", "BATCH": "4", "INIT": str(init),
         "DATA": str(image_folder(tmp_path / "data", n=3)), "HELDOUT": str(image_folder(tmp_path / "held", n=2)),
         "MINUTES": "0.05", "LOW_MINUTES": "0.03", "LATENT_STEPS": "20", "N": "2", "SIZE": "64x32",
-        "BENCH_SECONDS": "2", "CHECKS": "0", "SNAP_EVERY": "1", "RUN": str(tmp_path / "run"), "OUT": str(out),
+        "BENCH_SECONDS": "2", "ARMS": "none channels-last autotune",
+        "CHECKS": "0", "SNAP_EVERY": "1", "RUN": str(tmp_path / "run"), "OUT": str(out),
     }  # fmt: skip
     done = subprocess.run(
         ["bash", "bench/device_run.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
     )
     log = done.stdout + done.stderr
     assert done.returncode == 0, log
-    steps = ("bench-train", "train", "low-noise pass", "train-latent", "eval new", "eval init")
-    assert all(f"{step} exit 0" in log for step in steps), log
+    steps = ("bench-train none", "bench-train channels-last", "train", "low-noise pass", "train-latent", "eval new")
+    assert all(f"{step} exit 0" in log for step in (*steps, "eval init")), log
+    assert "bench-train autotune exit 2" in log  # a lever this device cannot run is one failed arm, not the run's end
+    fastest = log.split("fastest speed levers: ")[1].split()[0]
+    assert fastest in ("none", "channels-last"), log
+    assert f"speed levers: {fastest}" in (tmp_path / "run" / "train-main.log").read_text()
     files = [p for p in out.rglob("*") if p.is_file()]
     sizes = [p.stat().st_size for p in files]
     assert len(files) <= 8 and max(sizes) <= 16 * MiB and sum(sizes) <= 64 * MiB, files
@@ -54,3 +59,21 @@ def test_the_device_script_runs_end_to_end_and_returns_within_the_limits(tmp_pat
         names = tar.getnames()
     assert "./train-main.log" in names and "./machine.log" in names
     assert not any(n.endswith(".safetensors") or "/state/" in n for n in names)
+
+
+@pytest.mark.slow
+def test_the_checks_script_runs_and_returns_its_tables(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    env = os.environ | {
+        "PY": sys.executable, "DEVICE": "cpu", "CONFIG": "tiny", "SIZES": "128x64", "LEVERS": "channels-last",
+        "BENCH_SECONDS": "2", "CHECKS": "0", "COMPILES": "none", "RUN": str(tmp_path / "run"), "OUT": str(out),
+    }  # fmt: skip
+    done = subprocess.run(
+        ["bash", "bench/device_checks.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    log = done.stdout + done.stderr
+    assert done.returncode == 0 and "bench none exit 0" in log and "bench-train tiny exit 0" in log, log
+    assert {p.name for p in out.iterdir()} == {"cpu-tiny.json", "cpu-tiny.md", "bench-train-tiny.json"}
+    rows = json.loads((out / "cpu-tiny.json").read_text())["steps"]
+    assert {r["mode"] for r in rows} == {"feature", "naive"} and all(r["percent_of_peak"] > 0 for r in rows)
+    assert json.loads((out / "bench-train-tiny.json").read_text())["speed"] == "channels-last"
