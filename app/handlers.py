@@ -149,11 +149,11 @@ class Studio(SteeringActions, SpanActions):
             raise InputError("this model ships no layout bank (WEIGHTS-layouts.png beside its weights file)")
         tile_grid = self.pipe.grid_size(height, width, True)[::-1] if tileable else None
         notes = [n for n in [size_note(width, height, self.p, tile_grid)] if n]
-        z, style_name = None, None
+        z, style_name, palette = None, None, None
         if style is not None:
             picture, note = load_picture(style, self.limits, what="style reference")
             notes += [f"style reference: {note}"] if note else []
-            z = self.pipe.encode_style(picture)
+            z, palette = self.pipe.encode_style(picture), picture  # its global code and its colours
             style_name = Path(style).name if isinstance(style, (str, Path)) else "reference picture"
         first = pick_seed(seed)
         if composition == "layouts":  # img2img of the layout runs the last `strength` of the ladder
@@ -170,7 +170,9 @@ class Studio(SteeringActions, SpanActions):
                     self.layouts, height, width, seed=s, z=z, mode=mode, tileable=tileable, **settings
                 )
             else:
-                it = self.pipe.generate(height, width, seed=s, z=z, mode=mode, tileable=tileable, **settings)
+                it = self.pipe.generate(
+                    height, width, seed=s, z=z, palette=palette, mode=mode, tileable=tileable, **settings
+                )
             x = yield from sample_updates(
                 it,
                 look=self.pipe.preview,

@@ -24,6 +24,8 @@ from .runtime.images import from_pil, to_pil
 from .sampling.compiled import compile_network
 from .sampling.noise import patch_seed
 from .sampling.painter import Painter, check_canvas
+from .sampling.palette import STRENGTH as PALETTE_STRENGTH
+from .sampling.palette import PaletteSteer
 from .sampling.solvers import Step, ddim_sample, run
 
 __all__ = ["PatchDM", "pick_device", "run", "to_pil", "from_pil", "CheckpointError"]
@@ -114,9 +116,13 @@ class PatchDM:
         offload: bool | None = None,
         grid: str | None = None,
         sampler: str | None = None,
+        palette: Tensor | Image.Image | None = None,
+        palette_strength: float = PALETTE_STRENGTH,
     ) -> Iterator[Step]:
         """Paint a height x width canvas; sizes off the patch grid are painted on whole patches and fitted back
-        (Painter.grid_size: centre-cropped, or resampled with wrap-around on a tileable axis).
+        (Painter.grid_size: centre-cropped, or resampled with wrap-around on a tileable axis). `palette` (a
+        picture, or [1, 3, h, w] in [-1, 1]) steers the canvas's colours towards its own by `palette_strength`
+        in [0, 1] (sampling/palette.py): `--style` passes its picture here and its global code as `z`.
 
         None picks the model's default (steps, guidance, eta, grid rule, sampler; `settings()`); without `z`
         the latent prior samples the global code for this seed. `offload` keeps the canvas in host memory
@@ -127,7 +133,9 @@ class PatchDM:
         x = painter.initial_noise(seed, big_h, big_w, device=painter.canvas_device(big_h, big_w, offload))
         s = painter.settings(steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler)
         kw = dict(mode=mode, tileable=tileable, chunk=chunk, positions=positions, stride=stride)
-        yield from painter.paint(x, (height, width), seed=seed, z=self.default_z(seed) if z is None else z, s=s, **kw)
+        steer = PaletteSteer(palette, palette_strength) if palette is not None and palette_strength > 0 else None
+        z = self.default_z(seed) if z is None else z
+        yield from painter.paint(x, (height, width), seed=seed, z=z, s=s, x0_fn=steer, **kw)
 
     inpaint = _on_painter(edits.inpaint)
     outpaint = _on_painter(edits.outpaint)

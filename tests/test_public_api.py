@@ -45,8 +45,8 @@ FACADE = (
 # every command of `python -m patchdm_core` and its options (the CLI's contract with scripts and users)
 COMMANDS = {
     "generate": "--bezel --chunk --composition --device --eta --grid --guidance --help --layout-strength --layouts "
-    "--max-pixels --mode --output --positions --precision --random-init --sampler --seed --size --span --steps "
-    "--stride --style --threads --tileable --weights -h -o",
+    "--max-pixels --mode --output --palette-strength --positions --precision --random-init --sampler --seed --size "
+    "--span --steps --stride --style --threads --tileable --weights -h -o",
     "inpaint": "--anchor --blur --chunk --content --device --eta --grid --guidance --help --image --jump --margin "
     "--mask --max-pixels --method --model-detail --only-masked --output --precision --random-init --resample "
     "--sampler --seed --steps --strength --threads --weights -h -o",

@@ -13,6 +13,7 @@ from ..runtime.screens import Monitor, parse_span, presets_help, span_layout
 from ..runtime.sizes import parse_size
 from ..sampling.denoiser import MODES
 from ..sampling.noise import resolve_seed
+from ..sampling.palette import STRENGTH as PALETTE_STRENGTH
 from ..sampling.solvers import run, sampling_params
 from .common import add_model_args, add_sampling_args, load_layouts, load_pipeline, prepare, with_progress
 
@@ -68,7 +69,16 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="patch positions on canvases larger than the training images (default: the model's)",
     )
-    p.add_argument("--style", type=Path, default=None, help="reference picture whose global code to paint with")
+    p.add_argument(
+        "--style", type=Path, default=None, help="reference picture whose global code and colours to paint with"
+    )
+    p.add_argument(
+        "--palette-strength",
+        type=checks.arg("palette-strength", lo=0, hi=1),
+        default=None,
+        help=f"how strongly --style's colours steer the canvas at every step, 0-1 (default {PALETTE_STRENGTH}; "
+        "0: its global code alone)",
+    )
     p.add_argument(
         "--composition",
         choices=["none", "layouts"],
@@ -122,8 +132,13 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError(f"--stride must be between 1 and the patch size {p}, got {args.stride}")
     if args.tileable and args.mode != "feature":
         raise ValueError("tileable output needs the feature sampler (--mode feature)")
+    if args.palette_strength is not None and not args.style:
+        raise ValueError("--palette-strength needs --style (the picture whose colours it carries)")
+    if args.palette_strength and args.composition == "layouts":
+        raise ValueError("--palette-strength does not apply to --composition layouts (the layout sets the colours)")
     limit, limit_name = checks.read_limit(args.max_pixels)
     style = checks.picture(args.style, limit, "style reference", limit_name) if args.style else None
+    palette = PALETTE_STRENGTH if args.palette_strength is None else args.palette_strength
     bank = load_layouts(args) if args.composition == "layouts" else None
     pipe = load_pipeline(args)
     seed = resolve_seed(args.seed)
@@ -135,7 +150,7 @@ def main(args: argparse.Namespace) -> int:
     if bank is not None:
         it = pipe.compose(bank, height, width, seed=seed, strength=args.layout_strength, z=z, **kw)
     else:
-        it = pipe.generate(height, width, seed=seed, z=z, **kw)
+        it = pipe.generate(height, width, seed=seed, z=z, palette=style, palette_strength=palette, **kw)
     image = to_pil(run(with_progress(it, "generate")))
     params = {**sampling_params(s, args.mode), "Seed": seed, "Size": f"{width}x{height}"}
     if bank is not None:
@@ -144,6 +159,8 @@ def main(args: argparse.Namespace) -> int:
         params["Tileable"] = args.tileable
     if args.style:
         params["Style"] = args.style
+        if bank is None:
+            params["Palette strength"] = palette
     if monitors:
         params |= {"Span": ",".join(m.text() for m in args.span), "Bezel": args.bezel}
     save_png(image, args.output, pipe.params(**params))

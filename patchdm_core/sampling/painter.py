@@ -25,7 +25,7 @@ from ..runtime.sizes import round_up
 from .denoiser import CanvasDenoiser
 from .guidance import Cond, cfg
 from .noise import patch_noise, patch_seed
-from .solvers import Step, get_sampler, ladder
+from .solvers import Step, X0Fn, get_sampler, ladder
 
 
 def wrap_axes(tileable: bool | str) -> tuple[bool, bool]:
@@ -193,16 +193,17 @@ class Painter:
         chunk: int | None = None,
         positions: str | None = None,
         stride: int | None = None,
+        x0_fn: X0Fn | None = None,
     ) -> Iterator[Step]:
         """Denoise the whole-patch canvas x (at level `start` of the solver's ladder) with settings `s`,
-        yielding Steps fitted to `size` = (height, width) (see fit)."""
+        yielding Steps fitted to `size` = (height, width) (see fit); `x0_fn` steers every prediction."""
         den = self.denoiser(
             mode, chunk=chunk, tileable=tileable, positions=positions, stride=stride, grid=s["grid"], grid_seed=seed
         )
         eps_fn = cfg(den, self.cond(z), s["guidance"])
         gen = torch.Generator().manual_seed(patch_seed(seed, -1, -1))
         solve, path = get_sampler(s["sampler"]), ladder(s["sampler"], self.schedule, s["steps"])[start:]
-        for step in solve(eps_fn, x, self.schedule, path=path, eta=s["eta"], generator=gen):
+        for step in solve(eps_fn, x, self.schedule, path=path, eta=s["eta"], generator=gen, x0_fn=x0_fn):
             if tuple(x.shape[-2:]) != tuple(size):
                 step.x = self.fit(step.x, size, tileable, final=step.t < 0)
                 step.x0 = step.x if step.t < 0 else self.fit(step.x0, size, tileable, final=False)

@@ -35,6 +35,7 @@ from .noise import randn
 
 EpsFn = Callable[[Tensor, Tensor], Tensor]  # (x_t [B,...], t [B] long) -> a fresh eps the sampler may overwrite
 Project = Callable[[Tensor, int], Tensor]  # (x at level t, t) -> x with the known region imposed
+X0Fn = Callable[[Tensor, int], Tensor]  # (predicted clean sample, t) -> a steered one (palette.py), may be in place
 
 
 @dataclass
@@ -78,12 +79,14 @@ def ddim_sample(
     project: Project | None = None,
     path: Sequence[int] | None = None,
     clip_x0: bool = True,
+    x0_fn: X0Fn | None = None,
 ) -> Iterator[Step]:
     """Denoise x (at level path[0]) down to t = -1, yielding a Step after every model evaluation.
 
     `path` defaults to schedule.ddim_timesteps(steps); eta = 0 is deterministic. `project(x, t)`
-    runs after every transition (inpainting). Noise for eta > 0 and for upward jumps comes from
-    `generator` only.
+    runs after every transition (inpainting); `x0_fn(x0, t)` steers every prediction of the clean
+    sample (after clipping) and the step goes on from the steered one. Noise for eta > 0 and for
+    upward jumps comes from `generator` only.
     """
     path = list(path) if path is not None else schedule.ddim_timesteps(steps)
     path.append(-1)
@@ -99,7 +102,10 @@ def ddim_sample(
         x0 = schedule.predict_x0(x, t_cur, eps)
         if clip_x0:
             x0.clamp_(-1, 1)
-            eps = torch.sub(x, x0 * a_cur.sqrt(), out=eps).div_((1 - a_cur).sqrt())  # eps of the clipped x0
+        if x0_fn is not None:
+            x0 = x0_fn(x0, t_cur)
+        if clip_x0 or x0_fn is not None:
+            eps = torch.sub(x, x0 * a_cur.sqrt(), out=eps).div_((1 - a_cur).sqrt())  # eps of the x0 kept
         sigma = eta * ((1 - a_next) / (1 - a_cur) * (1 - a_cur / a_next)).sqrt()
         x = torch.addcmul(eps.mul_((1 - a_next - sigma**2).clamp(min=0).sqrt()), x0, a_next.sqrt())
         if eta > 0 and t_next >= 0:
@@ -123,6 +129,7 @@ def dpmpp_2m_sample(
     project: Project | None = None,
     path: Sequence[int] | None = None,
     clip_x0: bool = True,
+    x0_fn: X0Fn | None = None,
 ) -> Iterator[Step]:
     """Denoise x (at level path[0]) down to t = -1 with DPM-Solver++(2M); same contract as ddim_sample,
     but `path` defaults to the log-SNR ladder (schedule.logsnr_timesteps)."""
@@ -144,6 +151,8 @@ def dpmpp_2m_sample(
         del eps
         if clip_x0:
             x0.clamp_(-1, 1)
+        if x0_fn is not None:  # the data-prediction form takes the steered x0 as it is
+            x0 = x0_fn(x0, t_cur)
         a_cur = float(a_table[t_cur])
         if t_next < 0:  # into the clean end: sigma = 0, lambda = inf
             x = x0.clone()

@@ -122,6 +122,16 @@ def test_style_reference_sets_the_code(studio: Studio, tmp_path: Path) -> None:
     assert not np.array_equal(np.asarray(Image.open(styled)), np.asarray(Image.open(plain)))
 
 
+def test_style_reference_brings_its_colours(studio: Studio, tmp_path: Path) -> None:
+    ref = tmp_path / "orange.png"
+    Image.new("RGB", (64, 32), (230, 120, 20)).save(ref)
+    [styled] = finals(run_all(studio.generate(64, 32, steps=3, seed=1, style=str(ref))))
+    [plain] = finals(run_all(studio.generate(64, 32, steps=3, seed=1)))
+    target = np.array([230, 120, 20])
+    distance = [np.abs(np.asarray(Image.open(p).convert("RGB"), float) - target).mean() for p in (styled, plain)]
+    assert distance[0] < 0.7 * distance[1], distance  # 3 steps at the default strength: 1 - 0.75^3 of the way
+
+
 def test_stop_halts_within_a_step_keeps_preview_and_saves_nothing(studio: Studio) -> None:
     stop = threading.Event()
     seen: list[Update] = []

@@ -71,6 +71,15 @@ def _cases(f: dict[str, Path], out: str) -> list[tuple[str, list[str], str]]:
     ups = ["upscale", *TINY, "--image", str(f["good"]), "--scale", "2", "-o", out]
     train_cpu = ["train", "--data", str(f["data"]), "--out", out[:-4], "--device", "cpu"]
     cases = []
+    cases += [
+        ("generate --palette-strength without --style", [*gen, "--palette-strength", "0.5"], "needs --style"),
+        ("generate --palette-strength 2", [*gen, "--style", str(f["good"]), "--palette-strength", "2"], "palette"),
+        (
+            "generate --palette-strength with layouts",
+            [*gen, "--style", str(f["good"]), "--palette-strength", "0.5", "--composition", "layouts"],
+            "does not apply",
+        ),
+    ]
     # numbers: 0, negative, huge, NaN, inf, text
     for flag, values in {
         "--steps": ["0", "-3", "100000", "nan", "inf", "ten", "2.5"],

@@ -99,3 +99,19 @@ def test_cfg_batches_null_and_cond_in_one_call(scale: float, expected: float) ->
 def test_null_cond_drops_code_and_position() -> None:
     c = Cond.make(torch.zeros(1, 3), 1, 3, "cpu").null()
     assert not c.keep_z.any() and not c.keep_pos.any()
+
+
+@pytest.mark.parametrize("solver", ["ddim", "dpmpp-2m"])
+def test_an_x0_hook_steers_every_prediction_and_the_result(solver: str) -> None:
+    from patchdm_core.sampling.solvers import get_sampler
+
+    schedule, x = Schedule.linear(), torch.randn(1, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    eps_fn = lambda x, t: 0.5 * x  # noqa: E731 - any deterministic network
+    sample = get_sampler(solver)
+    plain = run(sample(eps_fn, x.clone(), schedule, steps=5))
+    same = run(sample(eps_fn, x.clone(), schedule, steps=5, x0_fn=lambda x0, t: x0))
+    torch.testing.assert_close(same, plain)
+    seen = []
+    grey = run(sample(eps_fn, x.clone(), schedule, steps=5, x0_fn=lambda x0, t: seen.append(t) or x0 * 0 + 0.25))
+    assert len(seen) == 5 and seen == sorted(seen, reverse=True)
+    torch.testing.assert_close(grey, torch.full_like(grey, 0.25))  # the clean end is the last steered x0
