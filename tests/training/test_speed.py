@@ -57,6 +57,21 @@ def test_channels_last_trains_the_same_model(tmp_path) -> None:
     assert (tmp_path / "nhwc" / "weights.safetensors").is_file()  # NHWC tensors are written contiguous
 
 
+def test_a_channels_last_run_resumes_exactly_with_its_moments_in_the_weights_layout(tmp_path) -> None:
+    data, nhwc = image_folder(tmp_path / "data"), Speed(channels_last=True)
+    straight = train(_cfg(), data, tmp_path / "a", steps=4, device="cpu", speed=nhwc)
+    train(_cfg(), data, tmp_path / "b", steps=2, device="cpu", speed=nhwc)
+    resumed = train(_cfg(), data, tmp_path / "b", steps=4, device="cpu", speed=nhwc, resume=True)
+    for (name, x), y in zip(straight.ema.state_dict().items(), resumed.ema.state_dict().values()):
+        torch.testing.assert_close(x, y, atol=1e-6, rtol=1e-5, msg=lambda m, n=name: f"{n}: {m}")
+    opt = torch.optim.AdamW(resumed.model.parameters())  # the loop's own is gone: check the rule on a copy
+    for p in resumed.model.parameters():
+        opt.state[p] = {"exp_avg": p.detach().contiguous().clone(), "step": torch.tensor(1.0)}
+    speed_module.match_layout(opt)
+    conv = resumed.model.unet.stem.weight
+    assert opt.state[conv]["exp_avg"].stride() == conv.stride() and torch.equal(opt.state[conv]["exp_avg"], conv)
+
+
 def test_a_compiled_step_trains_the_same_model(tmp_path, monkeypatch) -> None:
     # the same dynamo + AOTAutograd capture of forward and backward as on a GPU, run by eager kernels:
     # inductor's C++ build of this graph takes about three minutes on two cores (the GPU check uses it)
