@@ -159,11 +159,13 @@ class Events:
         grid: str | None,
         eta: float | None,
         composition: str | None,
+        palette: float | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's documented idiom
     ) -> Iterator[tuple]:
         """Paint a canvas: previews while it runs, then the PNG."""
         args = (width, height, steps, guidance, seed, batch, mode, tileable, style, sampler, grid, eta, composition)
+        args += (palette,)
         yield from self._job(request, progress, lambda flag: self.studio.generate(*args, stop=flag))
 
     def inpaint(

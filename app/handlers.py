@@ -20,6 +20,7 @@ from patchdm_core.editing.edits import EDIT_STRENGTH
 from patchdm_core.editing.img2img import denoise_steps
 from patchdm_core.editing.layout import STRENGTH as LAYOUT_STRENGTH
 from patchdm_core.runtime.images import from_pil, to_pil
+from patchdm_core.sampling.palette import STRENGTH as PALETTE_STRENGTH
 from patchdm_core.sampling.positions import GRIDS
 from patchdm_core.sampling.solvers import SAMPLERS, Step, sampling_params
 
@@ -128,10 +129,12 @@ class Studio(SteeringActions, SpanActions):
         grid: str | None = None,
         eta: float | None = None,
         composition: str | None = "none",
+        palette: float | None = None,
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
         """Paint `batch` canvases with seeds seed, seed+1, ...; previews, then each final PNG. Composition
-        "layouts" paints each on the seed's layout from the model's layout bank (editing/layout.py)."""
+        "layouts" paints each on the seed's layout from the model's layout bank (editing/layout.py). `palette`:
+        how strongly a style picture's colours steer the canvas (sampling/palette.py; None: the default)."""
         width, height = size_input(width, height)
         batch = 1 if batch is None or batch == "" else number("batch", batch, integer=True)
         tileable = flag("tileable", tileable)
@@ -142,6 +145,8 @@ class Studio(SteeringActions, SpanActions):
             raise InputError(f"unknown sampler mode {mode!r}; choose one of {', '.join(MODES)}")
         if tileable and mode != "feature":
             raise InputError("tileable output needs the feature sampler (Advanced → Sampler: feature)")
+        palette = PALETTE_STRENGTH if palette is None or palette == "" else palette
+        palette = number("style colours", palette, lo=0, hi=1)
         composition = composition or "none"
         if composition not in ("none", "layouts"):
             raise InputError(f"composition must be 'none' or 'layouts', got {composition!r}")
@@ -149,11 +154,11 @@ class Studio(SteeringActions, SpanActions):
             raise InputError("this model ships no layout bank (WEIGHTS-layouts.png beside its weights file)")
         tile_grid = self.pipe.grid_size(height, width, True)[::-1] if tileable else None
         notes = [n for n in [size_note(width, height, self.p, tile_grid)] if n]
-        z, style_name, palette = None, None, None
+        z, style_name, reference = None, None, None
         if style is not None:
             picture, note = load_picture(style, self.limits, what="style reference")
             notes += [f"style reference: {note}"] if note else []
-            z, palette = self.pipe.encode_style(picture), picture  # its global code and its colours
+            z, reference = self.pipe.encode_style(picture), picture  # its global code and its colours
             style_name = Path(style).name if isinstance(style, (str, Path)) else "reference picture"
         first = pick_seed(seed)
         if composition == "layouts":  # img2img of the layout runs the last `strength` of the ladder
@@ -171,7 +176,15 @@ class Studio(SteeringActions, SpanActions):
                 )
             else:
                 it = self.pipe.generate(
-                    height, width, seed=s, z=z, palette=palette, mode=mode, tileable=tileable, **settings
+                    height,
+                    width,
+                    seed=s,
+                    z=z,
+                    palette=reference,
+                    palette_strength=palette,
+                    mode=mode,
+                    tileable=tileable,
+                    **settings,
                 )
             x = yield from sample_updates(
                 it,
@@ -192,6 +205,8 @@ class Studio(SteeringActions, SpanActions):
                 params |= {"Composition": "layouts", "Layout strength": LAYOUT_STRENGTH}
             if style_name:
                 params["Style"] = style_name
+                if composition != "layouts":
+                    params["Palette strength"] = palette
             if batch > 1:
                 params["Batch"] = f"{i + 1}/{batch}"
             path = self._finish(x, params, "generate", s)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gradio as gr
 
 from patchdm_core.runtime.screens import SCREENS
+from patchdm_core.sampling.palette import STRENGTH as PALETTE_STRENGTH
 
 from .components import guard_inputs, mask_editor, upload_image
 from .events import Events
@@ -96,6 +97,15 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                             label="Style reference (optional)",
                             height=180,
                             elem_id="gen-style",
+                        )
+                        palette = gr.Slider(
+                            0,
+                            1,
+                            value=PALETTE_STRENGTH,
+                            step=0.05,
+                            label="Style colours",
+                            info="how strongly the style picture's colours steer the canvas (0: its global code only)",
+                            elem_id="gen-palette",
                         )
                         with gr.Accordion("Advanced", open=False):
                             g_sampler, g_grid, g_eta = solver_controls(studio, "gen")
@@ -283,7 +293,7 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
             "generate": (
                 go,
                 [width, height, steps, guidance, seed, batch, mode, tileable, style, g_sampler, g_grid, g_eta]
-                + [composition],  # last: API clients written before it keep working
+                + [composition, palette],  # last: API clients written before them keep working
                 (g_preview, g_result, g_status, g_seed, g_bar),
             ),
             "inpaint": (

@@ -25,7 +25,7 @@ from patchdm_core import PatchDM
 from tests.app.server import serve
 
 GENERIC = ("Something went wrong", "upstream Gradio app", "has not enabled verbose error reporting", "[Errno")
-GEN = [64, 32, 2, 1.5, 1, 1, "feature", False, None, None, None, None, "none"]  # width .. composition of /generate
+GEN = [64, 32, 2, 1.5, 1, 1, "feature", False, None, None, None, None, "none", 0.25]  # width .. palette of /generate
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +94,9 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, str, list]]:
         cases += [(f"generate arg{index}={v!r}", "/generate", _with(GEN, index, v)) for v in values]
     cases += [
         ("generate composition spiral", "/generate", _with(GEN, 12, "spiral")),
+        ("generate style colours 2", "/generate", _with(GEN, 13, 2)),
+        ("generate style colours text", "/generate", _with(GEN, 13, "vivid")),
+        ("generate style colours nan", "/generate", _with(GEN, 13, float("nan"))),
         ("generate mode magic", "/generate", _with(GEN, 6, "magic")),
         ("generate mode number", "/generate", _with(GEN, 6, 3)),
         ("generate tileable yes", "/generate", _with(GEN, 7, "yes")),

@@ -128,8 +128,11 @@ def test_style_reference_brings_its_colours(studio: Studio, tmp_path: Path) -> N
     [styled] = finals(run_all(studio.generate(64, 32, steps=3, seed=1, style=str(ref))))
     [plain] = finals(run_all(studio.generate(64, 32, steps=3, seed=1)))
     target = np.array([230, 120, 20])
+    [code_only] = finals(run_all(studio.generate(64, 32, steps=3, seed=1, style=str(ref), palette=0)))
     distance = [np.abs(np.asarray(Image.open(p).convert("RGB"), float) - target).mean() for p in (styled, plain)]
     assert distance[0] < 0.7 * distance[1], distance  # 3 steps at the default strength: 1 - 0.75^3 of the way
+    assert parse_infotext(read_parameters(styled))["Palette strength"] == "0.25"
+    assert not np.array_equal(np.asarray(Image.open(code_only)), np.asarray(Image.open(styled)))
 
 
 def test_stop_halts_within_a_step_keeps_preview_and_saves_nothing(studio: Studio) -> None:
