@@ -56,8 +56,8 @@ def machine_line(results: dict) -> str:
     """The device the rows ran on, named: the GPU for a CUDA run, the CPU model and threads otherwise."""
     m = results["machine"]
     cpu = f"CPU {m.get('cpu', '?')}, {m.get('threads', '?')} threads"
-    on_gpu = str(results.get("device", "cuda" if "gpu" in m else "cpu")).startswith("cuda")
-    return f"{'GPU ' + m['gpu'] + ', ' if on_gpu and 'gpu' in m else ''}{cpu}, torch {m.get('torch', '?')}"
+    gpu = _gpu(results)
+    return f"{'GPU ' + gpu + ', ' if gpu else ''}{cpu}, torch {m.get('torch', '?')}"
 
 
 def evals(r: dict) -> str:
@@ -101,8 +101,14 @@ def ratios(results: dict) -> dict[str, float]:
 
 
 def _device(results: dict) -> str:
-    m = results["machine"]
-    return m["gpu"] if "gpu" in m and str(results.get("device", "cuda")).startswith("cuda") else "CPU"
+    return _gpu(results) or "CPU"
+
+
+def _gpu(results: dict) -> str | None:
+    """The GPU the rows ran on, or None: a machine with a GPU also runs CPU sweeps (device "cpu"); results
+    written before the device was recorded ran on the GPU whenever the machine had one."""
+    gpu = results["machine"].get("gpu")
+    return None if str(results.get("device", "")).startswith("cpu") else gpu
 
 
 def plots(results: dict, stem: Path) -> list[Path]:

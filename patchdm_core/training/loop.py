@@ -27,7 +27,7 @@ from .data import ImageFolderWindows
 from .distributed import Distributed
 from .objective import Objective, draw_inputs, trainable
 from .progress import Progress, save_sample_grid
-from .speed import EAGER, Speed, compiled, match_layout, prepare
+from .speed import EAGER, Speed, compiled, prepare
 from .state import load_state, restore_run, save_run
 
 
@@ -117,7 +117,6 @@ def train(
     step, seconds = 0, 0.0
     if resume:
         step, seconds = restore_run(tensors, info, model, ema, extra, opt, gen, dist)
-        match_layout(opt)
     if dist.rank == 0:
         # The config actually trained (on --resume: the one stored in the state, not the CLI's).
         out.mkdir(parents=True, exist_ok=True)

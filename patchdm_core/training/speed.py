@@ -80,17 +80,6 @@ def prepare(model: nn.Module, speed: Speed) -> nn.Module:
     return model
 
 
-def match_layout(opt: torch.optim.Optimizer) -> None:
-    """Give every optimizer moment its parameter's memory layout. A resumed state's moments are read back
-    contiguous (NCHW); fused AdamW walks a parameter and its moments as flat arrays, so an NHWC weight
-    beside an NCHW moment would pair the wrong elements, silently."""
-    for group in opt.param_groups:
-        for p in group["params"]:
-            for key, value in opt.state.get(p, {}).items():
-                if torch.is_tensor(value) and value.shape == p.shape and value.stride() != p.stride():
-                    opt.state[p][key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
-
-
 def compiled(loss_fn: nn.Module, speed: Speed) -> Callable:
     """The loss module, compiled where the levers ask for it (the first steps then take the compile time)."""
     if not (speed.compile or speed.cuda_graphs):

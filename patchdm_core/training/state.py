@@ -119,6 +119,17 @@ def save_run(
     save_state(out / "state", tensors, info)
 
 
+def _moments_like_params(opt: torch.optim.Optimizer) -> None:
+    """Give every optimizer moment its parameter's memory layout. Moments are read back contiguous (NCHW);
+    under --speed channels-last the weights are NHWC, and fused AdamW walks a parameter and its moments as
+    flat arrays: an NHWC weight beside an NCHW moment would pair the wrong elements, silently."""
+    for group in opt.param_groups:
+        for p in group["params"]:
+            for key, value in opt.state.get(p, {}).items():
+                if torch.is_tensor(value) and value.shape == p.shape and value.stride() != p.stride():
+                    opt.state[p][key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
+
+
 def restore_run(
     tensors: dict[str, Tensor],
     info: dict,
@@ -141,6 +152,7 @@ def restore_run(
         i, name = k.split(".", 1)
         state.setdefault(int(i), {})[name] = v.to(dist.device) if name != "step" else v
     opt.load_state_dict({"state": state, "param_groups": info["param_groups"]})
+    _moments_like_params(opt)
     step = int(info["step"])
     if dist.rank == 0 and tensors["rng.gen"].numel() != gen.get_state().numel():
         # a state saved on another device kind (CPU Mersenne Twister vs CUDA Philox): the stream cannot

@@ -174,3 +174,13 @@ def test_ratios_come_from_the_same_run() -> None:
     assert abs(r["feature:random / feature (fixed grid) time at 2048x1024"] - 1.1) < 1e-9
     assert abs(r["feature:random / feature (fixed grid) peak RSS at 2048x1024"] - 1.04) < 1e-9
     assert r["sliding (stride 8) / feature time at 2048x1024"] == 40.0
+
+
+def test_the_machine_line_names_the_gpu_only_for_rows_that_ran_on_it() -> None:
+    from patchdm_core.evaluation.bench_plot import machine_line
+
+    m = {"cpu": "AMD EPYC", "threads": 2, "torch": "2.14.1", "gpu": "NVIDIA H200"}
+    assert machine_line({"machine": m, "device": "cuda:0"}).startswith("GPU NVIDIA H200, CPU AMD EPYC")
+    assert machine_line({"machine": m}).startswith("GPU NVIDIA H200")  # written before the device was recorded
+    assert machine_line({"machine": m, "device": "cpu"}).startswith("CPU AMD EPYC, 2 threads")
+    assert machine_line({"machine": {k: v for k, v in m.items() if k != "gpu"}}).startswith("CPU")

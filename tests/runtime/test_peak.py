@@ -8,7 +8,7 @@ from patchdm_core.runtime import peak, precision
 
 def test_the_cpu_peak_is_a_measured_matmul() -> None:
     value, source = peak.peak_tflops("cpu", torch.float32)
-    assert 1e-4 < value < 100 and source == f"measured matmul, fp32, N={peak.MATMUL_N['cpu']}"
+    assert 1e-4 < value < 100 and source == f"measured matmul, fp32, N={peak.MATMUL_N_CPU}"
 
 
 def test_the_measured_rate_is_two_n_cubed_per_second_of_the_best_trial(monkeypatch) -> None:

@@ -13,6 +13,7 @@ import torch
 from patchdm_core import tiny
 from patchdm_core.cli.main import main as cli
 from patchdm_core.training import speed as speed_module
+from patchdm_core.training import state as state_module
 from patchdm_core.training.loop import train
 from patchdm_core.training.speed import Speed, scaled_lr
 from tests.helpers import image_folder
@@ -67,7 +68,7 @@ def test_a_channels_last_run_resumes_exactly_with_its_moments_in_the_weights_lay
     opt = torch.optim.AdamW(resumed.model.parameters())  # the loop's own is gone: check the rule on a copy
     for p in resumed.model.parameters():
         opt.state[p] = {"exp_avg": p.detach().contiguous().clone(), "step": torch.tensor(1.0)}
-    speed_module.match_layout(opt)
+    state_module._moments_like_params(opt)
     conv = resumed.model.unet.stem.weight
     assert opt.state[conv]["exp_avg"].stride() == conv.stride() and torch.equal(opt.state[conv]["exp_avg"], conv)
 
