@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     limits = Limits(
         max_pixels=args.max_pixels, max_upload_bytes=args.max_upload_mb * 2**20, max_job_cost=args.max_job_cost
     )
-    layouts, problem = load_layouts(args.weights)
-    if problem:
+    layouts, problems = load_layouts(args.weights)
+    for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     studio = Studio(pipe, History(args.outputs), limits, banner, layouts)
     print(f"model: {pipe.name} ({pipe.model_hash}) on {pipe.device}; outputs: {studio.history.root}")

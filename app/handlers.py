@@ -18,6 +18,7 @@ from torch import Tensor
 
 from patchdm_core.editing.edits import EDIT_STRENGTH
 from patchdm_core.editing.img2img import denoise_steps
+from patchdm_core.editing.layout import COMPOSITIONS, LayoutBank
 from patchdm_core.editing.layout import STRENGTH as LAYOUT_STRENGTH
 from patchdm_core.runtime.images import from_pil, to_pil
 from patchdm_core.sampling.palette import STRENGTH as PALETTE_STRENGTH
@@ -63,7 +64,9 @@ class Studio(SteeringActions, SpanActions):
         self.history = history
         self.limits = limits or Limits()
         self.banner = banner
-        self.layouts = layouts  # the LayoutBank of Composition: layouts (None: the model ships none)
+        # Composition's layout sources by name ("layouts": the bank, "layout-model": the layout model); a bare
+        # LayoutBank is the bank alone; empty when the model ships neither
+        self.layouts = {"layouts": layouts} if isinstance(layouts, LayoutBank) else dict(layouts or {})
 
     @property
     def p(self) -> int:
@@ -133,7 +136,8 @@ class Studio(SteeringActions, SpanActions):
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
         """Paint `batch` canvases with seeds seed, seed+1, ...; previews, then each final PNG. Composition
-        "layouts" paints each on the seed's layout from the model's layout bank (editing/layout.py). `palette`:
+        "layouts" paints each on the seed's layout from the model's layout bank, "layout-model" on one its
+        layout model samples (editing/layout.py). `palette`:
         how strongly a style picture's colours steer the canvas (sampling/palette.py; None: the default)."""
         width, height = size_input(width, height)
         batch = 1 if batch is None or batch == "" else number("batch", batch, integer=True)
@@ -148,10 +152,11 @@ class Studio(SteeringActions, SpanActions):
         palette = PALETTE_STRENGTH if palette is None or palette == "" else palette
         palette = number("style colours", palette, lo=0, hi=1)
         composition = composition or "none"
-        if composition not in ("none", "layouts"):
-            raise InputError(f"composition must be 'none' or 'layouts', got {composition!r}")
-        if composition == "layouts" and self.layouts is None:
-            raise InputError("this model ships no layout bank (WEIGHTS-layouts.png beside its weights file)")
+        if composition not in COMPOSITIONS:
+            raise InputError(f"composition must be one of {', '.join(COMPOSITIONS)}, got {composition!r}")
+        if composition != "none" and composition not in self.layouts:
+            beside = "WEIGHTS-layouts.png" if composition == "layouts" else "WEIGHTS-layout.safetensors"
+            raise InputError(f"this model ships no {composition.replace('-', ' ')} ({beside} beside its weights file)")
         tile_grid = self.pipe.grid_size(height, width, True)[::-1] if tileable else None
         notes = [n for n in [size_note(width, height, self.p, tile_grid)] if n]
         z, style_name, reference = None, None, None
@@ -161,7 +166,7 @@ class Studio(SteeringActions, SpanActions):
             z, reference = self.pipe.encode_style(picture), picture  # its global code and its colours
             style_name = Path(style).name if isinstance(style, (str, Path)) else "reference picture"
         first = pick_seed(seed)
-        if composition == "layouts":  # img2img of the layout runs the last `strength` of the ladder
+        if composition != "none":  # img2img of the layout runs the last `strength` of the ladder
             steps = denoise_steps(steps, LAYOUT_STRENGTH)
         plan = f"{(gw // self.p) * (gh // self.p)} patches × {steps} steps"
         clock = {"start": time.perf_counter()}
@@ -170,9 +175,9 @@ class Studio(SteeringActions, SpanActions):
         for i in range(batch):
             s = first + i
             label = f"{plan} · seed {s}" + (f" · image {i + 1}/{batch}" if batch > 1 else "")
-            if composition == "layouts":
+            if composition != "none":
                 it = self.pipe.compose(
-                    self.layouts, height, width, seed=s, z=z, mode=mode, tileable=tileable, **settings
+                    self.layouts[composition], height, width, seed=s, z=z, mode=mode, tileable=tileable, **settings
                 )
             else:
                 it = self.pipe.generate(
@@ -201,11 +206,11 @@ class Studio(SteeringActions, SpanActions):
             params = {**sampling_params(settings, mode), "Seed": s, "Size": f"{width}x{height}"}
             if tileable:
                 params["Tileable"] = "xy"
-            if composition == "layouts":
-                params |= {"Composition": "layouts", "Layout strength": LAYOUT_STRENGTH}
+            if composition != "none":
+                params |= {"Composition": composition, "Layout strength": LAYOUT_STRENGTH}
             if style_name:
                 params["Style"] = style_name
-                if composition != "layouts":
+                if composition == "none":
                     params["Palette strength"] = palette
             if batch > 1:
                 params["Batch"] = f"{i + 1}/{batch}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from patchdm_core import CheckpointError, PatchDM, demo
 from patchdm_core.cli.common import Parser, default_weights
-from patchdm_core.editing.layout import LayoutBank, bank_beside
+from patchdm_core.editing.layout import LayoutSource, sources_beside
 from patchdm_core.runtime import checks, precision
 
 from .imaging import Limits
@@ -94,16 +94,10 @@ def load_model(weights: Path | None, device: str = "auto") -> tuple[PatchDM, str
     return PatchDM.random_init(demo(), device=device), banner
 
 
-def load_layouts(pipe_weights: Path | None) -> tuple[LayoutBank | None, str]:
-    """The layout bank beside the weights file (WEIGHTS-layouts.png), or None, with a line for the console
-    when there is one but it cannot be read (the app runs without Composition: layouts then)."""
-    path = bank_beside(pipe_weights or default_weights())
-    if not path.is_file():
-        return None, ""
-    try:
-        return LayoutBank.load(path), ""
-    except ValueError as exc:
-        return None, f"{exc}; Composition: layouts is off"
+def load_layouts(pipe_weights: Path | None) -> tuple[dict[str, LayoutSource], list[str]]:
+    """The layout sources beside the weights file by composition name, and a console line for each that is
+    there but cannot be read (the app runs without that composition then)."""
+    return sources_beside(pipe_weights or default_weights())
 
 
 __all__ = ["build_parser", "check_flags", "load_model", "load_layouts", "CheckpointError"]

@@ -25,6 +25,8 @@ from .widgets import (
     solver_controls,
 )
 
+COMPOSITION_LABELS = {"none": "none", "layouts": "training layouts", "layout-model": "layout model"}
+
 # the model's quick sizes first, then the screens people own, grouped (the CLI's --size names)
 PRESETS = {"1024×512": (1024, 512), "2048×1024": (2048, 1024)} | {
     f"{group} · {name} · {w}×{h}": (w, h) for group, sizes in SCREENS.items() for name, (w, h) in sizes.items()
@@ -85,12 +87,13 @@ def build(studio: Studio, events: Events | None = None, queue_size: int = 8) -> 
                         batch = gr.Slider(1, 8, value=1, step=1, label="Batch count (seed, seed+1, …)")
                         tileable = gr.Checkbox(label="Tileable (wraps around: the picture tiles without seams)")
                         composition = gr.Radio(
-                            ["none", "layouts"],
+                            [(COMPOSITION_LABELS[c], c) for c in ["none", *studio.layouts]],
                             value="none",
                             label="Composition",
-                            info="layouts: paint on the large shapes of a real wallpaper's layout (picked by the seed)",
+                            info="paint on large shapes: a real wallpaper's layout, or a new one from the layout "
+                            "model (picked by the seed)",
                             elem_id="gen-composition",
-                            visible=studio.layouts is not None,
+                            visible=bool(studio.layouts),
                         )
                         style = upload_image(
                             sources=["upload", "clipboard"],

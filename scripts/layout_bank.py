@@ -9,7 +9,6 @@ half-formed logo) are left out by name (--exclude), and near-black ones by --min
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import sys
 from pathlib import Path
 
@@ -20,15 +19,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from patchdm_core.editing.layout import LayoutBank  # noqa: E402
 from patchdm_core.runtime.pictures import crops_of, list_images, load_rgb  # noqa: E402
-
-# the Debian pictures whose 64x32 layout shows a logo or a word (looked at, on the sheet of all of them)
-# (a name with "logo" in it too, unless it says "no-logo")
-LOGOS = ("*MATE-Stripes*", "*Float-into-MATE*", "*GreenTraditional*", "xfdesktop4-data__xfce-*")
-
-
-def shows_a_logo(name: str, patterns: tuple[str, ...]) -> bool:
-    low = name.lower()
-    return ("logo" in low and "no-logo" not in low) or any(fnmatch.fnmatch(name, p) for p in patterns)
+from patchdm_core.training.layout import LOGOS, shows_a_logo  # noqa: E402
 
 
 def thumbnails(

@@ -44,9 +44,9 @@ FACADE = (
 
 # every command of `python -m patchdm_core` and its options (the CLI's contract with scripts and users)
 COMMANDS = {
-    "generate": "--bezel --chunk --composition --device --eta --grid --guidance --help --layout-strength --layouts "
-    "--max-pixels --mode --output --palette-strength --positions --precision --random-init --sampler --seed --size "
-    "--span --steps --stride --style --threads --tileable --weights -h -o",
+    "generate": "--bezel --chunk --composition --device --eta --grid --guidance --help --layout-model "
+    "--layout-strength --layouts --max-pixels --mode --output --palette-strength --positions --precision "
+    "--random-init --sampler --seed --size --span --steps --stride --style --threads --tileable --weights -h -o",
     "inpaint": "--anchor --blur --chunk --content --device --eta --grid --guidance --help --image --jump --margin "
     "--mask --max-pixels --method --model-detail --only-masked --output --precision --random-init --resample "
     "--sampler --seed --steps --strength --threads --weights -h -o",
@@ -64,8 +64,10 @@ COMMANDS = {
     "--threads --window -h",
     "train-latent": "--batch-size --clip-weights --data --help --lr --min-luminance --out --precision --seed "
     "--steps --threads --weights -h",
-    "eval": "--compositions --data --device --etas --grids --guidance --help --layouts --modes --n --out --positions "
-    "--precision --random-init --samplers --save-images --sizes --threads --weights -h",
+    "train-layout": "--batch-size --channels --data --help --lr --minutes --out --precision --save-minutes --seed "
+    "--steps --threads --thumb -h",
+    "eval": "--compositions --data --device --etas --grids --guidance --help --layout-model --layouts --modes --n "
+    "--out --positions --precision --random-init --samplers --save-images --sizes --threads --weights -h",
     "bench": "--chunk-canvas --chunks --compile --config --device --full --gpu-report --help --max-size --modes --out "
     "--peak-tflops --precision --quick --repeats --sizes --sliding-max-size --threads -h",
     "bench-train": "--batch-size --config --data --device --help --no-bf16 --offsets --out --precision --seconds "

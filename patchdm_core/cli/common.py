@@ -12,8 +12,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..editing.layout import LayoutBank, bank_beside
+from ..editing.layout import LayoutBank, LayoutSource, bank_beside, model_beside
 from ..model.config import PatchDMConfig
+from ..model.layout import load_layout_model
 from ..model.presets import preset
 from ..model.weights import CheckpointError
 from ..pipeline import PatchDM
@@ -161,10 +162,18 @@ def read_picture(
     return normalize_mode(img)
 
 
-def load_layouts(args: argparse.Namespace) -> LayoutBank:
-    """The layout bank of --composition layouts: --layouts, else WEIGHTS-layouts.png beside the weights file
-    (random-init models have none)."""
-    path = getattr(args, "layouts", None) or bank_beside(getattr(args, "weights", None) or default_weights())
+def load_layouts(args: argparse.Namespace, composition: str) -> LayoutSource:
+    """The layout source of a composition: for "layouts" the bank (--layouts, else WEIGHTS-layouts.png beside
+    the weights file), for "layout-model" the model (--layout-model, else WEIGHTS-layout.safetensors)."""
+    weights = getattr(args, "weights", None) or default_weights()
+    if composition == "layouts":
+        path = getattr(args, "layouts", None) or bank_beside(weights)
+        if not path.is_file():
+            raise ValueError(f"composition layouts: no layout bank at {path} (give --layouts FILE)")
+        return LayoutBank.load(path)
+    path = getattr(args, "layout_model", None) or model_beside(weights)
     if not path.is_file():
-        raise ValueError(f"composition layouts: no layout bank at {path} (give --layouts FILE)")
-    return LayoutBank.load(path)
+        raise ValueError(
+            f"composition layout-model: no layout model at {path} (train one with train-layout, give --layout-model)"
+        )
+    return load_layout_model(path)

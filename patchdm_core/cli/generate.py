@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..editing.layout import STRENGTH
+from ..editing.layout import COMPOSITIONS, STRENGTH
 from ..runtime import checks
 from ..runtime.images import save_png, to_pil
 from ..runtime.screens import Monitor, parse_span, presets_help, span_layout
@@ -81,10 +81,11 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     )
     p.add_argument(
         "--composition",
-        choices=["none", "layouts"],
+        choices=COMPOSITIONS,
         default="none",
-        help="layouts: paint on the large shapes of a training picture's layout (a 64x32 thumbnail from the "
-        "bank of --layouts, picked by the seed) instead of from noise alone (default none)",
+        help="paint on the large shapes of a 64x32 layout instead of from noise alone: layouts takes a training "
+        "picture's (from the bank of --layouts, picked by the seed), layout-model samples a new one (the "
+        "model of --layout-model) (default none)",
     )
     p.add_argument(
         "--layouts",
@@ -92,6 +93,12 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="the layout bank, a PNG sheet of thumbnails (scripts/layout_bank.py; default: WEIGHTS-layouts.png "
         "beside the weights file)",
+    )
+    p.add_argument(
+        "--layout-model",
+        type=Path,
+        default=None,
+        help="the layout model (train-layout; default: WEIGHTS-layout.safetensors beside the weights file)",
     )
     p.add_argument(
         "--layout-strength",
@@ -134,12 +141,14 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError("tileable output needs the feature sampler (--mode feature)")
     if args.palette_strength is not None and not args.style:
         raise ValueError("--palette-strength needs --style (the picture whose colours it carries)")
-    if args.palette_strength and args.composition == "layouts":
-        raise ValueError("--palette-strength does not apply to --composition layouts (the layout sets the colours)")
+    if args.palette_strength and args.composition != "none":
+        raise ValueError(
+            f"--palette-strength does not apply to --composition {args.composition} (the layout sets the colours)"
+        )
     limit, limit_name = checks.read_limit(args.max_pixels)
     style = checks.picture(args.style, limit, "style reference", limit_name) if args.style else None
     palette = PALETTE_STRENGTH if args.palette_strength is None else args.palette_strength
-    bank = load_layouts(args) if args.composition == "layouts" else None
+    source = load_layouts(args, args.composition) if args.composition != "none" else None
     pipe = load_pipeline(args)
     seed = resolve_seed(args.seed)
     z = pipe.encode_style(style) if style is not None else None
@@ -147,19 +156,19 @@ def main(args: argparse.Namespace) -> int:
     print(f"seed: {seed}  size: {width}x{height}  model: {pipe.name}  device: {pipe.device}")
     kw = dict(mode=args.mode, tileable=args.tileable or False, chunk=args.chunk, positions=args.positions, **s)
     kw["stride"] = args.stride
-    if bank is not None:
-        it = pipe.compose(bank, height, width, seed=seed, strength=args.layout_strength, z=z, **kw)
+    if source is not None:
+        it = pipe.compose(source, height, width, seed=seed, strength=args.layout_strength, z=z, **kw)
     else:
         it = pipe.generate(height, width, seed=seed, z=z, palette=style, palette_strength=palette, **kw)
     image = to_pil(run(with_progress(it, "generate")))
     params = {**sampling_params(s, args.mode), "Seed": seed, "Size": f"{width}x{height}"}
-    if bank is not None:
-        params |= {"Composition": "layouts", "Layout strength": args.layout_strength}
+    if source is not None:
+        params |= {"Composition": args.composition, "Layout strength": args.layout_strength}
     if args.tileable:
         params["Tileable"] = args.tileable
     if args.style:
         params["Style"] = args.style
-        if bank is None:
+        if source is None:
             params["Palette strength"] = palette
     if monitors:
         params |= {"Span": ",".join(m.text() for m in args.span), "Bezel": args.bezel}

@@ -30,6 +30,7 @@ COMMANDS = {
     "upscale": ("patchdm_core.cli.img2img", "enlarge a picture with new detail (resize + img2img)"),
     "train": ("patchdm_core.cli.train", "train a Patch-DM on a folder of images"),
     "train-latent": ("patchdm_core.cli.train", "train the latent model over the global codes"),
+    "train-layout": ("patchdm_core.cli.layout", "train the layout model (composition) on a folder of wallpapers"),
     "eval": ("patchdm_core.cli.measure", "seam score and SWD per sampler mode"),
     "bench": ("patchdm_core.cli.measure", "speed and memory against canvas size"),
     "bench-train": ("patchdm_core.cli.measure", "training throughput: windows/s and TFLOP/s"),

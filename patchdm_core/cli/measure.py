@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+from ..editing.layout import COMPOSITIONS
 from ..evaluation import bench, image_bench
 from ..evaluation.evaluate import composition_table, evaluate, markdown, settings_grid, write_report
 from ..model.presets import load_config, preset
@@ -61,9 +62,11 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--compositions",
         default="none",
-        help="comma list of none,layouts: canvases painted from noise, or on layouts of the bank (--layouts)",
+        help="comma list of none,layouts,layout-model: canvases painted from noise, on layouts of the bank "
+        "(--layouts), or on layouts the layout model samples (--layout-model)",
     )
     p.add_argument("--layouts", type=Path, default=None, help="layout bank (default: WEIGHTS-layouts.png)")
+    p.add_argument("--layout-model", type=Path, default=None, help="layout model (default: WEIGHTS-layout.safetensors)")
     p.add_argument(
         "--guidance", type=checks.arg("guidance"), default=None, help="guidance scale (default: the model's)"
     )
@@ -103,9 +106,9 @@ def main_eval(args: argparse.Namespace) -> int:
         get_sampler(name)
     compositions = tuple(c for c in args.compositions.split(",") if c) or ("none",)
     for c in compositions:
-        if c not in ("none", "layouts"):
-            raise ValueError(f"unknown composition {c!r}; choose from none, layouts")
-    bank = load_layouts(args) if "layouts" in compositions else None
+        if c not in COMPOSITIONS:
+            raise ValueError(f"unknown composition {c!r}; choose from {', '.join(COMPOSITIONS)}")
+    sources = {c: load_layouts(args, c) for c in compositions if c != "none"}
     positions = [p for p in args.positions.split(",") if p] or [None]
     settings = settings_grid(modes, grids, samplers, etas, positions, compositions)
     command = "python -m patchdm_core eval " + " ".join(args.argv)
@@ -122,7 +125,7 @@ def main_eval(args: argparse.Namespace) -> int:
         guidance=args.guidance,
         save_dir=args.out / "images" if args.save_images else None,
         on_row=write,
-        bank=bank,
+        sources=sources,
     )
     write(rows)
     print(markdown(rows))

@@ -1,24 +1,26 @@
-"""A composition stage: a layout of colour picked from a bank of training-picture thumbnails, painted at full
-size by img2img (SDEdit), so that a canvas gets the large shapes of a real wallpaper (a sky over a field,
-a band across, one big form) that the patch model alone does not paint.
+"""A composition stage: a layout of colour, painted at full size by img2img (SDEdit), so that a canvas gets
+the large shapes of a real wallpaper (a sky over a field, a band across, one big form) that the patch model
+alone does not paint.
 
 The patch model sees 64-px patches and a global code; the code sets the palette and the texture but
 carries little of where things are, so `generate` paints colour fields. Measured with no layout model at
 all (bench/experiments/layout_bound.py, v1.3, 512x256): the 64x32 layouts of training pictures, painted
-at strength 0.6, scored a thumbnail SWD 30% below generate's, finest level unchanged. This stage is that
-measurement made into a tool: the bank is the layouts themselves (a "retrieval" prior, non-parametric),
-not a model that invents new ones; a small diffusion model over the same thumbnails can replace it.
-Measured as a tool (weights/README.md, "Composition: layouts"), the gain did not hold at 1024x512 with
-8 seeds, so it is an option, not the default.
+at strength 0.6, scored a thumbnail SWD 30% below generate's, finest level unchanged.
 
-The bank is a PNG sheet of 64x32 thumbnails (scripts/layout_bank.py writes it; its text chunk names the
-thumbnail size and count). For a canvas of another aspect the thumbnail is centre-cropped to it.
+Two sources of layouts (anything with `thumbnail(seed)`):
+- LayoutBank: the training pictures' own 64x32 thumbnails, one picked by the seed (a "retrieval" prior).
+  A PNG sheet (scripts/layout_bank.py writes it; its text chunk names the thumbnail size and count).
+- LayoutModel (model/layout.py, `train-layout`): a small diffusion model over those thumbnails that
+  samples new ones.
+For a canvas of another aspect the thumbnail is centre-cropped to it. Which one is the default, if any,
+is measured in weights/README.md ("Composition").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -26,11 +28,14 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
+from ..model.layout import load_layout_model
+from ..model.weights import CheckpointError
 from ..sampling.noise import patch_seed
 from ..sampling.painter import Painter
 from ..sampling.solvers import Step
 from .steering import img2img
 
+COMPOSITIONS = ("none", "layouts", "layout-model")  # where a canvas's layout comes from: nowhere, bank, model
 STRENGTH = 0.6  # the bound's best: 0.8 kept less of the layout, lower strengths keep its blur
 
 
@@ -38,6 +43,29 @@ def bank_beside(weights: str | Path) -> Path:
     """Where a weights file's layout bank lives: WEIGHTS-layouts.png next to it."""
     weights = Path(weights)
     return weights.with_name(f"{weights.stem}-layouts.png")
+
+
+def model_beside(weights: str | Path) -> Path:
+    """Where a weights file's layout model lives: WEIGHTS-layout.safetensors next to it."""
+    weights = Path(weights)
+    return weights.with_name(f"{weights.stem}-layout.safetensors")
+
+
+def sources_beside(weights: str | Path) -> tuple[dict[str, LayoutSource], list[str]]:
+    """The layout sources found beside a weights file, by composition name: "layouts" (the bank,
+    WEIGHTS-layouts.png) and "layout-model" (WEIGHTS-layout.safetensors); and a line for each that is there
+    but cannot be read."""
+    found, problems = {}, []
+    for name, path, load in (
+        ("layouts", bank_beside(weights), LayoutBank.load),
+        ("layout-model", model_beside(weights), load_layout_model),
+    ):
+        if path.is_file():
+            try:
+                found[name] = load(path)
+            except (ValueError, CheckpointError) as exc:
+                problems.append(f"{exc}; Composition: {name} is off")
+    return found, problems
 
 
 class LayoutBank:
@@ -95,27 +123,41 @@ class LayoutBank:
         Image.fromarray(sheet).save(path, pnginfo=info, optimize=True)
         return path
 
-    def layout(self, seed: int, height: int, width: int) -> Tensor:
-        """The seed's layout [1, 3, height, width]: one thumbnail, mirrored for half the seeds, centre-cropped
-        to the canvas's aspect and smoothly enlarged (bicubic: shapes and gradients, no texture)."""
-        gen = torch.Generator().manual_seed(patch_seed(seed, -3, -3))
+    def thumbnail(self, seed: int) -> Tensor:
+        """The seed's thumbnail [1, 3, h, w]: one of the bank, mirrored for half the seeds."""
+        gen = torch.Generator().manual_seed(seed)
         index = int(torch.randint(len(self), (1,), generator=gen))
         thumb = self.thumbs[index : index + 1]
-        if float(torch.rand(1, generator=gen)) < 0.5:
-            thumb = thumb.flip(-1)
-        _, _, th, tw = thumb.shape
-        if width * th > height * tw:  # the canvas is wider: keep the full width, fewer rows
-            keep = max(2, round(tw * height / width))
-            thumb = thumb[..., (th - keep) // 2 : (th - keep) // 2 + keep, :]
-        else:
-            keep = max(2, round(th * width / height))
-            thumb = thumb[..., (tw - keep) // 2 : (tw - keep) // 2 + keep]
-        return F.interpolate(thumb, size=(height, width), mode="bicubic", align_corners=False).clamp(-1, 1)
+        return thumb.flip(-1) if float(torch.rand(1, generator=gen)) < 0.5 else thumb
+
+    def layout(self, seed: int, height: int, width: int) -> Tensor:
+        return layout_of(self, seed, height, width)
+
+
+class LayoutSource(Protocol):
+    """Where layouts come from: a LayoutBank (training pictures) or a LayoutModel (model/layout.py: new ones)."""
+
+    def thumbnail(self, seed: int) -> Tensor: ...
+
+
+def layout_of(source: LayoutSource, seed: int, height: int, width: int) -> Tensor:
+    """The seed's layout [1, 3, height, width]: the source's thumbnail for a seed of its own (apart from the
+    canvas's noise), centre-cropped to the canvas's aspect and smoothly enlarged (bicubic: shapes and
+    gradients, no texture)."""
+    thumb = source.thumbnail(patch_seed(seed, -3, -3))
+    _, _, th, tw = thumb.shape
+    if width * th > height * tw:  # the canvas is wider: keep the full width, fewer rows
+        keep = max(2, round(tw * height / width))
+        thumb = thumb[..., (th - keep) // 2 : (th - keep) // 2 + keep, :]
+    else:
+        keep = max(2, round(th * width / height))
+        thumb = thumb[..., (tw - keep) // 2 : (tw - keep) // 2 + keep]
+    return F.interpolate(thumb, size=(height, width), mode="bicubic", align_corners=False).clamp(-1, 1)
 
 
 def compose(
     painter: Painter,
-    bank: LayoutBank,
+    source: LayoutSource,
     height: int,
     width: int,
     *,
@@ -125,5 +167,5 @@ def compose(
 ) -> Iterator[Step]:
     """Paint a canvas on the seed's layout: img2img of the enlarged thumbnail at `strength` (its global code
     is the layout's own). kw: steps, guidance, eta, grid, sampler, mode, tileable, chunk, positions, z."""
-    layout = bank.layout(seed, height, width)
+    layout = layout_of(source, seed, height, width)
     yield from img2img(painter, layout, strength=strength, seed=seed, **kw)

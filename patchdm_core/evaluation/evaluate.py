@@ -42,12 +42,12 @@ class Setting:
     steps: int = 25
     eta: float = 0.0
     positions: str | None = None  # None: the model's
-    composition: str = "none"  # "layouts": painted on a layout of the bank (editing/layout.py)
+    composition: str = "none"  # "layouts" / "layout-model": painted on a layout of that source (editing/layout.py)
 
     @property
     def name(self) -> str:
         name = f"{self.mode}-{self.grid}-{self.sampler}{self.steps}-eta{self.eta:g}-{self.positions or 'default'}"
-        return name + ("-layouts" if self.composition == "layouts" else "")
+        return name + (f"-{self.composition}" if self.composition != "none" else "")
 
 
 def real_images(folder: str | Path, height: int, width: int) -> torch.Tensor:
@@ -138,12 +138,13 @@ def evaluate(
     guidance: float | None = None,
     save_dir: Path | None = None,
     on_row=None,
-    bank=None,
+    sources: dict | None = None,
 ) -> list[dict]:
     """One row per (size, setting): seam and lattice score, SWD of n canvases (seeds 0..n-1), s/image.
 
     `on_row(rows)` runs after every row (the command line rewrites its tables: a long run that is cut
-    short keeps what it measured); `bank` is the LayoutBank of the settings with composition "layouts"."""
+    short keeps what it measured); `sources` maps a composition other than "none" to its layout source (a
+    LayoutBank or a LayoutModel)."""
     rows = []
     for height, width in sizes:
         real = real_images(data, height, width)
@@ -156,8 +157,8 @@ def evaluate(
             for seed in range(n):
                 kw = dict(steps=st.steps, guidance=guidance, eta=st.eta, mode=st.mode, positions=st.positions)
                 kw |= dict(grid=st.grid if st.mode == "feature" else None, sampler=st.sampler)
-                if st.composition == "layouts":
-                    it = pipe.compose(bank, height, width, seed=seed, **kw)
+                if st.composition != "none":
+                    it = pipe.compose((sources or {})[st.composition], height, width, seed=seed, **kw)
                 else:
                     it = pipe.generate(height, width, seed=seed, **kw)
                 fakes.append(run(it).float().cpu())
@@ -233,7 +234,7 @@ def markdown(rows: list[dict]) -> str:
             blank = "| - " * 5
             lines.append(f"| {r['size']} | held-out pictures {blank}| {r['n']} | {scores} | - | - |")
             continue
-        mode = r["mode"] + (" + layouts" if r.get("composition") == "layouts" else "")
+        mode = r["mode"] + (f" + {r['composition']}" if r.get("composition", "none") != "none" else "")
         lines.append(
             f"| {r['size']} | {mode} | {r['positions']} | {r['grid']} | {r['sampler']} | {r['steps']} | "
             f"{r['eta']:g} | {r['n']} | {scores} | {r['swd']:.1f} | {r['seconds']:.0f} |"

@@ -464,6 +464,19 @@ def test_generate_on_a_layout_keeps_its_shapes_and_says_so(tiny_pipe: PatchDM, t
     assert "Composition" not in parse_infotext(read_parameters(plain))
     with pytest.raises(InputError, match="composition must be"):
         run_all(studio.generate(64, 32, steps=2, seed=3, composition="spiral"))
+    from patchdm_core.model.layout import LayoutModel, LayoutUNet
+    from tests.model.test_layout_model import TINY
+
+    both = Studio(
+        tiny_pipe,
+        History(tmp_path / "both"),
+        Limits(max_pixels=128 * 128),
+        layouts={"layouts": LayoutBank(thumbs), "layout-model": LayoutModel(LayoutUNet(TINY))},
+    )
+    [sampled] = finals(run_all(both.generate(64, 32, steps=6, seed=3, composition="layout-model")))
+    assert parse_infotext(read_parameters(sampled))["Composition"] == "layout-model"
     bare = Studio(tiny_pipe, History(tmp_path / "bare"), Limits(max_pixels=128 * 128))
-    with pytest.raises(InputError, match="ships no layout bank"):
+    with pytest.raises(InputError, match="ships no layouts"):
         run_all(bare.generate(64, 32, steps=2, seed=3, composition="layouts"))
+    with pytest.raises(InputError, match="ships no layout model"):
+        run_all(bare.generate(64, 32, steps=2, seed=3, composition="layout-model"))

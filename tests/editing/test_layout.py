@@ -87,3 +87,50 @@ def test_a_sheet_with_a_zero_thumbnail_size_is_refused(tmp_path: Path) -> None:
     Image.new("RGB", (64, 32)).save(tmp_path / "zero.png", pnginfo=info)
     with pytest.raises(ValueError, match="must be positive"):
         LayoutBank.load(tmp_path / "zero.png")
+
+
+def test_train_layout_then_generate_on_a_layout_the_model_samples(tmp_path: Path, capsys) -> None:
+    from patchdm_core.editing.layout import layout_of
+    from patchdm_core.model.layout import load_layout_model
+    from tests.model.test_layout_model import sky_over_field
+
+    data = sky_over_field(tmp_path / "data", n=3)
+    model_file = tmp_path / "layout.safetensors"
+    train = ["train-layout", "--data", str(data), "--out", str(model_file), "--thumb", "32x16", "--channels", "4"]
+    train += ["--steps", "3"]
+    assert main([*train, "--batch-size", "4"]) == 0
+    assert "3 steps of 4" in capsys.readouterr().out
+    model = load_layout_model(model_file)
+    assert model.cfg.thumb == (16, 32) and model.cfg.channels == 4
+    a, b = layout_of(model, 5, 32, 96), layout_of(model, 5, 32, 96)
+    assert a.shape == (1, 3, 32, 96) and torch.equal(a, b)  # a seed's layout, cropped to the canvas's aspect
+    out = tmp_path / "x.png"
+    args = ["generate", "--random-init", "tiny", "--size", "64x32", "--steps", "2", "--seed", "5", "-o", str(out)]
+    assert main([*args, "--composition", "layout-model", "--layout-model", str(model_file)]) == 0
+    assert "Composition: layout-model" in Image.open(out).text["parameters"]
+    assert main([*args, "--composition", "layout-model", "--layout-model", str(tmp_path / "none.safetensors")]) == 2
+    assert "no layout model at" in capsys.readouterr().err
+    assert main([*args, "--composition", "layout-model", "--layout-model", str(data / "sky0.png")]) == 2
+    assert "cannot read the layout model" in capsys.readouterr().err
+    assert main([*train, "--out", str(tmp_path / "x.png")]) == 2  # not a .safetensors name
+    assert main([*train, "--thumb", "30x15"]) == 2  # not divisible by 4: one line, no traceback
+    assert "divisible" in capsys.readouterr().err
+    assert main(["train-layout", "--data", str(tmp_path / "nothing"), "--out", str(model_file)]) == 2
+
+
+def test_the_sources_beside_a_weights_file_are_found_and_a_broken_one_is_named(tmp_path: Path) -> None:
+    from patchdm_core.editing.layout import sources_beside
+    from patchdm_core.model.layout import LayoutModel, LayoutUNet, save_layout_model
+    from tests.model.test_layout_model import TINY
+
+    weights = tmp_path / "mine.safetensors"
+    assert sources_beside(weights) == ({}, [])  # neither file: no composition but none
+    _bank().save(tmp_path / "mine-layouts.png")
+    save_layout_model(tmp_path / "mine-layout.safetensors", LayoutUNet(TINY))
+    found, problems = sources_beside(weights)
+    assert isinstance(found["layouts"], LayoutBank) and isinstance(found["layout-model"], LayoutModel)
+    assert problems == []
+    (tmp_path / "mine-layout.safetensors").write_bytes(b"half a file")
+    found, problems = sources_beside(weights)
+    assert list(found) == ["layouts"]
+    assert len(problems) == 1 and "Composition: layout-model is off" in problems[0]

@@ -68,17 +68,23 @@ def test_eval_compares_canvases_painted_on_layouts_with_the_same_seeds(tmp_path)
     from patchdm_core.editing.layout import LayoutBank
 
     data = image_folder(tmp_path / "heldout", n=2, size=(160, 96))
+    from patchdm_core.model.layout import LayoutUNet, save_layout_model
+    from tests.model.test_layout_model import TINY
+
     bank = LayoutBank(torch.rand(3, 3, 32, 64) * 2 - 1).save(tmp_path / "bank.png")
+    model = save_layout_model(tmp_path / "layout.safetensors", LayoutUNet(TINY))
     out = tmp_path / "eval"
     args = [
         "eval", "--random-init", "tiny", "--data", str(data), "--n", "2", "--sizes", "64x32", "--modes", "feature",
-        "--samplers", "ddim:2", "--compositions", "none,layouts", "--layouts", str(bank), "--out", str(out),
-        "--save-images",
+        "--samplers", "ddim:2", "--compositions", "none,layouts,layout-model", "--layouts", str(bank),
+        "--layout-model", str(model), "--out", str(out), "--save-images",
     ]  # fmt: skip
     assert main(args) == 0
     rows = json.loads((out / "eval.json").read_text())["rows"]
-    assert [r["composition"] for r in rows[1:]] == ["none", "layouts"]
-    assert "| 64x32 | feature + layouts |" in (out / "eval.md").read_text()
+    assert [r["composition"] for r in rows[1:]] == ["none", "layouts", "layout-model"]
+    tables = (out / "eval.md").read_text()
+    assert "| 64x32 | feature + layouts |" in tables and "| 64x32 | feature + layout-model |" in tables
     names = {p.name for p in (out / "images").glob("*.png")}
-    assert "64x32-feature-fixed-ddim2-eta0-default-layouts-1.png" in names and len(names) == 4
-    assert main([*args[:-5], "--compositions", "magic", "--out", str(tmp_path / "e2")]) == 2
+    assert "64x32-feature-fixed-ddim2-eta0-default-layouts-1.png" in names and len(names) == 6
+    assert "64x32-feature-fixed-ddim2-eta0-default-layout-model-1.png" in names
+    assert main([*args[:-7], "--compositions", "magic", "--out", str(tmp_path / "e2")]) == 2
