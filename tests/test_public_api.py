@@ -66,8 +66,9 @@ COMMANDS = {
     "--steps --threads --weights -h",
     "train-layout": "--batch-size --channels --data --help --lr --minutes --out --precision --save-minutes --seed "
     "--steps --threads --thumb -h",
-    "eval": "--compositions --data --device --etas --grids --guidance --help --layout-model --layouts --modes --n "
-    "--out --positions --precision --random-init --samplers --save-images --sizes --threads --weights -h",
+    "eval": "--compositions --data --device --etas --grids --guidance --help --layout-model --layout-strength "
+    "--layouts --modes --n --out --positions --precision --random-init --samplers --save-images --sizes --threads "
+    "--weights -h",
     "bench": "--chunk-canvas --chunks --compile --config --device --full --gpu-report --help --max-size --modes --out "
     "--peak-tflops --precision --quick --repeats --sizes --sliding-max-size --threads -h",
     "bench-train": "--batch-size --config --data --device --help --no-bf16 --offsets --out --precision --seconds "

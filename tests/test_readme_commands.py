@@ -48,7 +48,8 @@ def test_the_examples_name_only_shipped_files_or_earlier_outputs() -> None:
 
 
 def _scratch_clone(tmp: Path) -> None:
-    """assets/ (small copies) and weights/ (the tiny model where the demo model ships, the layout bank) in `tmp`."""
+    """assets/ (small copies) and weights/ (the tiny model where the demo model ships, the layout bank and
+    model) in `tmp`."""
     (tmp / "assets").mkdir()
     for picture in (ROOT / "assets").glob("*.*"):
         if picture.suffix in (".jpg", ".png"):
@@ -57,6 +58,7 @@ def _scratch_clone(tmp: Path) -> None:
     pipe = PatchDM.random_init(tiny(), device="cpu")
     save_weights(tmp / "weights" / "patchdm-demo.safetensors", pipe.model, pipe.cfg)
     shutil.copy(ROOT / "weights" / "patchdm-demo-layouts.png", tmp / "weights")
+    shutil.copy(ROOT / "weights" / "patchdm-demo-layout.safetensors", tmp / "weights")
 
 
 def test_every_example_runs_as_written(tmp_path, monkeypatch) -> None:

@@ -25,12 +25,12 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         "--minutes", type=num("minutes", lo=0.01, hi=10**6), default=None, help="stop (and save) after this wall time"
     )
     p.add_argument("--batch-size", type=num("batch-size", integer=True, lo=1, hi=4096), default=32)
-    p.add_argument("--lr", type=num("lr", lo=1e-9, hi=1), default=3e-4, help="AdamW learning rate")
+    p.add_argument("--lr", type=num("lr", lo=1e-9, hi=1), default=1e-3, help="AdamW learning rate")
     p.add_argument(
         "--channels",
         type=num("channels", integer=True, lo=2, hi=512),
         default=LayoutConfig.channels,
-        help="width of the network's first level (the default makes 1.9 M parameters)",
+        help="width of the network's first level (the default makes 3.0 M parameters)",
     )
     p.add_argument(
         "--thumb",

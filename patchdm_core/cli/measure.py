@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from ..editing.layout import COMPOSITIONS
+from ..editing.layout import STRENGTH as LAYOUT_STRENGTH
 from ..evaluation import bench, image_bench
 from ..evaluation.evaluate import composition_table, evaluate, markdown, settings_grid, write_report
 from ..model.presets import load_config, preset
@@ -67,6 +68,12 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--layouts", type=Path, default=None, help="layout bank (default: WEIGHTS-layouts.png)")
     p.add_argument("--layout-model", type=Path, default=None, help="layout model (default: WEIGHTS-layout.safetensors)")
+    p.add_argument(
+        "--layout-strength",
+        type=checks.arg("layout-strength", lo=0.05, hi=1),
+        default=LAYOUT_STRENGTH,
+        help="how freely a composition's layout is repainted (generate's --layout-strength)",
+    )
     p.add_argument(
         "--guidance", type=checks.arg("guidance"), default=None, help="guidance scale (default: the model's)"
     )
@@ -126,6 +133,7 @@ def main_eval(args: argparse.Namespace) -> int:
         save_dir=args.out / "images" if args.save_images else None,
         on_row=write,
         sources=sources,
+        layout_strength=args.layout_strength,
     )
     write(rows)
     print(markdown(rows))

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..editing.layout import STRENGTH as LAYOUT_STRENGTH
 from ..runtime.images import save_png, to_pil
 from ..runtime.pictures import crops_of, list_images, load_rgb
 from ..runtime.precision import cpu_name
@@ -139,6 +140,7 @@ def evaluate(
     save_dir: Path | None = None,
     on_row=None,
     sources: dict | None = None,
+    layout_strength: float = LAYOUT_STRENGTH,
 ) -> list[dict]:
     """One row per (size, setting): seam and lattice score, SWD of n canvases (seeds 0..n-1), s/image.
 
@@ -158,7 +160,8 @@ def evaluate(
                 kw = dict(steps=st.steps, guidance=guidance, eta=st.eta, mode=st.mode, positions=st.positions)
                 kw |= dict(grid=st.grid if st.mode == "feature" else None, sampler=st.sampler)
                 if st.composition != "none":
-                    it = pipe.compose((sources or {})[st.composition], height, width, seed=seed, **kw)
+                    source = (sources or {})[st.composition]
+                    it = pipe.compose(source, height, width, seed=seed, strength=layout_strength, **kw)
                 else:
                     it = pipe.generate(height, width, seed=seed, **kw)
                 fakes.append(run(it).float().cpu())
@@ -176,6 +179,8 @@ def evaluate(
                 **_composition(fake, real),
                 "seconds": seconds,
             }
+            if st.composition != "none":
+                row["layout_strength"] = layout_strength
             print(
                 f"{size:>10} {st.mode:>8} {st.grid:>9} {st.sampler:>8}:{st.steps:<3} eta {st.eta:<4g}: "
                 f"seam {row['seam']:.3f} lattice {row['lattice']:.3f} grain {row['grain']:.1f} "

@@ -120,7 +120,7 @@ def train_layout(
     steps: int = 100_000,
     minutes: float | None = None,
     batch: int = 32,
-    lr: float = 3e-4,
+    lr: float = 1e-3,
     ema_decay: float = 0.999,
     seed: int = 0,
     save_minutes: float = 5.0,
