@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..model.layout import LayoutConfig
+from ..model.layout import LayoutConfig, load_layout_model
 from ..runtime import checks
 from ..runtime.sizes import parse_size
 from ..training.layout import train_layout
@@ -41,6 +41,12 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument(
         "--save-minutes", type=num("save-minutes", lo=0.01, hi=10**6), default=5.0, help="minutes between saves"
     )
+    p.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="continue from this layout model (its config; --thumb and --channels are not used then)",
+    )
     p.add_argument("--seed", type=num("seed", integer=True, lo=0, hi=checks.MAX_SEED), default=0)
 
 
@@ -48,6 +54,9 @@ def main(args: argparse.Namespace) -> int:
     if not args.data.is_dir():
         raise ValueError(f"--data {args.data} is not a folder of pictures")
     checks.output_file(args.out, ".safetensors", "--out")
+    init = load_layout_model(args.init) if args.init else None
+    if init is not None:
+        print(f"continuing from {args.init} ({init.metadata.get('train_steps', '?')} steps)")
     width, height = args.thumb
     cfg = LayoutConfig(thumb=(height, width), channels=args.channels, heads=2 if args.channels % 2 == 0 else 1)
     train_layout(
@@ -60,5 +69,6 @@ def main(args: argparse.Namespace) -> int:
         lr=args.lr,
         seed=args.seed,
         save_minutes=args.save_minutes,
+        init=init,
     )
     return 0

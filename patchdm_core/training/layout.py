@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..model.layout import LayoutConfig, LayoutUNet, layout_schedule, save_layout_model
+from ..model.layout import LayoutConfig, LayoutModel, LayoutUNet, layout_schedule, save_layout_model
 from ..model.patchdm import count_parameters
 from ..runtime.pictures import list_images, load_rgb
 from .latent import luminance
@@ -125,14 +125,23 @@ def train_layout(
     seed: int = 0,
     save_minutes: float = 5.0,
     log_every: int = 50,
+    init: LayoutModel | None = None,
     log=print,
 ) -> Path:
     """Train the layout model on `data` until `steps` or `minutes`, writing the EMA weights to `out` every
-    `save_minutes` and at the end. Returns `out`."""
-    cfg = cfg or LayoutConfig()
+    `save_minutes` and at the end. Returns `out`. `init`: continue from a trained layout model (its config;
+    the EMA starts at its weights without the warm-up, which would throw away what it holds)."""
+    cfg = init.cfg if init is not None else (cfg or LayoutConfig())
     torch.manual_seed(seed)
     pictures = LayoutPictures(data, cfg.thumb, log=log)
     net = LayoutUNet(cfg)
+    before = {"steps": 0, "flop": 0.0}
+    if init is not None:
+        net.load_state_dict(init.net.state_dict())
+        before = {
+            "steps": int(init.metadata.get("total_steps", init.metadata.get("train_steps", 0))),
+            "flop": float(init.metadata.get("total_flop", init.metadata.get("train_flop", 0))),
+        }
     ema = copy.deepcopy(net).requires_grad_(False)
     flops = 3 * forward_flops(net)  # forward + backward (twice the forward) per training thumbnail
     schedule = layout_schedule(cfg)
@@ -151,6 +160,8 @@ def train_layout(
             "train_seconds": f"{time.monotonic() - start:.0f}",
             "train_thumbnails": str(step * batch),
             "train_flop": f"{step * batch * flops:.4g}",  # counted: forward + backward
+            "total_steps": str(before["steps"] + step),  # with the --init model's own
+            "total_flop": f"{before['flop'] + step * batch * flops:.4g}",
             "train_pictures": str(len(pictures)),
             "train_data": str(data),
             "final": str(final).lower(),
@@ -169,7 +180,7 @@ def train_layout(
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
             with torch.no_grad():
-                decay = min(ema_decay, (1 + step) / (10 + step))
+                decay = ema_decay if init is not None else min(ema_decay, (1 + step) / (10 + step))
                 torch._foreach_lerp_(list(ema.parameters()), list(net.parameters()), 1 - decay)
             running += loss.item()
             if step % log_every == 0:

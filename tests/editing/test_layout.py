@@ -102,6 +102,11 @@ def test_train_layout_then_generate_on_a_layout_the_model_samples(tmp_path: Path
     assert "3 steps of 4" in capsys.readouterr().out
     model = load_layout_model(model_file)
     assert model.cfg.thumb == (16, 32) and model.cfg.channels == 4
+    more = tmp_path / "more.safetensors"  # --init continues it: its config, steps and FLOPs carried on
+    assert main([*train, "--batch-size", "4", "--init", str(model_file), "--channels", "6", "--out", str(more)]) == 0
+    again = load_layout_model(more)
+    assert again.cfg == model.cfg and again.metadata["train_steps"] == "3" and again.metadata["total_steps"] == "6"
+    assert float(again.metadata["total_flop"]) == pytest.approx(2 * float(model.metadata["train_flop"]), rel=1e-3)
     a, b = layout_of(model, 5, 32, 96), layout_of(model, 5, 32, 96)
     assert a.shape == (1, 3, 32, 96) and torch.equal(a, b)  # a seed's layout, cropped to the canvas's aspect
     out = tmp_path / "x.png"
