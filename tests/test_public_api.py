@@ -64,8 +64,8 @@ COMMANDS = {
     "--threads --window -h",
     "train-latent": "--batch-size --clip-weights --data --help --lr --min-luminance --out --precision --seed "
     "--steps --threads --weights -h",
-    "train-layout": "--batch-size --channels --data --help --init --lr --minutes --out --precision --save-minutes "
-    "--seed --steps --threads --thumb -h",
+    "train-layout": "--batch-size --channels --data --device --help --init --lr --minutes --out --precision "
+    "--save-minutes --seed --steps --threads --thumb -h",
     "eval": "--compositions --data --device --etas --grids --guidance --help --layout-model --layout-strength "
     "--layouts --modes --n --out --positions --precision --random-init --samplers --save-images --sizes --threads "
     "--weights -h",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..model.layout import LayoutConfig, load_layout_model
 from ..runtime import checks
+from ..runtime.devices import pick_device
 from ..runtime.sizes import parse_size
 from ..training.layout import train_layout
 
@@ -47,6 +48,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="continue from this layout model (its config; --thumb and --channels are not used then)",
     )
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda > mps > cpu)")
     p.add_argument("--seed", type=num("seed", integer=True, lo=0, hi=checks.MAX_SEED), default=0)
 
 
@@ -70,5 +72,6 @@ def main(args: argparse.Namespace) -> int:
         seed=args.seed,
         save_minutes=args.save_minutes,
         init=init,
+        device=pick_device(args.device),
     )
     return 0

@@ -126,6 +126,7 @@ def train_layout(
     save_minutes: float = 5.0,
     log_every: int = 50,
     init: LayoutModel | None = None,
+    device: str | torch.device = "cpu",
     log=print,
 ) -> Path:
     """Train the layout model on `data` until `steps` or `minutes`, writing the EMA weights to `out` every
@@ -142,8 +143,9 @@ def train_layout(
             "steps": int(init.metadata.get("total_steps", init.metadata.get("train_steps", 0))),
             "flop": float(init.metadata.get("total_flop", init.metadata.get("train_flop", 0))),
         }
-    ema = copy.deepcopy(net).requires_grad_(False)
     flops = 3 * forward_flops(net)  # forward + backward (twice the forward) per training thumbnail
+    net.to(device)
+    ema = copy.deepcopy(net).requires_grad_(False)
     schedule = layout_schedule(cfg)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.0)
     gen = torch.Generator().manual_seed(seed)
@@ -171,9 +173,10 @@ def train_layout(
     try:
         while step < steps and (minutes is None or time.monotonic() - start < minutes * 60):
             step += 1
-            x0 = pictures.batch(batch, gen)
+            x0 = pictures.batch(batch, gen)  # crops, times and noise drawn on the CPU: the same run on any device
             t = torch.randint(cfg.timesteps, (batch,), generator=gen)
             noise = torch.randn(x0.shape, generator=gen)
+            x0, t, noise = (v.to(device, non_blocking=True) for v in (x0, t, noise))
             loss = F.mse_loss(net(schedule.q_sample(x0, t, noise), t), schedule.v_target(x0, t, noise))
             opt.zero_grad(set_to_none=True)
             loss.backward()
