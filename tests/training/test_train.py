@@ -100,7 +100,7 @@ def test_extra_ema_decays_are_written_kept_and_resumed(tmp_path) -> None:
         torch.testing.assert_close(state[name].float(), fast.get_parameter(name).detach().half().float(), msg=name)
 
     def gap(ema: torch.nn.Module) -> float:
-        return sum(float((ema.get_parameter(n) - p).abs().sum()) for n, p in trainable(resumed.model))
+        return sum(float((ema.get_parameter(n) - p).detach().abs().sum()) for n, p in trainable(resumed.model))
 
     assert 0 < gap(fast) < gap(resumed.ema)  # a different average than the main EMA's, nearer the model
 
