@@ -15,36 +15,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 from patchdm_core.editing.layout import LayoutBank  # noqa: E402
-from patchdm_core.runtime.pictures import crops_of, list_images, load_rgb  # noqa: E402
-from patchdm_core.training.layout import LOGOS, shows_a_logo  # noqa: E402
+from patchdm_core.training.layout import LOGOS, LayoutPictures  # noqa: E402
 
 
 def thumbnails(
     folder: Path, width: int, height: int, exclude: tuple[str, ...] = LOGOS, min_luminance: float = 0.2
 ) -> torch.Tensor:
-    """[N, 3, height, width] in [-1, 1]: each usable picture, centre cover-crop to the aspect, area-shrunk."""
-    out = []
-    for f in list_images(folder):
-        if shows_a_logo(f.name, exclude):
-            print(f"left out (logo or text): {f.name}")
-            continue
-        img = load_rgb(f)  # None (with a warning) for an overlay or an unreadable file
-        if img is None:
-            continue
-        crop = crops_of(img, (8 * height, 8 * width), "center")[0]  # cover-crop at 8x, then the area average
-        x = torch.from_numpy(crop.transpose(2, 0, 1).copy()).float()[None] / 127.5 - 1
-        thumb = F.interpolate(x, size=(height, width), mode="area")[0]
-        luminance = float((thumb + 1).mul(0.5).mul(torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)).sum(0).mean())
-        if luminance < min_luminance:
-            print(f"left out (mean luminance {luminance:.2f}): {f.name}")
-            continue
-        out.append(thumb)
-    if not out:
-        raise SystemExit(f"error: no usable pictures in {folder}")
-    return torch.stack(out)
+    """[N, 3, height, width] in [-1, 1]: each usable picture's centred cover-crop to the aspect, area-shrunk
+    (the pictures the layout model trains on, training/layout.py)."""
+    try:
+        return LayoutPictures(folder, (height, width), exclude=exclude, min_luminance=min_luminance).centre()
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def main() -> int:

@@ -21,10 +21,9 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ..runtime.images import atomic
 from .blocks import Emb, ResBlock, group_norm, sinusoidal, zero_module
 from .schedule import Schedule
-from .weights import CheckpointError
+from .weights import CheckpointError, write_safetensors
 
 FORMAT = "patchdm-layout/1"
 
@@ -158,18 +157,8 @@ class LayoutModel:
 def save_layout_model(path: str | Path, net: LayoutUNet, metadata: dict[str, str] | None = None) -> Path:
     """Write the net's weights atomically in fp16 (half the file; layouts do not need more), with the config and
     `metadata`. They are read back into fp32."""
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().half().cpu().contiguous() for k, v in net.state_dict().items()}
     meta = {"format": FORMAT, "config": net.cfg.to_json(), **(metadata or {})}
-    tmp = path.with_name(path.name + ".tmp")
-    with atomic(path, tmp):
-        save_file(state, str(tmp), metadata=meta)
-        tmp.chmod(0o644)
-        tmp.replace(path)
-    return path
+    return write_safetensors(path, net, meta, torch.float16)
 
 
 def load_layout_model(path: str | Path) -> LayoutModel:

@@ -33,6 +33,13 @@ def save_weights(
     metadata: dict[str, str] | None = None,
 ) -> Path:
     """Write model.state_dict() (floats cast to `dtype`) atomically with the config in the metadata."""
+    meta = {"format": FORMAT, "config": cfg.to_json(), **(metadata or {})}
+    return write_safetensors(path, model, meta, dtype)
+
+
+def write_safetensors(path: str | Path, model: nn.Module, meta: dict[str, str], dtype: torch.dtype) -> Path:
+    """model.state_dict() (floats cast to `dtype`) to a safetensors file with `meta`, atomically (a temporary
+    file beside it, renamed over it: a reader never sees half a file)."""
     from safetensors.torch import save_file
 
     path = Path(path)
@@ -41,7 +48,6 @@ def save_weights(
         k: (v.to(dtype) if v.is_floating_point() else v).detach().cpu().contiguous()
         for k, v in model.state_dict().items()
     }
-    meta = {"format": FORMAT, "config": cfg.to_json(), **(metadata or {})}
     tmp = path.with_name(path.name + ".tmp")
     with atomic(path, tmp):
         save_file(state, str(tmp), metadata=meta)
