@@ -12,6 +12,7 @@ import torch
 
 from patchdm_core import tiny
 from patchdm_core.cli.main import main as cli
+from patchdm_core.runtime.precision import PRECISION_ENV
 from patchdm_core.training import speed as speed_module
 from patchdm_core.training import state as state_module
 from patchdm_core.training.loop import train
@@ -31,11 +32,36 @@ def _run(tmp_path, name: str, speed: Speed, steps: int = 3):
     return result, losses
 
 
-def _same_training(a, b, losses_a, losses_b) -> None:
+@pytest.fixture(params=["fp32", "bf16"])
+def precision(request, monkeypatch) -> str:
+    """Each lever is checked in both precisions a CPU trains in, whatever this CPU picks by itself (training
+    runs under bf16 autocast where the CPU has native bf16, in fp32 elsewhere: CI lands on both kinds)."""
+    monkeypatch.setenv(PRECISION_ENV, request.param)
+    return request.param
+
+
+def _same_training(a, b, losses_a, losses_b, precision: str) -> None:
     assert len(losses_a) == len(losses_b) == 3
-    assert losses_a == pytest.approx(losses_b, rel=1e-5)
+    if precision == "fp32":  # a lever changes the order of fp32 sums at most: equal to float32 rounding
+        assert losses_a == pytest.approx(losses_b, rel=1e-5)
+        for (name, x), y in zip(a.ema.state_dict().items(), b.ema.state_dict().values()):
+            torch.testing.assert_close(x, y, atol=1e-6, rtol=1e-5, msg=lambda m, n=name: f"{n}: {m}")
+        return
+    # Under bf16 autocast another memory layout picks other oneDNN kernels, which round to bf16 (8 bits of
+    # mantissa, 2^-8 = 0.4% per product) at other places, so the runs agree only as far as bf16 allows:
+    # - a loss is a mean over many bf16 products whose rounding errors mostly cancel: 1% covers it (a wrong
+    #   layout, mixing channels, moves the loss by tens of percent);
+    # - AdamW normalises every update to at most about lr per element (|m_hat| / sqrt(v_hat) <= 1 for the
+    #   first steps), so a rounding that flips the sign of a near-zero gradient moves a weight by up to 2 lr
+    #   per step and no more; the EMA is a convex mix of the weights, so 2 lr x steps bounds it too. Most
+    #   weights must still agree to float32 rounding: only gradients near zero can flip.
+    assert losses_a == pytest.approx(losses_b, rel=1e-2)
+    bound, moved, total = 2 * _cfg().train.lr * len(losses_a), 0, 0
     for (name, x), y in zip(a.ema.state_dict().items(), b.ema.state_dict().values()):
-        torch.testing.assert_close(x, y, atol=1e-6, rtol=1e-5, msg=lambda m, n=name: f"{n}: {m}")
+        diff = (x.float() - y.float()).abs()
+        assert float(diff.max()) <= bound, f"{name}: {float(diff.max()):.3g} over AdamW's bound {bound:.3g}"
+        moved, total = moved + int((diff > 1e-6 + 1e-5 * y.float().abs()).sum()), total + diff.numel()
+    assert moved <= 0.05 * total, f"{moved} of {total} weights differ beyond float32 rounding"
 
 
 def test_levers_parse_print_and_refuse_unknown_names() -> None:
@@ -49,12 +75,12 @@ def test_levers_parse_print_and_refuse_unknown_names() -> None:
         Speed(cuda_graphs=True).check(torch.device("cpu"))
 
 
-def test_channels_last_trains_the_same_model(tmp_path) -> None:
+def test_channels_last_trains_the_same_model(tmp_path, precision) -> None:
     plain, plain_losses = _run(tmp_path, "plain", Speed())
     nhwc, nhwc_losses = _run(tmp_path, "nhwc", Speed(channels_last=True))
     assert nhwc.model.unet.stem.weight.is_contiguous(memory_format=torch.channels_last)
     assert not plain.model.unet.stem.weight.is_contiguous(memory_format=torch.channels_last)
-    _same_training(plain, nhwc, plain_losses, nhwc_losses)
+    _same_training(plain, nhwc, plain_losses, nhwc_losses, precision)
     assert (tmp_path / "nhwc" / "weights.safetensors").is_file()  # NHWC tensors are written contiguous
 
 
@@ -73,14 +99,14 @@ def test_a_channels_last_run_resumes_exactly_with_its_moments_in_the_weights_lay
     assert opt.state[conv]["exp_avg"].stride() == conv.stride() and torch.equal(opt.state[conv]["exp_avg"], conv)
 
 
-def test_a_compiled_step_trains_the_same_model(tmp_path, monkeypatch) -> None:
+def test_a_compiled_step_trains_the_same_model(tmp_path, monkeypatch, precision) -> None:
     # the same dynamo + AOTAutograd capture of forward and backward as on a GPU, run by eager kernels:
     # inductor's C++ build of this graph takes about three minutes on two cores (the GPU check uses it)
     monkeypatch.setattr(speed_module, "COMPILE_BACKEND", "aot_eager")
     torch._dynamo.reset()
     plain, plain_losses = _run(tmp_path, "plain", Speed())
     fast, fast_losses = _run(tmp_path, "compiled", Speed(channels_last=True, compile=True))
-    _same_training(plain, fast, plain_losses, fast_losses)
+    _same_training(plain, fast, plain_losses, fast_losses, precision)
     torch._dynamo.reset()
 
 
