@@ -229,6 +229,8 @@ class PatchDMConfig:
 
 def _from_dict(cls: type, data: dict[str, Any]) -> Any:
     """Build a (nested) frozen dataclass from a dict; unknown keys are an error, missing ones default."""
+    if not isinstance(data, dict):  # a config written by hand or damaged: a list, a number, a string
+        raise ValueError(f"{cls.__name__} must be a JSON object, got {type(data).__name__}")
     if hasattr(cls, "migrate"):
         data = cls.migrate(data)
     fields = {f.name: f for f in dataclasses.fields(cls)}

@@ -58,6 +58,8 @@ class LayoutConfig:
     @classmethod
     def from_json(cls, text: str) -> LayoutConfig:
         raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise ValueError(f"layout config must be a JSON object, got {type(raw).__name__}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
 
 

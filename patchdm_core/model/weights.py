@@ -143,5 +143,9 @@ def file_hash(path: str | Path) -> str:
 
 def describe(meta: dict[str, str]) -> str:
     """One line about a weights file's metadata (for logs)."""
-    cfg = json.loads(meta.get("config", "{}"))
+    try:
+        cfg = json.loads(meta.get("config", "{}"))
+    except ValueError:
+        cfg = None
+    cfg = cfg if isinstance(cfg, dict) else {}
     return f"{cfg.get('name', '?')} ({meta.get('format')}, trained {meta.get('train_steps', '?')} steps)"

@@ -96,6 +96,8 @@ def cpu_bf16_pays() -> bool:
         known = json.loads(path.read_text())
     except (OSError, ValueError):
         known = {}
+    if not isinstance(known, dict):  # a damaged cache is measured again and rewritten
+        known = {}
     if isinstance(known.get(key), dict) and isinstance(known[key].get("bf16"), bool):
         return known[key]["bf16"]
     times = time_precisions()
