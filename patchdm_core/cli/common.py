@@ -18,8 +18,9 @@ from ..model.layout import load_layout_model
 from ..model.presets import preset
 from ..model.weights import CheckpointError
 from ..pipeline import PatchDM
-from ..runtime import checks
+from ..runtime import checks, limits
 from ..runtime.images import normalize_mode
+from ..sampling.memory import job_bytes
 from ..sampling.positions import GRIDS
 from ..sampling.solvers import SAMPLERS
 
@@ -106,19 +107,43 @@ def prepare(args: argparse.Namespace) -> int:
     return model_patch_size(args)
 
 
-def model_patch_size(args: argparse.Namespace) -> int:
-    """The patch size of the model --weights / --random-init names (64 if its header is unreadable:
-    loading it will then say what is wrong)."""
+def model_config(args: argparse.Namespace) -> PatchDMConfig | None:
+    """The config of the model --weights / --random-init names, read from the weights file's header without
+    loading it (None if unreadable: loading it will then say what is wrong)."""
 
     if args.random_init:
-        return preset(args.random_init).patch_size
+        return preset(args.random_init)
     try:
         from safetensors import safe_open
 
         with safe_open(str(args.weights or default_weights()), framework="pt") as f:
-            return PatchDMConfig.from_json((f.metadata() or {})["config"]).patch_size
+            return PatchDMConfig.from_json((f.metadata() or {})["config"])
     except Exception:  # noqa: BLE001 - any header problem is reported by the loader, with its own message
-        return 64
+        return None
+
+
+def model_patch_size(args: argparse.Namespace) -> int:
+    """The patch size of the model the command names (64 if its header is unreadable)."""
+    cfg = model_config(args)
+    return cfg.patch_size if cfg is not None else 64
+
+
+def canvas_fits(args: argparse.Namespace, width: int, height: int, what: str = "canvas", batch: int = 1) -> None:
+    """A width x height canvas within --max-pixels and within the memory this machine has free (estimated from
+    the model's config: sampling/memory.py), or ValueError saying what would fit."""
+    cfg = model_config(args)
+    p = cfg.patch_size if cfg is not None else 64
+    checks.canvas(width, height, p, args.max_pixels, what)
+    if cfg is None:
+        return
+    guidance = getattr(args, "guidance", None)
+    guided = (cfg.sampling.guidance if guidance is None else guidance) != 1
+    chunk = getattr(args, "chunk", None) or 64
+
+    def need_at(w: int, h: int) -> int:
+        return job_bytes(cfg, h, w, batch=batch, guided=guided, chunk=chunk)
+
+    limits.memory(width, height, p, need_at, what, args.max_pixels)
 
 
 def load_pipeline(args: argparse.Namespace):

@@ -19,7 +19,7 @@ from ..runtime import checks
 from ..runtime.images import from_pil, repaint_mask, save_png, to_pil
 from ..sampling.noise import resolve_seed
 from ..sampling.solvers import run, sampling_params
-from .common import add_model_args, add_sampling_args, load_pipeline, prepare, read_picture, with_progress
+from .common import add_model_args, add_sampling_args, canvas_fits, load_pipeline, prepare, read_picture, with_progress
 
 
 def _ints(n: int, what: str, lo: int = 0, hi: int = 16384):
@@ -135,16 +135,16 @@ def keep_mask_from_white(mask: Image.Image, size: tuple[int, int]) -> torch.Tens
 
 
 def main(args: argparse.Namespace) -> int:
-    p = prepare(args)
+    prepare(args)
     picture = read_picture(args.image, args.max_pixels)
     w, h = picture.size
     if args.command == "outpaint":
         top, right, bottom, left = args.extend
         if not any(args.extend):
             raise ValueError("nothing to extend: give at least one side of --extend a positive number of pixels")
-        checks.canvas(w + left + right, h + top + bottom, p, args.max_pixels, "grown canvas")
+        canvas_fits(args, w + left + right, h + top + bottom, "grown canvas")
     else:
-        checks.canvas(w, h, p, args.max_pixels, "picture")
+        canvas_fits(args, w, h, "picture")
     if args.command == "reroll":
         x, y, bw, bh = args.box
         if bw < 1 or bh < 1 or x + bw > w or y + bh > h:

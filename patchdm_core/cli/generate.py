@@ -15,7 +15,7 @@ from ..sampling.denoiser import MODES
 from ..sampling.noise import resolve_seed
 from ..sampling.palette import STRENGTH as PALETTE_STRENGTH
 from ..sampling.solvers import run, sampling_params
-from .common import add_model_args, add_sampling_args, load_layouts, load_pipeline, prepare, with_progress
+from .common import add_model_args, add_sampling_args, canvas_fits, load_layouts, load_pipeline, prepare, with_progress
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -134,7 +134,7 @@ def main(args: argparse.Namespace) -> int:
             checks.output_png(path)
     else:
         width, height = args.size or (1024, 512)
-    checks.canvas(width, height, p, args.max_pixels)
+    canvas_fits(args, width, height)
     if args.stride is not None and args.stride > p:
         raise ValueError(f"--stride must be between 1 and the patch size {p}, got {args.stride}")
     if args.tileable and args.mode != "feature":

@@ -16,7 +16,7 @@ from ..runtime.images import save_png, to_pil
 from ..runtime.sizes import parse_size
 from ..sampling.noise import resolve_seed
 from ..sampling.solvers import run, sampling_params
-from .common import add_model_args, add_sampling_args, load_pipeline, prepare, read_picture, with_progress
+from .common import add_model_args, add_sampling_args, canvas_fits, load_pipeline, prepare, read_picture, with_progress
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -55,7 +55,7 @@ def target_size(args: argparse.Namespace, width: int, height: int, p: int) -> tu
         out_w, out_h = round(width * args.scale), round(height * args.scale)
     else:
         out_w, out_h = width, height
-    checks.canvas(out_w, out_h, p, args.max_pixels, "output")
+    canvas_fits(args, out_w, out_h, "output")
     return out_w, out_h
 
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from ..model.weights import CheckpointError
-from ..runtime import checks, precision, threads
+from ..runtime import limits, precision, threads
 from ..runtime.devices import pick_device
 from .common import Parser
 
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         if not any(a.dest == "threads" for a in p._actions):
             p.add_argument(
                 "--threads",
-                type=checks.arg("threads", integer=True, lo=0, hi=1024),
+                type=limits.threads_arg,
                 default=0,
                 help="CPU compute threads (0 = one per physical core); 1 is often faster beside another busy job",
             )
@@ -125,5 +125,6 @@ def check_arguments(args: argparse.Namespace) -> None:
                 raise ValueError(f"{flag} {ascii(str(item))} is not valid UTF-8 text; rename the file") from None
             path = Path(item)
             if isinstance(item, Path) or os.sep in str(item) or path.suffix:
+                limits.path_length(path, f"{flag} path")  # longer ones fail only when written, after the work
                 if path.exists() and not (path.is_file() or path.is_dir()):
                     raise ValueError(f"{flag} {path} is not a regular file or folder (a pipe or a device?)")

@@ -51,6 +51,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     save_file({"x": __import__("torch").zeros(2)}, str(d / "foreign.safetensors"), metadata={"format": "other"})
     (d / "pickle.safetensors").write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
     (d / "truncated.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{")
+    listed = {"format": "patchdm/1", "config": "[1, 2, 3]"}  # valid JSON, but not an object
+    save_file({"x": __import__("torch").zeros(2)}, str(d / "list-config.safetensors"), metadata=listed)
     (d / "data").mkdir()
     good.resize((96, 64)).save(d / "data" / "a.png")
     # odd but valid pictures: 16-bit greyscale, RGBA, palette, greyscale
@@ -117,6 +119,20 @@ def _cases(f: dict[str, Path], out: str) -> list[tuple[str, list[str], str]]:
         ("generate --weights pickle", ["generate", "--weights", str(f["pickle.safetensors"]), "-o", out], "readable"),
         ("generate --weights truncated", ["generate", "--weights", str(f["truncated.safetensors"]), "-o", out], "read"),
         ("generate --weights folder", ["generate", "--weights", str(f["folder"]), "-o", out], "not a file"),
+        (
+            "generate --weights with a list for its config",
+            ["generate", "--weights", str(f["list-config.safetensors"]), "-o", out],
+            "must be a JSON object",
+        ),
+        # what this machine can do: memory for the canvas, threads, path lengths
+        (
+            "generate over the free memory",
+            [*gen, "--size", "65536x65536", "--max-pixels", str(2**32), "--steps", "1"],
+            "of memory",
+        ),
+        ("generate --threads 1024", [*gen, "--size", "64x64", "--threads", "1024"], "threads must be"),
+        ("generate -o a 300-character name", [*gen[:-1], str(Path(out).parent / ("a" * 296 + ".png"))], "at most 255"),
+        ("generate -o a 5000-character path", [*gen[:-1], "/tmp/" + "abcdefghi/" * 500 + "x.png"], "at most 4095"),
         ("generate --device bogus", [*gen, "--device", "bogus"], "unknown device"),
         ("generate --device cuda", [*gen, "--device", "cuda"], "no CUDA GPU"),
         ("generate --device tpu:0", [*gen, "--device", "tpu:0"], "device"),
