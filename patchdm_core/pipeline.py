@@ -116,6 +116,7 @@ class PatchDM:
         offload: bool | None = None,
         grid: str | None = None,
         sampler: str | None = None,
+        guidance_interval: tuple[int, int] | None = None,
         palette: Tensor | Image.Image | None = None,
         palette_strength: float = PALETTE_STRENGTH,
     ) -> Iterator[Step]:
@@ -124,14 +125,16 @@ class PatchDM:
         picture, or [1, 3, h, w] in [-1, 1]) steers the canvas's colours towards its own by `palette_strength`
         in [0, 1] (sampling/palette.py): `--style` passes its picture here and its global code as `z`.
 
-        None picks the model's default (steps, guidance, eta, grid rule, sampler; `settings()`); without `z`
-        the latent prior samples the global code for this seed. `offload` keeps the canvas in host memory
+        None picks the model's default (steps, guidance and its interval, eta, grid rule, sampler; `settings()`);
+        without `z` the latent prior samples the global code for this seed. `offload` keeps the canvas in host memory
         while the network runs on the GPU (None: automatic)."""
         painter = self.painter
         check_canvas(height, width, mode, tileable)
         big_h, big_w = painter.grid_size(height, width, tileable)
         x = painter.initial_noise(seed, big_h, big_w, device=painter.canvas_device(big_h, big_w, offload))
-        s = painter.settings(steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler)
+        s = painter.settings(
+            steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler, guidance_interval=guidance_interval
+        )
         kw = dict(mode=mode, tileable=tileable, chunk=chunk, positions=positions, stride=stride)
         steer = PaletteSteer(palette, palette_strength) if palette is not None and palette_strength > 0 else None
         z = self.default_z(seed) if z is None else z

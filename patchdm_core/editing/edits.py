@@ -12,7 +12,6 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..runtime.sizes import round_up
-from ..sampling.guidance import cfg
 from ..sampling.noise import patch_seed
 from ..sampling.painter import Painter
 from ..sampling.solvers import Step, get_sampler, ladder
@@ -49,7 +48,7 @@ def inpaint(
     (the pixels there now, for a variation of them); 1 paints it from pure noise.
 
     kw: steps, guidance, method ("fast" | "harmonized"), jump, resample, only_masked, margin, eta, z,
-    mode, chunk, grid, sampler, anchor, match_detail (see masked). "harmonized" defaults to jump 5,
+    mode, chunk, grid, sampler, guidance_interval, anchor, match_detail (see masked). "harmonized" defaults to jump 5,
     resample 5 (4.6x the evaluations of "fast")."""
     if keep_mask.shape[-2:] != image.shape[-2:]:
         raise ValueError(f"mask {tuple(keep_mask.shape[-2:])} does not match the picture {tuple(image.shape[-2:])}")
@@ -129,6 +128,7 @@ def masked(
     noise_origin: tuple[int, int] = (0, 0),
     grid: str | None = None,
     sampler: str | None = None,
+    guidance_interval: tuple[int, int] | None = None,
     strength: float = 1.0,
     start_from: Tensor | None = None,
     anchor: int = harmonize.ANCHOR_FACTOR,
@@ -157,7 +157,9 @@ def masked(
     if not (soft > 0).any():
         raise ValueError("the mask is empty: paint the area to repaint")
     crop = (..., slice(r0 * p, r1 * p), slice(c0 * p, c1 * p))
-    s = painter.settings(steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler)
+    s = painter.settings(
+        steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler, guidance_interval=guidance_interval
+    )
     n = denoise_steps(s["steps"], strength)
     if n == 0:
         raise ValueError(f"strength {strength} repaints nothing in {s['steps']} steps: raise the strength")
@@ -165,11 +167,7 @@ def masked(
     den.window = (r0, c0, big_h // p, big_w // p)
     # Edits paint with the global code of the picture being edited (unless given one), so the new
     # area takes its palette and texture; a code sampled from the latent model would not match it.
-    eps_fn = cfg(
-        den,
-        painter.cond(z if z is not None else painter.encode_style(known[..., :height, :width])),
-        s["guidance"],
-    )
+    eps_fn = painter.guided(den, z if z is not None else painter.encode_style(known[..., :height, :width]), s)
     gen = torch.Generator().manual_seed(patch_seed(seed, -3, -3))
     levels = ladder(s["sampler"], painter.schedule, s["steps"])
     levels = levels[len(levels) - n :]

@@ -11,7 +11,7 @@ from PIL import Image
 from torch import Tensor
 
 from ..runtime.images import from_pil
-from ..sampling.painter import Painter, check_canvas, wrap_axes
+from ..sampling.painter import SETTINGS, Painter, check_canvas, wrap_axes
 from ..sampling.solvers import Step, ladder
 from .edits import masked
 from .img2img import check_strength, denoise_steps, place, resize, sketch_strength, split_alpha
@@ -30,8 +30,8 @@ def img2img(
 ) -> Iterator[Step]:
     """Repaint a picture (or sketch) at `size` = (height, width) (default: its own) with `strength` in
     [0, 1]: 0 gives it back, 1 is `generate` with its global code (or `z`). A PIL picture's transparent
-    parts are painted freely (strength 1 there). kw: steps, guidance, eta, grid, sampler, mode,
-    tileable, chunk, positions, stride."""
+    parts are painted freely (strength 1 there). kw: steps, guidance, eta, grid, sampler, guidance_interval,
+    mode, tileable, chunk, positions, stride."""
     strength = check_strength(strength)
     alpha = None
     if isinstance(image, Image.Image):
@@ -41,7 +41,7 @@ def img2img(
     check_canvas(height, width, kw.get("mode", "feature"), kw.get("tileable", False))
     x = resize(image.float().cpu(), height, width).to(painter.device)
     z = painter.encode_style(x) if z is None else z
-    s = painter.settings(**{k: kw.pop(k, None) for k in ("steps", "guidance", "eta", "grid", "sampler")})
+    s = painter.settings(**{k: kw.pop(k, None) for k in SETTINGS})
     if alpha is not None:  # per-pixel strength: the repaint projection of the editing tools does it
         soft = sketch_strength(F.interpolate(alpha, (height, width), mode="bilinear"), strength)
         # a sketch's own flat colours are no measure of the detail to paint: no detail matching

@@ -25,6 +25,10 @@ def _number(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
+def _interval(x: object) -> bool:
+    return isinstance(x, tuple) and len(x) == 2 and all(_count(v, 0, 999) for v in x) and x[0] <= x[1]
+
+
 def _count(x: object, lo: int = 1, hi: int = 1 << 20) -> bool:
     return isinstance(x, int) and not isinstance(x, bool) and lo <= x <= hi
 
@@ -169,17 +173,21 @@ class TrainConfig:
             raise ValueError(f"EMA decays must be distinct and in [0, 1), got {list(decays)}")
 
 
+SAMPLER_NAMES = ("ddim", "dpmpp-2m", "dpmpp-3m", "unipc")  # sampling/solvers.SAMPLERS (a test keeps them equal)
+
+
 @dataclass(frozen=True)
 class SamplingConfig:
     steps: int = 50  # default number of model evaluations (solver steps)
     guidance: float = 1.5  # default classifier-free guidance scale (official w=0.5 -> 1.5)
     positions: Literal["absolute", "stretch"] = "stretch"  # how positions map on canvases != train size
     grid: Literal["fixed", "alternate", "random"] = "fixed"  # feature mode: where the cell lattice sits per step
-    sampler: Literal["ddim", "dpmpp-2m"] = "ddim"  # solver (official: DDIM)
+    sampler: Literal["ddim", "dpmpp-2m", "dpmpp-3m", "unipc"] = "ddim"  # solver (official: DDIM)
     eta: float = 0.0  # stochasticity: DDIM eta, or the SDE share of DPM-Solver++(2M); 0 = deterministic
+    guidance_interval: tuple[int, int] = (0, 999)  # timesteps lo..hi that get guidance; one pass elsewhere
 
     def __post_init__(self) -> None:
-        for name, allowed in (("grid", ("fixed", "alternate", "random")), ("sampler", ("ddim", "dpmpp-2m"))):
+        for name, allowed in (("grid", ("fixed", "alternate", "random")), ("sampler", SAMPLER_NAMES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"sampling {name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         _require(
@@ -189,6 +197,11 @@ class SamplingConfig:
                 "guidance": (self.guidance, _number(self.guidance) and 0 <= self.guidance <= 20, "a number in [0, 20]"),
                 "eta": (self.eta, _number(self.eta) and 0 <= self.eta <= 1, "a number in [0, 1]"),
                 "positions": (self.positions, self.positions in ("absolute", "stretch"), "'absolute' or 'stretch'"),
+                "guidance_interval": (
+                    self.guidance_interval,
+                    _interval(self.guidance_interval),
+                    "two whole timesteps lo <= hi in 0..999",
+                ),
             },
         )
 

@@ -25,7 +25,7 @@ from ..runtime.sizes import round_up
 from .denoiser import CanvasDenoiser
 from .guidance import Cond, cfg
 from .noise import patch_noise, patch_seed
-from .solvers import Step, X0Fn, get_sampler, ladder
+from .solvers import EpsFn, Step, X0Fn, get_sampler, ladder
 
 
 def wrap_axes(tileable: bool | str) -> tuple[bool, bool]:
@@ -45,6 +45,9 @@ def check_canvas(height: int, width: int, mode: str, tileable: bool | str) -> No
         raise ValueError(f"canvas size must be positive, got {width}x{height}")
     if tileable and mode != "feature":
         raise ValueError("tileable output needs the feature sampler (mode feature)")
+
+
+SETTINGS = ("steps", "guidance", "eta", "grid", "sampler", "guidance_interval")  # Painter.settings(...) keys
 
 
 @dataclass
@@ -108,6 +111,7 @@ class Painter:
         eta: float | None = None,
         grid: str | None = None,
         sampler: str | None = None,
+        guidance_interval: tuple[int, int] | None = None,
     ) -> dict[str, object]:
         """Sampling settings with the model's defaults (weights metadata) filled in where None."""
         d = self.cfg.sampling
@@ -117,7 +121,12 @@ class Painter:
             "eta": d.eta if eta is None else eta,
             "grid": grid or d.grid,
             "sampler": sampler or d.sampler,
+            "guidance_interval": tuple(guidance_interval or d.guidance_interval),
         }
+
+    def guided(self, den: CanvasDenoiser, z: Tensor | None, s: dict) -> EpsFn:
+        """The eps function of settings `s` on a denoiser: guidance at its scale, in its interval."""
+        return cfg(den, self.cond(z), s["guidance"], s.get("guidance_interval"))
 
     def default_chunk(self) -> int:
         """Patches per network call: 64 on the CPU, more on a GPU with free memory."""
@@ -200,7 +209,7 @@ class Painter:
         den = self.denoiser(
             mode, chunk=chunk, tileable=tileable, positions=positions, stride=stride, grid=s["grid"], grid_seed=seed
         )
-        eps_fn = cfg(den, self.cond(z), s["guidance"])
+        eps_fn = self.guided(den, z, s)
         gen = torch.Generator().manual_seed(patch_seed(seed, -1, -1))
         solve, path = get_sampler(s["sampler"]), ladder(s["sampler"], self.schedule, s["steps"])[start:]
         for step in solve(eps_fn, x, self.schedule, path=path, eta=s["eta"], generator=gen, x0_fn=x0_fn):

@@ -1,70 +1,41 @@
-"""The solvers, as plain functions over an eps_fn (k-diffusion style): DDIM (Song et al. 2021, eq. 12) and
-DPM-Solver++(2M) (Lu et al. 2022), the Step they yield after every model evaluation, and the registry
-that picks one by name with the ladder of noise levels it is meant to walk.
+"""The solvers, as plain functions over an eps_fn (k-diffusion style): DDIM (Song et al. 2021, eq. 12) here, the
+multistep DPM-Solver++(2M)/(3M) and UniPC in multistep.py, and the registry that picks one by name with the
+ladder of noise levels it is meant to walk.
 
-Every solver is shape-agnostic (the same function samples a canvas [B,3,H,W] and the latent codes
-[B,D]) and has ddim_sample's signature. A timestep *path* may go up as well as down: a rise is a
-forward re-noising q(x_t' | x_t) (RePaint's resampling jumps).
-
-DPM-Solver++(2M), in the data-prediction form on the VP schedule: alpha_t = sqrt(a_t), sigma_t = sqrt(1 - a_t),
-lambda_t = log(alpha_t / sigma_t), h = lambda_next - lambda_cur. With D the second-order
-(multistep) estimate of the clean sample from the last two predictions x0, x0_prev,
-
-    D      = x0 + (x0 - x0_prev) / (2 r),   r = h_prev / h         (D = x0 on the first step)
-    x_next = (sigma_next / sigma_cur) e^{-eta h} x
-             + alpha_next (1 - e^{-(1 + eta) h}) D
-             + sigma_next sqrt(1 - e^{-2 eta h}) z,                 z ~ N(0, I)
-
-eta = 0 is the ODE solver of the paper (eq. 2M); eta = 1 the SDE solver of its section 5
-(SDE-DPM-Solver++(2M), whose first-order step is the DDPM posterior). The step into the clean
-end (sigma = 0) is first order: x = x0. Upward moves of a RePaint path re-noise as in DDIM and
-restart the multistep history (its last prediction belongs to another chain).
+Every solver is shape-agnostic (the same function samples a canvas [B,3,H,W] and the latent codes [B,D]),
+has ddim_sample's signature and yields a Step (steps.py) after every model evaluation. A timestep *path*
+may go up as well as down: a rise is a forward re-noising q(x_t' | x_t) (RePaint's resampling jumps).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import Tensor
 
 from ..model.schedule import Schedule
+from .multistep import dpmpp_2m_sample, dpmpp_3m_sample, unipc_sample
 from .noise import randn
+from .steps import EpsFn, Project, Step, X0Fn, evaluations, renoise, run
 
-EpsFn = Callable[[Tensor, Tensor], Tensor]  # (x_t [B,...], t [B] long) -> a fresh eps the sampler may overwrite
-Project = Callable[[Tensor, int], Tensor]  # (x at level t, t) -> x with the known region imposed
-X0Fn = Callable[[Tensor, int], Tensor]  # (predicted clean sample, t) -> a steered one (palette.py), may be in place
-
-
-@dataclass
-class Step:
-    index: int  # 0..total-1, counts model evaluations
-    total: int
-    t: int  # the level x is now at (-1 = clean)
-    x: Tensor  # x_t after this step
-    x0: Tensor  # the model's prediction of the clean sample, for previews
-
-
-def run(steps: Iterator[Step]) -> Tensor:
-    """Exhaust a sampling generator and return the final sample (holding no more than one x)."""
-    final = None
-    for step in steps:
-        final = step.x  # the sampler's next input anyway; the rest of the Step is dropped
-        del step
-    if final is None:
-        raise ValueError("the sampler produced no steps")
-    return final
-
-
-def renoise(
-    x: Tensor, schedule: Schedule, t_cur: int, t_next: int, generator: torch.Generator | None, project: Project | None
-) -> Tensor:
-    """A RePaint jump: forward diffusion q(x_t_next | x_t_cur) up the ladder (t_next > t_cur), then `project`."""
-    ratio = schedule.alpha_bar(t_next, x) / schedule.alpha_bar(t_cur, x)
-    x = ratio.sqrt() * x + (1 - ratio).sqrt() * randn(x.shape, generator, x.device)
-    return project(x, t_next) if project is not None else x
+__all__ = [
+    "EpsFn",
+    "Project",
+    "Step",
+    "X0Fn",
+    "run",
+    "renoise",
+    "ddim_sample",
+    "dpmpp_2m_sample",
+    "dpmpp_3m_sample",
+    "unipc_sample",
+    "SAMPLERS",
+    "LABELS",
+    "get_sampler",
+    "ladder",
+    "sampling_params",
+]
 
 
 @torch.no_grad()
@@ -90,7 +61,7 @@ def ddim_sample(
     """
     path = list(path) if path is not None else schedule.ddim_timesteps(steps)
     path.append(-1)
-    total = sum(1 for a, b in zip(path, path[1:]) if b < a)
+    total = evaluations(path)
     index = 0
     for t_cur, t_next in zip(path, path[1:]):
         if t_next > t_cur:
@@ -117,76 +88,10 @@ def ddim_sample(
         index += 1
 
 
-@torch.no_grad()
-def dpmpp_2m_sample(
-    eps_fn: EpsFn,
-    x: Tensor,
-    schedule: Schedule,
-    *,
-    steps: int = 20,
-    eta: float = 0.0,
-    generator: torch.Generator | None = None,
-    project: Project | None = None,
-    path: Sequence[int] | None = None,
-    clip_x0: bool = True,
-    x0_fn: X0Fn | None = None,
-) -> Iterator[Step]:
-    """Denoise x (at level path[0]) down to t = -1 with DPM-Solver++(2M); same contract as ddim_sample,
-    but `path` defaults to the log-SNR ladder (schedule.logsnr_timesteps)."""
-    if eta < 0:
-        raise ValueError(f"eta must be >= 0, got {eta}")
-    path = list(path) if path is not None else schedule.logsnr_timesteps(steps)
-    path.append(-1)
-    total = sum(1 for a, b in zip(path, path[1:]) if b < a)
-    a_table = schedule.alphas_cumprod
-    index, x0_prev, h_prev = 0, None, None
-    for t_cur, t_next in zip(path, path[1:]):
-        if t_next > t_cur:
-            x = renoise(x, schedule, t_cur, t_next, generator, project)
-            x0_prev = h_prev = None
-            continue
-        t_batch = torch.full((x.shape[0],), t_cur, dtype=torch.long, device=x.device)
-        eps = eps_fn(x, t_batch).float()
-        x0 = schedule.predict_x0(x, t_cur, eps)
-        del eps
-        if clip_x0:
-            x0.clamp_(-1, 1)
-        if x0_fn is not None:  # the data-prediction form takes the steered x0 as it is
-            x0 = x0_fn(x0, t_cur)
-        a_cur = float(a_table[t_cur])
-        if t_next < 0:  # into the clean end: sigma = 0, lambda = inf
-            x = x0.clone()
-        else:
-            a_next = float(a_table[t_next])
-            lam_cur, lam_next = _lam(a_cur), _lam(a_next)
-            h = lam_next - lam_cur
-            sig_cur, sig_next = math.sqrt(1 - a_cur), math.sqrt(1 - a_next)
-            keep = sig_next / sig_cur * math.exp(-eta * h)
-            gain = math.sqrt(a_next) * -math.expm1(-(1 + eta) * h)
-            if x0_prev is None:
-                d = x0
-            else:
-                d = torch.lerp(x0, x0_prev, -1 / (2 * (h_prev / h)))  # x0 + (x0 - x0_prev) / (2r)
-            x = torch.add(x.mul(keep), d, alpha=gain)
-            if eta > 0:
-                x.add_(randn(x.shape, generator, x.device), alpha=sig_next * math.sqrt(-math.expm1(-2 * eta * h)))
-            h_prev = h
-        if project is not None:
-            x = project(x, t_next)
-        x0_prev = x0
-        yield Step(index, total, t_next, x, x0)
-        index += 1
-
-
-def _lam(a: float) -> float:
-    """lambda = log(alpha / sigma) = 0.5 log(a / (1 - a))."""
-    return 0.5 * (math.log(a) - math.log1p(-a))
-
-
 # -- by name ----------------------------------------------------------------------------------------
 
-SAMPLERS = {"ddim": ddim_sample, "dpmpp-2m": dpmpp_2m_sample}
-LABELS = {"ddim": "DDIM", "dpmpp-2m": "DPM++ 2M"}  # as PNG `parameters` name them (A1111 style)
+SAMPLERS = {"ddim": ddim_sample, "dpmpp-2m": dpmpp_2m_sample, "dpmpp-3m": dpmpp_3m_sample, "unipc": unipc_sample}
+LABELS = {"ddim": "DDIM", "dpmpp-2m": "DPM++ 2M", "dpmpp-3m": "DPM++ 3M", "unipc": "UniPC"}  # A1111's names
 
 
 def get_sampler(name: str):
@@ -198,9 +103,9 @@ def get_sampler(name: str):
 
 def ladder(name: str, schedule: Schedule, steps: int) -> list[int]:
     """The descending levels `name` visits in `steps` model evaluations: DDIM the official uniform
-    stride; DPM-Solver++(2M) even log-SNR steps (its multistep extrapolation assumes similar h)."""
+    stride; the multistep solvers even log-SNR steps (their extrapolation assumes similar h)."""
     get_sampler(name)
-    return schedule.logsnr_timesteps(steps) if name == "dpmpp-2m" else schedule.ddim_timesteps(steps)
+    return schedule.ddim_timesteps(steps) if name == "ddim" else schedule.logsnr_timesteps(steps)
 
 
 def sampling_params(settings: dict[str, object], mode: str = "feature") -> dict[str, object]:
