@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine:
 #   make run   - install what is needed, then start the app on the shipped weights
 #   make test  - install what is needed, then run the whole test suite
+# and a third builds the documentation site:
+#   make docs  - install what is needed, then build docs/ into site/ (mkdocs build --strict)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,9 +10,9 @@ STAMP := $(VENV)/.installed-stamp
 CHROMIUM := /usr/lib/chromium/chromium
 ARGS ?=
 
-.PHONY: run test test-fast install chromium lint format clean-venv
+.PHONY: run test test-fast docs install chromium lint format clean-venv
 
-$(STAMP): requirements.txt constraints.txt
+$(STAMP): requirements.txt requirements-docs.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -31,6 +33,9 @@ test: install chromium
 
 test-fast: install
 	$(PY) -m pytest -q -m "not slow and not browser" $(ARGS)
+
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict $(ARGS)
 
 lint: install
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -21,9 +21,9 @@ MAX_LINES = 350
 
 
 def layout_section() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "design.md").read_text()
     match = re.search(r"^## Layout\n(.*?)(?=^## |\Z)", text, re.M | re.S)
-    assert match, "README.md has no '## Layout' section"
+    assert match, "docs/design.md has no '## Layout' section"
     return match.group(1)
 
 
