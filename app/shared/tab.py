@@ -3,6 +3,10 @@ how a painting job becomes a public endpoint.
 
 A tab builds its layout and wires the events that stay inside it; the page wires what crosses tabs (Stop,
 Send to) and registers the public endpoints, in the order the API page lists them.
+
+A tab wires its own helpers with named functions, not lambdas: Gradio names unnamed events lambda, lambda_1, ...
+in the order they are registered, and the result panels' seed mirrors are public under such names (/lambda,
+/lambda_1, /lambda_3, ...), so one more lambda ahead of them would rename endpoints (tests/app/test_page.py).
 """
 
 from __future__ import annotations
