@@ -10,7 +10,8 @@ def _interrupted_at_start(signum: int, frame: object) -> None:
     os._exit(130)  # nothing has been written yet; a traceback from inside torch's import says nothing
 
 
-if sys.argv[:1] == ["-m"]:  # `python -m patchdm_core`: Ctrl-C while torch loads is one line too (cli.main takes over)
+# `python -m patchdm_core` or the installed `patchdm`: Ctrl-C while torch loads is one line too (cli.main takes over)
+if sys.argv[:1] == ["-m"] or os.path.basename(sys.argv[0] if sys.argv else "") == "patchdm":
     signal.signal(signal.SIGINT, _interrupted_at_start)
 
 # Before torch starts its OpenMP runtime: threads sleep at barriers instead of spinning (threads.py).

@@ -184,7 +184,7 @@ def test_files_stay_small(path: Path) -> None:
 
 def test_the_app_reaches_the_model_only_through_the_facade() -> None:
     """app/ paints through PatchDM; it reads constants and helpers, never networks, training or metrics."""
-    for path in [ROOT / "app.py", *sorted((ROOT / "app").glob("*.py"))]:
+    for path in [ROOT / "app.py", *sorted((ROOT / "app").rglob("*.py"))]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGE + "."):
                 part = node.module.split(".")[1]

@@ -20,11 +20,12 @@ from ..model.weights import CheckpointError
 from ..pipeline import PatchDM
 from ..runtime import checks, limits
 from ..runtime.images import normalize_mode
+from ..runtime.shipped import shipped_weights
 from ..sampling.memory import job_bytes
 from ..sampling.positions import GRIDS
 from ..sampling.solvers import SAMPLERS
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "patchdm-demo.safetensors"
+DEFAULT_WEIGHTS = shipped_weights()  # weights/ of a checkout, else the installed package's copy
 
 
 def default_weights() -> Path:

@@ -49,8 +49,8 @@ def precision_line(device: str | None, kind: str = "infer") -> str:
     return precision.describe(dev, kind)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="python -m patchdm_core", description=__doc__.splitlines()[0])
+def build_parser(prog: str = "python -m patchdm_core") -> argparse.ArgumentParser:
+    parser = Parser(prog=prog, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(
@@ -70,19 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m patchdm_core") -> int:
     """Run one command: 0 on success, 2 (and one `error:` line) for bad input, 130 for Ctrl-C at any point."""
     signal.signal(signal.SIGINT, signal.default_int_handler)  # start-up's own handler (see __init__) is done
     try:
-        return _run(argv)
+        return _run(argv, prog)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
 
 
-def _run(argv: list[str] | None) -> int:
+def command() -> int:
+    """The `patchdm` command that an installed package puts on the PATH (the same as python -m patchdm_core)."""
+    return main(prog="patchdm")
+
+
+def _run(argv: list[str] | None, prog: str) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(prog).parse_args(argv)
     except SystemExit as exc:  # --help (0) or a bad command line (2, one `error:` line already printed)
         return int(exc.code or 0)
     args.argv = list(sys.argv[2:] if argv is None else argv[1:])

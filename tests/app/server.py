@@ -9,9 +9,9 @@ from contextlib import contextmanager
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from app.handlers import Studio  # noqa: E402
-from app.serving import middleware  # noqa: E402
-from app.ui import CSS, THEME, build  # noqa: E402
+from app.page import CSS, THEME, build  # noqa: E402
+from app.shared.serving import middleware  # noqa: E402
+from app.studio import Studio  # noqa: E402
 
 
 def free_port() -> int:

@@ -13,9 +13,9 @@ from gradio_client import Client, handle_file
 from gradio_client.utils import QueueError
 from PIL import Image
 
-from app.handlers import Studio
-from app.history import History
-from app.imaging import Limits
+from app.shared.history import History
+from app.shared.imaging import Limits
+from app.studio import Studio
 from patchdm_core import PatchDM
 from patchdm_core.runtime.images import parse_infotext
 from tests.app.server import serve

@@ -17,10 +17,10 @@ import torch
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from app.handlers import Studio
-from app.history import History
-from app.imaging import Limits
-from app.serving import ArrivalStamp
+from app.shared.history import History
+from app.shared.imaging import Limits
+from app.shared.serving import ArrivalStamp
+from app.studio import Studio
 from patchdm_core import PatchDM
 from tests.app.server import serve
 

@@ -16,9 +16,9 @@ import pytest
 import torch
 from PIL import Image
 
-from app.handlers import Studio
-from app.history import History
-from app.imaging import Limits
+from app.shared.history import History
+from app.shared.imaging import Limits
+from app.studio import Studio
 from patchdm_core import PatchDM
 from tests.app.server import serve
 

@@ -10,19 +10,11 @@ import pytest
 import torch
 from PIL import Image
 
-from app.handlers import Jobs, Studio, Update
-from app.history import History, read_parameters
-from app.imaging import (
-    InputError,
-    Limits,
-    Unreadable,
-    keep_mask,
-    load_picture,
-    painted_pixels,
-    picture_and_mask,
-    size_note,
-    snap,
-)
+from app.shared.history import History, read_parameters
+from app.shared.imaging import InputError, Limits, Unreadable, load_picture, size_note, snap
+from app.shared.jobs import Jobs, Update
+from app.studio import Studio
+from app.tabs.inpaint import keep_mask, painted_pixels, picture_and_mask
 from patchdm_core import PatchDM
 from patchdm_core.runtime.images import parse_infotext
 
@@ -318,7 +310,7 @@ def test_outpaint_grows_the_canvas_and_keeps_the_old_picture(studio: Studio) -> 
 
 
 def test_edit_strength_runs_that_share_of_the_steps_and_is_recorded(studio: Studio) -> None:
-    from app.cost import JobCost
+    from app.shared.cost import JobCost
 
     bg = picture(48, 32, seed=4)
     value = {"background": bg, "layers": [stroke(48, 32, (16, 0, 32, 16))], "composite": bg}
@@ -427,7 +419,7 @@ def test_span_saves_the_whole_and_each_monitors_exact_crop_and_zips_them(studio:
 
 
 def test_span_plan_and_monitor_list(studio: Studio) -> None:
-    from app.span import add_monitor
+    from app.tabs.span import add_monitor
 
     layout, text = studio.span_plan("48x32+0+0,32x16+48+8", 8)
     assert text.startswith("2 monitors · canvas 88×32") and layout.width > layout.height

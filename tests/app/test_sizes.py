@@ -6,8 +6,8 @@ import os
 
 from PIL import Image
 
-from app.history import History
-from app.ui import CUSTOM, PRESETS, RECENT, preset_size
+from app.shared.history import History
+from app.shared.widgets import CUSTOM, PRESETS, RECENT, preset_size
 from patchdm_core.runtime.images import save_png
 from patchdm_core.runtime.screens import PRESETS as SCREENS
 

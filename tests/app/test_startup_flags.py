@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.state import build_parser, check_flags
+from app.main import build_parser, check_flags
 
 
 @pytest.mark.parametrize(

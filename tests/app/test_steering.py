@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.handlers import Studio
-from app.history import History, read_parameters
-from app.imaging import InputError, Limits
-from app.steering import compose_sketch
+from app.shared.history import History, read_parameters
+from app.shared.imaging import InputError, Limits
+from app.studio import Studio
+from app.tabs.sketch import compose_sketch
 from patchdm_core import PatchDM
 from patchdm_core.runtime.images import parse_infotext
 from tests.app.test_handlers import finals, picture, run_all, saved, stroke

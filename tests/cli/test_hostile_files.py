@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 from safetensors.torch import save_file
 
-from app.imaging import painted_pixels
+from app.tabs.inpaint import painted_pixels
 from patchdm_core import PatchDM, tiny
 from patchdm_core.cli.main import main
 from patchdm_core.model.weights import save_weights

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from app.history import History
+from app.shared.history import History
 
 WRITER = """
 import sys

@@ -1,7 +1,8 @@
-"""The Span action (mixed into Studio): one picture across several monitors, painted over their bounding box
-and cut into one file per monitor, with the physical gap between the screens (the bezel) painted but in no
-file. The geometry is patchdm_core's (runtime/screens.py); this is the app's side of it: the text a user
-edits, the layout drawn to scale, the job, and the ZIP of the monitors' files."""
+"""The Span tab: one picture across several monitors, painted over their bounding box and cut into one file
+per monitor, with the physical gap between the screens (the bezel) painted but in no file. The geometry is
+patchdm_core's (runtime/screens.py); this is the app's side of it: the text a user edits, the layout drawn to
+scale, the job, the ZIP of the monitors' files, its events and cost, and the tab itself (pick screens or type
+their geometry, see the layout to scale, download each monitor's file; every file is also in the History)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
 from PIL import Image, ImageDraw, ImageFont
 
 from patchdm_core.runtime.images import to_pil
 from patchdm_core.runtime.screens import PRESETS, SCREENS, Monitor, parse_span, span_layout
 from patchdm_core.sampling.solvers import sampling_params
 
-from .imaging import InputError, check_canvas, number
-from .jobs import Update, fmt_seconds, pick_seed, sample_updates
+from ..shared.actions import BaseActions
+from ..shared.cost import evaluations, megapixels
+from ..shared.events import BaseEvents
+from ..shared.imaging import InputError, check_canvas, number
+from ..shared.jobs import Update, fmt_seconds, pick_seed, sample_updates
+from ..shared.tab import QUICK, Page, TabParts, job_endpoint
+from ..shared.widgets import result_panel, sampling_controls, solver_controls
 
 # (label, value) of every screen for the monitor picker: "desktop · 4k · 3840×2160" -> "4k"
 MONITOR_CHOICES = [
@@ -68,8 +75,8 @@ def draw_layout(size: tuple[int, int], placed: list[Monitor], max_side: int = 64
     return img
 
 
-class SpanActions:
-    """Span: needs Studio's pipe, p, limits, history and _settings."""
+class SpanActions(BaseActions):
+    """Span and its plan, as plain functions and generators of Updates."""
 
     def span_plan(self, text: Any, bezel: Any, steps: Any = None) -> tuple[Image.Image | None, str]:
         """The layout drawn to scale and what the job will paint, before running it."""
@@ -129,6 +136,11 @@ class SpanActions:
             download=bundle,
         )
 
+    def span_cost(self, monitors, bezel, steps, guidance, *rest) -> float:
+        """Megapixel-steps of a Span job (the monitors' bounding box), from the inputs the action gets."""
+        (width, height), *_ = monitors_of(monitors, bezel)
+        return megapixels(self, width, height) * evaluations(self, steps, guidance)
+
 
 def zip_monitors(files: list[Path], target: Path) -> Path:
     """The monitors' PNGs in one ZIP (stored: PNG is compressed already), named monitor1.png, monitor2.png, ..."""
@@ -139,3 +151,93 @@ def zip_monitors(files: list[Path], target: Path) -> Path:
             bundle.write(f, f"monitor{i + 1}.png")
     tmp.replace(target)
     return target
+
+
+class SpanEvents(BaseEvents):
+    """Span's events with the signatures Gradio inspects."""
+
+    def span(
+        self,
+        monitors: str,
+        bezel: float,
+        steps: float,
+        guidance: float,
+        seed: float,
+        sampler: str | None,
+        grid: str | None,
+        eta: float | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Iterator[tuple]:
+        """Paint one picture across several monitors; the whole, each monitor's file, and their ZIP."""
+        args = (monitors, bezel, steps, guidance, seed, sampler, grid, eta)
+        yield from self._job(request, progress, lambda flag: self.studio.span(*args, stop=flag), download=True)
+
+    def span_plan(self, monitors: str, bezel: float, steps: float) -> tuple[Any, str]:
+        """The layout drawn to scale and the plan line (no model involved)."""
+        return self.studio.span_plan(monitors, bezel, steps)
+
+    def add_monitor(self, monitors: str, screen: str, x: float | None, y: float | None) -> str:
+        """The monitor list with the picked screen added (a warning toast, no change, when it cannot be)."""
+        try:
+            return add_monitor(monitors, screen, x, y)
+        except (InputError, ValueError) as exc:
+            gr.Warning(str(exc))
+            return gr.skip()
+
+
+def tab(page: Page) -> TabParts:
+    """Build the tab (inside gr.Tabs) and wire its own helpers; the job's endpoint is registered by the page."""
+    studio, ev = page.studio, page.ev
+    with gr.Tab("Span", id="span"):
+        with gr.Row():
+            with gr.Column(scale=2):
+                screen = gr.Dropdown(MONITOR_CHOICES, value="1440p", label="Screen", elem_id="span-screen")
+                with gr.Row():
+                    x = gr.Textbox(
+                        "", label="X (px)", placeholder="auto: right of the last", max_lines=1, elem_id="span-x"
+                    )
+                    y = gr.Textbox("", label="Y (px)", placeholder="auto: top-aligned", max_lines=1, elem_id="span-y")
+                with gr.Row():
+                    add = gr.Button("Add monitor", size="sm", elem_id="span-add")
+                    clear = gr.Button("Clear", size="sm", elem_id="span-clear")
+                monitors = gr.Textbox(
+                    "",
+                    label="Monitors",
+                    info="WxH+X+Y each, as your display settings show them (X, Y empty: right of the last one)",
+                    max_lines=2,
+                    elem_id="span-monitors",
+                )
+                bezel = gr.Number(
+                    0,
+                    precision=0,
+                    minimum=0,
+                    maximum=4096,
+                    label="Bezel (px)",
+                    info="the gap between neighbouring screens: painted, so lines continue across it, in no file",
+                    elem_id="span-bezel",
+                )
+                steps, guidance, seed = sampling_controls(studio, "span")
+                with gr.Accordion("Advanced", open=False):
+                    sampler, grid, eta = solver_controls(studio, "span")
+            with gr.Column(scale=3):
+                layout = gr.Image(
+                    label="Layout, to scale (grey: painted, in no monitor's file)",
+                    type="pil",
+                    format="png",
+                    interactive=False,
+                    height=200,
+                    elem_id="span-layout",
+                )
+                plan = gr.Markdown(elem_id="span-plan")
+                go, stop, preview, result, status, seed_used, bar = result_panel("span", "Paint span")
+                bundle = gr.File(label="Monitor files (ZIP)", interactive=False, elem_id="span-zip")
+    add.click(ev.add_monitor, [monitors, screen, x, y], monitors, **QUICK)
+    clear.click(lambda: "", None, monitors, **QUICK)
+    gr.on(
+        [monitors.change, bezel.change, steps.change], ev.span_plan, [monitors, bezel, steps], [layout, plan], **QUICK
+    )
+    inputs = [monitors, bezel, steps, guidance, seed, sampler, grid, eta]
+    # a span's job has a seventh output: the ZIP of the monitors' files
+    job = job_endpoint(page, "span", go, inputs, (preview, result, status, seed_used, bar, bundle))
+    return TabParts(api={"span": job}, stop=stop)

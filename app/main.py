@@ -1,22 +1,30 @@
-"""Command-line flags and model loading for the app (shipped weights, or an untrained demo model)."""
+"""Start Patch-DM Studio: `patchdm-studio` (installed), `python app.py` or `python -m app`, with
+[--weights FILE] [--device auto] [--host 127.0.0.1] [--port 7860]: the start-up flags, checked before anything
+starts; the model (the shipped weights, or an untrained demo model); then the page, served.
+"""
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
+import sys
 from pathlib import Path
 
 from patchdm_core import CheckpointError, PatchDM, demo
 from patchdm_core.cli.common import Parser, default_weights
 from patchdm_core.editing.layout import LayoutSource, sources_beside
-from patchdm_core.runtime import checks, precision
+from patchdm_core.runtime import checks, precision, threads
 
-from .imaging import Limits
+from .shared.imaging import Limits
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python app.py") -> argparse.ArgumentParser:
+    """The app's flags (a bad one is one `error:` line and exit 2, as on the command line)."""
     p = Parser(
-        prog="python app.py",
+        prog=prog,
         description="Patch-DM Studio: paint, inpaint and outpaint wallpapers of any size in the browser.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -100,4 +108,59 @@ def load_layouts(pipe_weights: Path | None) -> tuple[dict[str, LayoutSource], li
     return sources_beside(pipe_weights or default_weights())
 
 
-__all__ = ["build_parser", "check_flags", "load_model", "load_layouts", "CheckpointError"]
+def main(argv: list[str] | None = None, prog: str = "python app.py") -> int:
+    """Check the flags, load the model, serve the page: 0 when the server stops, 2 (one `error:` line) when
+    it cannot start."""
+    args = build_parser(prog).parse_args(argv)
+    try:
+        check_flags(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(threads.configure(args.threads), file=sys.stderr)
+    precision.apply(args.precision)
+    try:
+        pipe, banner = load_model(args.weights, args.device)
+        print(precision.describe(pipe.device), file=sys.stderr)
+    except (CheckpointError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from .page import CSS, THEME, build  # gradio loads here, after the flags and the model
+    from .shared import serving
+    from .shared.history import History
+    from .studio import Studio
+
+    limits = Limits(
+        max_pixels=args.max_pixels, max_upload_bytes=args.max_upload_mb * 2**20, max_job_cost=args.max_job_cost
+    )
+    layouts, problems = load_layouts(args.weights)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    studio = Studio(pipe, History(args.outputs), limits, banner, layouts)
+    print(f"model: {pipe.name} ({pipe.model_hash}) on {pipe.device}; outputs: {studio.history.root}")
+    if studio.history.cleaned:
+        print(f"removed {studio.history.cleaned} unfinished temporary file(s) of an earlier run from the outputs")
+    if banner:
+        print(f"warning: {banner}", file=sys.stderr)
+    demo = build(studio, queue_size=args.queue_size)
+    try:
+        demo.launch(
+            server_name=args.host,
+            server_port=args.port,
+            share=args.share,
+            allowed_paths=[str(studio.history.root)],
+            app_kwargs={"middleware": serving.middleware(studio.history, limits.max_upload_bytes)},
+            max_file_size=limits.max_upload_bytes,
+            theme=THEME,
+            css=CSS,
+            footer_links=["api"],
+        )
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port} ({exc}); try another --port", file=sys.stderr)
+        return 2
+    return 0
+
+
+def command() -> int:
+    """The `patchdm-studio` command that an installed package puts on the PATH (the same as python app.py)."""
+    return main(prog="patchdm-studio")

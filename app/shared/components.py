@@ -1,4 +1,4 @@
-"""Image inputs that hand uploads to the handlers undecoded, so imaging.py explains every bad file.
+"""Image inputs that hand uploads to the actions undecoded, so imaging.py explains every bad file.
 
 Gradio's own preprocessing opens uploads with PIL and converts their mode: a damaged file then
 fails inside Gradio (a bare "Error" toast) and 16-bit pictures are clipped. These factories build

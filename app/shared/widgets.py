@@ -1,13 +1,16 @@
-"""Control groups every tab reuses: steps/guidance/seed, the solver choices, the result panel, send-to buttons."""
+"""Control groups the tabs reuse: steps/guidance/seed, the solver choices, the result panel, send-to buttons,
+the size picker (Generate, Sketch)."""
 
 from __future__ import annotations
 
 import gradio as gr
 
 from patchdm_core.editing.edits import EDIT_STRENGTH
+from patchdm_core.runtime.screens import SCREENS
 
+from .actions import BaseActions
 from .events import progress_bar
-from .handlers import Studio
+from .tab import QUICK, Page
 
 SEND_TARGETS = {
     "generate": "Generate (style)",
@@ -16,11 +19,15 @@ SEND_TARGETS = {
     "outpaint": "Outpaint",
     "upscale": "Upscale",
 }
-# sky, deep water, grass, forest, sand, earth, sun, snow, night
-SKETCH_COLOURS = ["#87ceeb", "#1d4e89", "#6dbb4a", "#1f5f2a", "#e3c98f", "#7a5230", "#ffd23f", "#ffffff", "#20263a"]
+# the model's quick sizes first, then the screens people own, grouped (the CLI's --size names)
+PRESETS = {"1024×512": (1024, 512), "2048×1024": (2048, 1024)} | {
+    f"{group} · {name} · {w}×{h}": (w, h) for group, sizes in SCREENS.items() for name, (w, h) in sizes.items()
+}
+CUSTOM = "custom"
+RECENT = "recent · "  # the sizes of the newest pictures in the history come first
 
 
-def sampling_controls(studio: Studio, prefix: str) -> tuple[gr.Slider, gr.Slider, gr.Number]:
+def sampling_controls(studio: BaseActions, prefix: str) -> tuple[gr.Slider, gr.Slider, gr.Number]:
     """Steps, guidance and seed (−1 = random)."""
     steps, guidance = studio.defaults()
     with gr.Row():
@@ -30,7 +37,7 @@ def sampling_controls(studio: Studio, prefix: str) -> tuple[gr.Slider, gr.Slider
     return s, g, seed
 
 
-def solver_controls(studio: Studio, prefix: str) -> tuple[gr.Radio, gr.Radio, gr.Slider]:
+def solver_controls(studio: BaseActions, prefix: str) -> tuple[gr.Radio, gr.Radio, gr.Slider]:
     """Sampler, grid rule and eta (defaults: the model's); call inside an Advanced accordion."""
     sampler, grid, eta = studio.solver_defaults()
     s = gr.Radio(
@@ -105,3 +112,36 @@ def result_panel(prefix: str, action: str) -> tuple:
             elem_id=f"{prefix}-result",
         )
     return run, stop, preview, result, status, seed_used, bar
+
+
+def size_choices(studio: BaseActions) -> dict:
+    """The size picker's list: the sizes of the newest pictures in the history, the presets, custom."""
+    recent = [f"{RECENT}{w}×{h}" for w, h in studio.history.recent_sizes(3)]
+    return gr.update(choices=[*recent, *PRESETS, CUSTOM])
+
+
+def preset_size(label: str) -> tuple:
+    """(width, height) of a picked size, or no change (custom)."""
+    if label in PRESETS:
+        return PRESETS[label]
+    if label and label.startswith(RECENT):
+        w, h = label.removeprefix(RECENT).split("×")
+        return int(w), int(h)
+    return gr.skip(), gr.skip()
+
+
+def custom_size() -> str:
+    """The picker's entry once width or height is typed."""
+    return CUSTOM
+
+
+def wire_size_picker(page: Page, preset: gr.Dropdown, width: gr.Number, height: gr.Number) -> None:
+    """A picked size fills width and height; typing either shows "custom"; the list is refreshed with the
+    history's sizes when the page loads and when a job finishes."""
+
+    def recent_first() -> dict:
+        return size_choices(page.studio)
+
+    preset.change(preset_size, preset, [width, height], **QUICK)
+    gr.on([width.input, height.input], custom_size, None, preset, **QUICK)
+    gr.on([page.demo.load, page.gallery.change], recent_first, None, preset, **QUICK)

@@ -1,8 +1,7 @@
-"""Pictures in and out of the app: uploads with limits, editor values -> picture + keep mask, layout sketches.
+"""Pictures into the app and the checks of every value a client sends: uploads with limits, numbers and sizes
+in the CLI's words, the parts of an editor value. The tabs read their pictures through these.
 
-UI masks are PAINTED = REPAINT (what artists expect); core masks are 1 = KEEP. The conversion
-happens here, once (`keep_mask`). Every problem with what the user gave us is an `InputError`
-whose message is shown as-is.
+Every problem with what the user gave us is an `InputError` whose message is shown as-is.
 """
 
 from __future__ import annotations
@@ -13,12 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-from PIL import Image, ImageDraw
-from torch import Tensor
+from PIL import Image
 
 from patchdm_core.runtime import checks
-from patchdm_core.runtime.images import normalize_mode, oriented, repaint_mask
+from patchdm_core.runtime.images import normalize_mode, oriented
 from patchdm_core.runtime.sizes import round_up
 
 GRID = 64  # UI sizes and outpaint extensions snap to this many pixels
@@ -220,20 +217,6 @@ def load_picture(src: PictureSource, limits: Limits, p: int = 1, what: str = "pi
         raise InputError(str(exc)) from None
 
 
-# -- masks ------------------------------------------------------------------------------------
-
-
-def painted_pixels(layer: Image.Image) -> np.ndarray:
-    """Bool [H,W] of strokes: alpha > 0 for editor layers; white > 50 % for opaque mask pictures (the
-    command line reads mask files by the same rule)."""
-    return repaint_mask(layer)
-
-
-def keep_mask(painted: np.ndarray) -> Tensor:
-    """UI repaint mask (bool [H,W], True = repaint) -> core keep mask [1,1,H,W] float (1 = keep)."""
-    return torch.from_numpy((~painted).astype(np.float32))[None, None]
-
-
 def editor_parts(value: Any) -> tuple[PictureSource, list[PictureSource]]:
     """(background, layers) of a gr.ImageEditor value (dict) or a bare picture (no layers)."""
     if value is None:
@@ -241,65 +224,3 @@ def editor_parts(value: Any) -> tuple[PictureSource, list[PictureSource]]:
     if isinstance(value, dict):
         return value.get("background"), [v for v in (value.get("layers") or []) if v is not None]
     return value, []
-
-
-def picture_and_mask(value: Any, limits: Limits, p: int = 1) -> tuple[Image.Image, np.ndarray, str]:
-    """An editor value -> (RGB picture, painted bool [H,W], note); InputError for empty/mismatched masks."""
-    background, layers = editor_parts(value)
-    picture, note = load_picture(background, limits, p)
-    painted = np.zeros((picture.height, picture.width), dtype=bool)
-    for src in layers:
-        layer = decode(src, limits, 1, what="mask")
-        if layer.size != picture.size:
-            raise InputError(
-                f"the mask is {layer.size[0]}×{layer.size[1]} but the picture is {picture.size[0]}×{picture.size[1]}; "
-                "paint the mask on this picture again"
-            )
-        painted |= painted_pixels(layer)
-    if not painted.any():
-        raise InputError("the mask is empty: paint over the area to repaint first")
-    return picture, painted, note
-
-
-def mask_cells(painted: np.ndarray, p: int, margin: int) -> int:
-    """Patches an only-masked run covers: the mask's bounding box plus margin, on the patch grid."""
-    ys, xs = np.nonzero(painted)
-    h, w = painted.shape
-    r0, c0 = max(0, int(ys.min()) - margin) // p, max(0, int(xs.min()) - margin) // p
-    r1, c1 = -(-min(h, int(ys.max()) + 1 + margin) // p), -(-min(w, int(xs.max()) + 1 + margin) // p)
-    return (r1 - r0) * (c1 - c0)
-
-
-def outpaint_layout(
-    picture: Image.Image, pad: tuple[int, int, int, int], feather: int, max_side: int = 640
-) -> Image.Image:
-    """The grown canvas as a sketch: new area checkered, the old picture in place, the seam band marked."""
-    top, right, bottom, left = pad
-    w, h = picture.width + left + right, picture.height + top + bottom
-    scale = min(1.0, max_side / max(w, h))
-    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
-    cell = max(4, round(GRID * scale))
-    board = ((np.arange(sh)[:, None] // cell + np.arange(sw)[None, :] // cell) % 2).astype(np.uint8)
-    canvas = Image.fromarray(np.where(board[..., None] == 1, 200, 160).astype(np.uint8).repeat(3, axis=2))
-    box = (
-        round(left * scale),
-        round(top * scale),
-        round((left + picture.width) * scale),
-        round((top + picture.height) * scale),
-    )
-    canvas.paste(picture.resize((max(1, box[2] - box[0]), max(1, box[3] - box[1])), Image.BILINEAR), box[:2])
-    draw = ImageDraw.Draw(canvas)
-    draw.rectangle((box[0], box[1], box[2] - 1, box[3] - 1), outline=(255, 46, 136), width=2)
-    f = round(feather * scale)
-    if f > 1:  # the feather band reaches into the old picture on the extended sides
-        x0, y0, x1, y1 = box[0], box[1], box[2] - 1, box[3] - 1
-        band = (255, 200, 0)
-        if top:
-            draw.line((x0, y0 + f, x1, y0 + f), fill=band)
-        if bottom:
-            draw.line((x0, y1 - f, x1, y1 - f), fill=band)
-        if left:
-            draw.line((x0 + f, y0, x0 + f, y1), fill=band)
-        if right:
-            draw.line((x1 - f, y0, x1 - f, y1), fill=band)
-    return canvas
