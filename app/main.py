@@ -13,7 +13,7 @@ from pathlib import Path
 
 from patchdm_core import CheckpointError, PatchDM, demo
 from patchdm_core.cli.common import Parser, default_weights
-from patchdm_core.editing.layout import LayoutSource, sources_beside
+from patchdm_core.composition.sources import LayoutSource, sources_beside
 from patchdm_core.runtime import checks, precision, threads
 
 from .shared.imaging import Limits

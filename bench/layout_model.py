@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from patchdm_core.editing.layout import LayoutBank, layout_of  # noqa: E402
+from patchdm_core.composition.sources import LayoutBank, layout_of  # noqa: E402
 from patchdm_core.evaluation.evaluate import real_images  # noqa: E402
 from patchdm_core.evaluation.metrics import smooth_share, swd, thumbnail  # noqa: E402
 from patchdm_core.model.layout import load_layout_model  # noqa: E402

@@ -14,7 +14,9 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from .editing import edits, layout, steering
+from .composition.sources import HOWS, LayoutSource, layout_of
+from .composition.sources import STRENGTH as LAYOUT_STRENGTH
+from .editing import edits, steering
 from .model.config import PatchDMConfig
 from .model.patchdm import PatchDMModel
 from .model.schedule import Schedule
@@ -26,7 +28,10 @@ from .sampling.noise import patch_seed
 from .sampling.painter import Painter, check_canvas
 from .sampling.palette import STRENGTH as PALETTE_STRENGTH
 from .sampling.palette import PaletteSteer
-from .sampling.solvers import Step, ddim_sample, run
+from .sampling.solvers import Step, ddim_sample, ladder, run
+from .sampling.structure import Structure, chain
+
+STRUCTURE = Structure()  # the default structure guidance (sampling/structure.py)
 
 __all__ = ["PatchDM", "pick_device", "run", "to_pil", "from_pil", "CheckpointError"]
 
@@ -119,11 +124,16 @@ class PatchDM:
         guidance_interval: tuple[int, int] | None = None,
         palette: Tensor | Image.Image | None = None,
         palette_strength: float = PALETTE_STRENGTH,
+        layout: Tensor | None = None,
+        structure: Structure = STRUCTURE,
+        layout_weight: Tensor | None = None,
     ) -> Iterator[Step]:
         """Paint a height x width canvas; sizes off the patch grid are painted on whole patches and fitted back
         (Painter.grid_size: centre-cropped, or resampled with wrap-around on a tileable axis). `palette` (a
         picture, or [1, 3, h, w] in [-1, 1]) steers the canvas's colours towards its own by `palette_strength`
-        in [0, 1] (sampling/palette.py): `--style` passes its picture here and its global code as `z`.
+        in [0, 1] (sampling/palette.py): `--style` passes its picture here and its global code as `z`. `layout`
+        ([1, 3, h, w] in [-1, 1], any size) gives the canvas its large shapes by structure guidance (`structure`:
+        band, strength, t_stop; sampling/structure.py), where `layout_weight` [1, 1, h, w] is not 0.
 
         None picks the model's default (steps, guidance and its interval, eta, grid rule, sampler; `settings()`);
         without `z` the latent prior samples the global code for this seed. `offload` keeps the canvas in host memory
@@ -136,16 +146,57 @@ class PatchDM:
             steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler, guidance_interval=guidance_interval
         )
         kw = dict(mode=mode, tileable=tileable, chunk=chunk, positions=positions, stride=stride)
-        steer = PaletteSteer(palette, palette_strength) if palette is not None and palette_strength > 0 else None
+        hooks, start = [], 0
+        if layout is not None:
+            steer = steering.structure_steer(painter, layout, height, width, structure, tileable=tileable,
+                                             weight=layout_weight)  # fmt: skip
+            hooks.append(steer)
+            path = ladder(s["sampler"], self.schedule, s["steps"])
+            start = min(len(path) - 1, round(structure.skip * len(path)))
+            if start:  # a head start: the layout noised to the first level that runs (as img2img starts)
+                x = self.schedule.q_sample(steer.layout.to(x.device), path[start], x)
+        if palette is not None and palette_strength > 0:
+            hooks.append(PaletteSteer(palette, palette_strength))
         z = self.default_z(seed) if z is None else z
-        yield from painter.paint(x, (height, width), seed=seed, z=z, s=s, x0_fn=steer, **kw)
+        yield from painter.paint(x, (height, width), seed=seed, z=z, s=s, start=start, x0_fn=chain(*hooks), **kw)
+
+    def compose(
+        self,
+        source: LayoutSource,
+        height: int,
+        width: int,
+        *,
+        seed: int,
+        layout_seed: int | None = None,
+        how: str = "structure",
+        structure: Structure = STRUCTURE,
+        strength: float = LAYOUT_STRENGTH,
+        z: Tensor | None = None,
+        own_code: bool = True,
+        **kw,
+    ) -> Iterator[Step]:
+        """Paint a canvas on the seed's layout from `source` (composition/sources.py): by structure guidance
+        (`how` "structure": the layout's large shapes, the model's texture) or img2img at `strength` ("img2img":
+        a variation of the layout, softer); `layout_seed` picks the layout (default: `seed`). The global code is
+        the layout's own (`own_code`; encode_style) unless `z` is given, else the prior's for the seed. kw:
+        generate's (img2img's for "img2img")."""
+        if how not in HOWS:
+            raise ValueError(f"unknown way to bring in a layout {how!r}; choose one of {', '.join(HOWS)}")
+        plan = layout_of(source, seed if layout_seed is None else layout_seed, height, width)
+        if z is None and own_code:
+            z = self.encode_style(plan)
+        if how == "img2img":
+            for key in ("palette", "palette_strength"):
+                kw.pop(key, None)
+            yield from self.img2img(plan, strength=strength, seed=seed, z=z, **kw)
+            return
+        yield from self.generate(height, width, seed=seed, z=z, layout=plan, structure=structure, **kw)
 
     inpaint = _on_painter(edits.inpaint)
     outpaint = _on_painter(edits.outpaint)
     reroll = _on_painter(edits.reroll)
     img2img = _on_painter(steering.img2img)
     upscale = _on_painter(steering.upscale)
-    compose = _on_painter(layout.compose)  # generate on a layout from a LayoutBank
     # the painter's parts, for the CLI, the app, benchmarks and tests
     settings = _on_painter(Painter.settings)
     denoiser = _on_painter(Painter.denoiser)

@@ -1,6 +1,6 @@
 """Write the layout bank `generate --composition layouts` paints from: every training picture cover-cropped
 to 2:1 and shrunk by area to a 64x32 thumbnail (the layout of its colour, none of its texture), as one PNG
-sheet (editing/layout.py reads it). Pictures whose layout is a logo or a word (a model repainting it paints a
+sheet (composition/sources.py reads it). Pictures whose layout is a logo or a word (a model repainting it paints a
 half-formed logo) are left out by name (--exclude), and near-black ones by --min-luminance, as the prior's.
 
     python scripts/layout_bank.py --data data/wallpapers-1024-v2-nowood --out weights/patchdm-demo-layouts.png
@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from patchdm_core.editing.layout import LayoutBank  # noqa: E402
+from patchdm_core.composition.sources import LayoutBank  # noqa: E402
 from patchdm_core.training.layout import LOGOS, LayoutPictures  # noqa: E402
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from torch import Tensor
 
+from patchdm_core.composition.sources import DesignedLayouts, LayoutBank, composition_name
 from patchdm_core.editing.edits import EDIT_STRENGTH
 from patchdm_core.editing.img2img import denoise_steps
-from patchdm_core.editing.layout import LayoutBank
 from patchdm_core.runtime.images import to_pil
 from patchdm_core.sampling.positions import GRIDS
 from patchdm_core.sampling.solvers import SAMPLERS, Step
@@ -39,9 +39,10 @@ class BaseActions:
         self.history = history
         self.limits = limits or Limits()
         self.banner = banner
-        # Composition's layout sources by name ("layouts": the bank, "layout-model": the layout model); a bare
-        # LayoutBank is the bank alone; empty when the model ships neither
-        self.layouts = {"layouts": layouts} if isinstance(layouts, LayoutBank) else dict(layouts or {})
+        # Composition's layout sources by name ("designed", "training-layouts": the bank, "layout-model": the
+        # layout model); a bare LayoutBank is the bank alone; designed layouts need no file, so they are always here
+        found = {"training-layouts": layouts} if isinstance(layouts, LayoutBank) else dict(layouts or {})
+        self.layouts = {"designed": DesignedLayouts()} | {composition_name(k): v for k, v in found.items()}
 
     @property
     def p(self) -> int:

@@ -14,11 +14,10 @@ from typing import Any
 
 import gradio as gr
 
-from patchdm_core.editing.img2img import denoise_steps
-from patchdm_core.editing.layout import COMPOSITIONS
-from patchdm_core.editing.layout import STRENGTH as LAYOUT_STRENGTH
+from patchdm_core.composition.sources import DEFAULT_COMPOSITION, composition_name
 from patchdm_core.sampling.palette import STRENGTH as PALETTE_STRENGTH
 from patchdm_core.sampling.solvers import sampling_params
+from patchdm_core.sampling.structure import Structure
 
 from ..shared.actions import BaseActions
 from ..shared.components import upload_image
@@ -39,7 +38,12 @@ from ..shared.widgets import (
 
 MODES = ("feature", "naive", "pixel", "sliding")
 MODE_FACTOR = {"feature": 1.0, "naive": 1.0, "pixel": 1.0, "sliding": 3.4}  # cost; sliding: stride p/2 windows
-COMPOSITION_LABELS = {"none": "none", "layouts": "training layouts", "layout-model": "layout model"}
+COMPOSITION_LABELS = {
+    "none": "none",
+    "designed": "designed",
+    "training-layouts": "training layouts",
+    "layout-model": "layout model",
+}
 
 
 class GenerateActions(BaseActions):
@@ -71,13 +75,13 @@ class GenerateActions(BaseActions):
         sampler: str | None = None,
         grid: str | None = None,
         eta: float | None = None,
-        composition: str | None = "none",
+        composition: str | None = DEFAULT_COMPOSITION,
         palette: float | None = None,
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
-        """Paint `batch` canvases with seeds seed, seed+1, ...; previews, then each final PNG. Composition
-        "layouts" paints each on the seed's layout from the model's layout bank, "layout-model" on one its
-        layout model samples (editing/layout.py). `palette`:
+        """Paint `batch` canvases with seeds seed, seed+1, ...; previews, then each final PNG. A composition
+        ("designed", "training-layouts", "layout-model"; composition/sources.py) paints each on the seed's layout
+        from that source by structure guidance. `palette`:
         how strongly a style picture's colours steer the canvas (sampling/palette.py; None: the default)."""
         width, height = size_input(width, height)
         batch = 1 if batch is None or batch == "" else number("batch", batch, integer=True)
@@ -91,11 +95,12 @@ class GenerateActions(BaseActions):
             raise InputError("tileable output needs the feature sampler (Advanced → Sampler: feature)")
         palette = PALETTE_STRENGTH if palette is None or palette == "" else palette
         palette = number("style colours", palette, lo=0, hi=1)
-        composition = composition or "none"
-        if composition not in COMPOSITIONS:
-            raise InputError(f"composition must be one of {', '.join(COMPOSITIONS)}, got {composition!r}")
+        try:
+            composition = composition_name(composition or "none")
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
         if composition != "none" and composition not in self.layouts:
-            beside = "WEIGHTS-layouts.png" if composition == "layouts" else "WEIGHTS-layout.safetensors"
+            beside = "WEIGHTS-layouts.png" if composition == "training-layouts" else "WEIGHTS-layout.safetensors"
             raise InputError(f"this model ships no {composition.replace('-', ' ')} ({beside} beside its weights file)")
         tile_grid = self.pipe.grid_size(height, width, True)[::-1] if tileable else None
         notes = [n for n in [size_note(width, height, self.p, tile_grid)] if n]
@@ -106,8 +111,6 @@ class GenerateActions(BaseActions):
             z, reference = self.pipe.encode_style(picture), picture  # its global code and its colours
             style_name = Path(style).name if isinstance(style, (str, Path)) else "reference picture"
         first = pick_seed(seed)
-        if composition != "none":  # img2img of the layout runs the last `strength` of the ladder
-            steps = denoise_steps(steps, LAYOUT_STRENGTH)
         plan = f"{(gw // self.p) * (gh // self.p)} patches × {steps} steps"
         clock = {"start": time.perf_counter()}
         if notes:
@@ -115,22 +118,11 @@ class GenerateActions(BaseActions):
         for i in range(batch):
             s = first + i
             label = f"{plan} · seed {s}" + (f" · image {i + 1}/{batch}" if batch > 1 else "")
+            kw = dict(z=z, palette=reference, palette_strength=palette, mode=mode, tileable=tileable, **settings)
             if composition != "none":
-                it = self.pipe.compose(
-                    self.layouts[composition], height, width, seed=s, z=z, mode=mode, tileable=tileable, **settings
-                )
+                it = self.pipe.compose(self.layouts[composition], height, width, seed=s, **kw)
             else:
-                it = self.pipe.generate(
-                    height,
-                    width,
-                    seed=s,
-                    z=z,
-                    palette=reference,
-                    palette_strength=palette,
-                    mode=mode,
-                    tileable=tileable,
-                    **settings,
-                )
+                it = self.pipe.generate(height, width, seed=s, **kw)
             x = yield from sample_updates(
                 it,
                 look=self.pipe.preview,
@@ -147,11 +139,14 @@ class GenerateActions(BaseActions):
             if tileable:
                 params["Tileable"] = "xy"
             if composition != "none":
-                params |= {"Composition": composition, "Layout strength": LAYOUT_STRENGTH}
+                params |= {"Composition": composition, "Layout seed": s}
+                family = getattr(self.layouts[composition], "last_family", None)
+                params |= {"Layout family": family} if family else {}
+                params |= {"Compose": "structure", "Structure strength": Structure().strength}
+                params |= {"Structure band": Structure().band, "Structure stop": Structure().t_stop}
             if style_name:
                 params["Style"] = style_name
-                if composition == "none":
-                    params["Palette strength"] = palette
+                params["Palette strength"] = palette
             if batch > 1:
                 params["Batch"] = f"{i + 1}/{batch}"
             path = self._finish(x, params, "generate", s)
@@ -228,12 +223,11 @@ def tab(page: Page) -> TabParts:
                 tileable = gr.Checkbox(label="Tileable (wraps around: the picture tiles without seams)")
                 composition = gr.Radio(
                     [(COMPOSITION_LABELS[c], c) for c in ["none", *studio.layouts]],
-                    value="none",
+                    value=DEFAULT_COMPOSITION,
                     label="Composition",
-                    info="paint on large shapes: a real wallpaper's layout, or a new one from the layout "
-                    "model (picked by the seed)",
+                    info="paint on large shapes: a designed layout (waves, ridges, a horizon, blobs, …), a training "
+                    "picture's, or one from the layout model (picked by the seed)",
                     elem_id="gen-composition",
-                    visible=bool(studio.layouts),
                 )
                 style = upload_image(
                     sources=["upload", "clipboard"],

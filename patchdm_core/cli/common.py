@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..editing.layout import LayoutBank, LayoutSource, bank_beside, model_beside
+from ..composition.sources import DesignedLayouts, LayoutBank, bank_beside, model_beside
 from ..model.config import PatchDMConfig
 from ..model.layout import load_layout_model
 from ..model.presets import preset
@@ -51,6 +51,37 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:1, mps")
 
 
+def parse_interval(text: str) -> tuple[int, int]:
+    """'200-800' -> (200, 800): timesteps 0 <= LO <= HI <= 999 that get guidance (ValueError otherwise)."""
+    lo, sep, hi = text.partition("-")
+    if not sep:
+        raise ValueError(f"guidance interval must be LO-HI timesteps, got {text!r}")
+    lo, hi = (checks.number("guidance interval", v, integer=True, lo=0, hi=999) for v in (lo, hi))
+    if lo > hi:
+        raise ValueError(f"guidance interval must run from low to high, got {text!r}")
+    return lo, hi
+
+
+def interval_arg(text: str) -> tuple[int, int]:
+    """--guidance-interval (argparse type)."""
+    try:
+        return parse_interval(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def settings_of(pipe: PatchDM, args: argparse.Namespace) -> dict[str, object]:
+    """The sampling settings the command line asks for, the model's defaults where it is silent."""
+    return pipe.settings(
+        steps=args.steps,
+        guidance=args.guidance,
+        eta=args.eta,
+        grid=args.grid,
+        sampler=args.sampler,
+        guidance_interval=args.guidance_interval,
+    )
+
+
 def add_sampling_args(p: argparse.ArgumentParser) -> None:
 
     num = checks.arg
@@ -68,6 +99,14 @@ def add_sampling_args(p: argparse.ArgumentParser) -> None:
         type=num("guidance"),
         default=None,
         help="classifier-free guidance scale, 0-20 (default: the model's)",
+    )
+    p.add_argument(
+        "--guidance-interval",
+        type=interval_arg,
+        default=None,
+        metavar="LO-HI",
+        help="timesteps (0-999) that get guidance; the others cost one network pass instead of two (default: the "
+        "model's)",
     )
     p.add_argument(
         "--sampler",
@@ -188,14 +227,19 @@ def read_picture(
     return normalize_mode(img)
 
 
-def load_layouts(args: argparse.Namespace, composition: str) -> LayoutSource:
-    """The layout source of a composition: for "layouts" the bank (--layouts, else WEIGHTS-layouts.png beside
-    the weights file), for "layout-model" the model (--layout-model, else WEIGHTS-layout.safetensors)."""
+def load_layouts(args: argparse.Namespace, composition: str) -> object:
+    """The layout source of a composition: "designed" draws them (--layout-family, in the palette of --style
+    when given), "training-layouts" is the bank (--layouts, else WEIGHTS-layouts.png beside the weights file),
+    "layout-model" the model (--layout-model, else WEIGHTS-layout.safetensors)."""
     weights = getattr(args, "weights", None) or default_weights()
-    if composition == "layouts":
+    if composition == "designed":
+        family = getattr(args, "layout_family", None)
+        style = getattr(args, "style_picture", None)
+        return DesignedLayouts(family, style if getattr(args, "layout_palette", "rule") == "style" else None)
+    if composition == "training-layouts":
         path = getattr(args, "layouts", None) or bank_beside(weights)
         if not path.is_file():
-            raise ValueError(f"composition layouts: no layout bank at {path} (give --layouts FILE)")
+            raise ValueError(f"composition training-layouts: no layout bank at {path} (give --layouts FILE)")
         return LayoutBank.load(path)
     path = getattr(args, "layout_model", None) or model_beside(weights)
     if not path.is_file():

@@ -19,7 +19,16 @@ from ..runtime import checks
 from ..runtime.images import from_pil, repaint_mask, save_png, to_pil
 from ..sampling.noise import resolve_seed
 from ..sampling.solvers import run, sampling_params
-from .common import add_model_args, add_sampling_args, canvas_fits, load_pipeline, prepare, read_picture, with_progress
+from .common import (
+    add_model_args,
+    add_sampling_args,
+    canvas_fits,
+    load_pipeline,
+    prepare,
+    read_picture,
+    settings_of,
+    with_progress,
+)
 
 
 def _ints(n: int, what: str, lo: int = 0, hi: int = 16384):
@@ -155,7 +164,7 @@ def main(args: argparse.Namespace) -> int:
     image = from_pil(picture)
     pipe = load_pipeline(args)
     seed = resolve_seed(args.seed)
-    s = pipe.settings(steps=args.steps, guidance=args.guidance, eta=args.eta, grid=args.grid, sampler=args.sampler)
+    s = settings_of(pipe, args)
     common = {"seed": seed, "chunk": args.chunk, "anchor": args.anchor, "match_detail": not args.model_detail, **s}
     params: dict[str, object] = {**sampling_params(s), "Mode": args.command, "Seed": seed, "Source": args.image.name}
     params |= {"Anchor": args.anchor, "Detail": "model" if args.model_detail else "matched"}

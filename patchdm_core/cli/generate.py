@@ -6,7 +6,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..editing.layout import COMPOSITIONS, STRENGTH
+from ..composition.designs import FAMILIES
+from ..composition.sources import (
+    ALIASES,
+    COMPOSITIONS,
+    DEFAULT_COMPOSITION,
+    HOWS,
+    STRENGTH,
+    PictureLayout,
+    composition_name,
+)
 from ..runtime import checks
 from ..runtime.images import save_png, to_pil
 from ..runtime.screens import Monitor, parse_span, presets_help, span_layout
@@ -15,7 +24,17 @@ from ..sampling.denoiser import MODES
 from ..sampling.noise import resolve_seed
 from ..sampling.palette import STRENGTH as PALETTE_STRENGTH
 from ..sampling.solvers import run, sampling_params
-from .common import add_model_args, add_sampling_args, canvas_fits, load_layouts, load_pipeline, prepare, with_progress
+from ..sampling.structure import Structure
+from .common import (
+    add_model_args,
+    add_sampling_args,
+    canvas_fits,
+    load_layouts,
+    load_pipeline,
+    prepare,
+    settings_of,
+    with_progress,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -79,33 +98,115 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         help=f"how strongly --style's colours steer the canvas at every step, 0-1 (default {PALETTE_STRENGTH}; "
         "0: its global code alone)",
     )
-    p.add_argument(
+    add_composition_args(p)
+
+
+def add_composition_args(p: argparse.ArgumentParser) -> None:
+    """Where the canvas's large shapes come from, and how they are brought in."""
+    g = p.add_argument_group("composition")
+    g.add_argument(
         "--composition",
-        choices=COMPOSITIONS,
-        default="none",
-        help="paint on the large shapes of a 64x32 layout instead of from noise alone: layouts takes a training "
-        "picture's (from the bank of --layouts, picked by the seed), layout-model samples a new one (the "
-        "model of --layout-model) (default none)",
+        choices=[*COMPOSITIONS, *ALIASES],
+        default=DEFAULT_COMPOSITION,
+        help="where the canvas's large shapes come from: none (the model alone: colour fields), designed (a "
+        "layout drawn from the seed: waves, ridges, a horizon, blobs, planes, ribbons, rings, a gradient mesh), "
+        "training-layouts (a training picture's layout, from --layouts: repaints of those pictures), "
+        f"layout-model (a new one the model of --layout-model samples) (default {DEFAULT_COMPOSITION})",
     )
-    p.add_argument(
+    g.add_argument(
+        "--layout-from",
+        type=Path,
+        default=None,
+        metavar="PICTURE",
+        help="paint on the composition of this picture (its large shapes and colours) instead of --composition",
+    )
+    g.add_argument("--layout-family", choices=list(FAMILIES), default=None, help="designed: one family (default: any)")
+    g.add_argument(
+        "--layout-palette",
+        choices=["rule", "style"],
+        default=None,
+        help="designed: colours by a colour-harmony rule, or those of --style (default: style when --style is given)",
+    )
+    g.add_argument(
+        "--layout-seed",
+        type=checks.arg("layout-seed", integer=True, lo=0, hi=checks.MAX_SEED),
+        default=None,
+        help="the seed of the layout (default: the picture's --seed): the same layout under other seeds' strokes",
+    )
+    g.add_argument(
+        "--compose-with",
+        choices=list(HOWS),
+        default="structure",
+        help="structure: the layout's large shapes held at every step, the model's texture (default); img2img: a "
+        "variation of the layout picture, softer (--layout-strength)",
+    )
+    g.add_argument(
+        "--structure-strength",
+        type=checks.arg("structure-strength", lo=0, hi=1),
+        default=Structure().strength,
+        help=f"how closely the canvas's large shapes follow the layout, 0-1 (default {Structure().strength:g})",
+    )
+    g.add_argument(
+        "--structure-band",
+        type=checks.arg("structure-band", integer=True, lo=2, hi=256),
+        default=Structure().band,
+        help=f"px: the layout sets what is larger than this, the model the rest (default {Structure().band})",
+    )
+    g.add_argument(
+        "--structure-stop",
+        type=checks.arg("structure-stop", integer=True, lo=0, hi=999),
+        default=Structure().t_stop,
+        help=f"timestep below which the layout lets go, 0-999 (default {Structure().t_stop}: never)",
+    )
+    g.add_argument(
         "--layouts",
         type=Path,
         default=None,
-        help="the layout bank, a PNG sheet of thumbnails (scripts/layout_bank.py; default: WEIGHTS-layouts.png "
-        "beside the weights file)",
+        help="training-layouts: the bank, a PNG sheet of thumbnails (scripts/layout_bank.py; default: "
+        "WEIGHTS-layouts.png beside the weights file)",
     )
-    p.add_argument(
+    g.add_argument(
         "--layout-model",
         type=Path,
         default=None,
-        help="the layout model (train-layout; default: WEIGHTS-layout.safetensors beside the weights file)",
+        help="layout-model: the model file (train-layout; default: WEIGHTS-layout.safetensors beside the weights)",
     )
-    p.add_argument(
+    g.add_argument(
         "--layout-strength",
         type=checks.arg("layout-strength", lo=0.05, hi=1),
         default=STRENGTH,
-        help=f"how freely the layout is repainted, 0.05-1 (default {STRENGTH})",
+        help=f"--compose-with img2img: how freely the layout is repainted, 0.05-1 (default {STRENGTH})",
     )
+
+
+def composition_of(args: argparse.Namespace, limit: int, limit_name: str) -> tuple[object | None, dict]:
+    """The layout source the arguments name (None: plain generate) and its PNG parameters, checked before any
+    work: a --layout-from picture is read like --style."""
+    if args.layout_from is not None:
+        picture = checks.picture(args.layout_from, limit, "layout picture", limit_name)
+        return PictureLayout(picture), {"Composition": "picture", "Layout": str(args.layout_from)}
+    name = composition_name(args.composition)
+    if name == "none":
+        return None, {}
+    if args.layout_palette == "style" and args.style is None:
+        raise ValueError("--layout-palette style needs --style (the picture whose colours the layout takes)")
+    args.layout_palette = args.layout_palette or ("style" if args.style is not None else "rule")
+    return load_layouts(args, name), {"Composition": name}
+
+
+def composition_params(args: argparse.Namespace, source: object, seed: int) -> dict:
+    """PNG parameters of how the layout was brought in, and its seed and family."""
+    params: dict = {"Layout seed": seed if args.layout_seed is None else args.layout_seed}
+    if getattr(source, "last_family", None):
+        params["Layout family"] = source.last_family
+    if args.compose_with == "img2img":
+        return params | {"Compose": "img2img", "Layout strength": args.layout_strength}
+    return params | {
+        "Compose": "structure",
+        "Structure strength": args.structure_strength,
+        "Structure band": args.structure_band,
+        "Structure stop": args.structure_stop,
+    }
 
 
 def span_arg(text: str) -> list[Monitor]:
@@ -141,34 +242,36 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError("tileable output needs the feature sampler (--mode feature)")
     if args.palette_strength is not None and not args.style:
         raise ValueError("--palette-strength needs --style (the picture whose colours it carries)")
-    if args.palette_strength and args.composition != "none":
-        raise ValueError(
-            f"--palette-strength does not apply to --composition {args.composition} (the layout sets the colours)"
-        )
     limit, limit_name = checks.read_limit(args.max_pixels)
     style = checks.picture(args.style, limit, "style reference", limit_name) if args.style else None
+    args.style_picture = style
     palette = PALETTE_STRENGTH if args.palette_strength is None else args.palette_strength
-    source = load_layouts(args, args.composition) if args.composition != "none" else None
+    source, comp_params = composition_of(args, limit, limit_name)
     pipe = load_pipeline(args)
     seed = resolve_seed(args.seed)
     z = pipe.encode_style(style) if style is not None else None
-    s = pipe.settings(steps=args.steps, guidance=args.guidance, eta=args.eta, grid=args.grid, sampler=args.sampler)
+    s = settings_of(pipe, args)
     print(f"seed: {seed}  size: {width}x{height}  model: {pipe.name}  device: {pipe.device}")
     kw = dict(mode=args.mode, tileable=args.tileable or False, chunk=args.chunk, positions=args.positions, **s)
     kw["stride"] = args.stride
+    steer = dict(palette=style, palette_strength=palette)
     if source is not None:
-        it = pipe.compose(source, height, width, seed=seed, strength=args.layout_strength, z=z, **kw)
+        structure = Structure(args.structure_band, args.structure_strength, args.structure_stop)
+        it = pipe.compose(
+            source, height, width, seed=seed, layout_seed=args.layout_seed, how=args.compose_with,
+            structure=structure, strength=args.layout_strength, z=z, **steer, **kw,
+        )  # fmt: skip
     else:
-        it = pipe.generate(height, width, seed=seed, z=z, palette=style, palette_strength=palette, **kw)
+        it = pipe.generate(height, width, seed=seed, z=z, **steer, **kw)
     image = to_pil(run(with_progress(it, "generate")))
     params = {**sampling_params(s, args.mode), "Seed": seed, "Size": f"{width}x{height}"}
     if source is not None:
-        params |= {"Composition": args.composition, "Layout strength": args.layout_strength}
+        params |= comp_params | composition_params(args, source, seed)
     if args.tileable:
         params["Tileable"] = args.tileable
     if args.style:
         params["Style"] = args.style
-        if source is None:
+        if source is None or args.compose_with == "structure":
             params["Palette strength"] = palette
     if monitors:
         params |= {"Span": ",".join(m.text() for m in args.span), "Bezel": args.bezel}

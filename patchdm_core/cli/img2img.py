@@ -16,7 +16,16 @@ from ..runtime.images import save_png, to_pil
 from ..runtime.sizes import parse_size
 from ..sampling.noise import resolve_seed
 from ..sampling.solvers import run, sampling_params
-from .common import add_model_args, add_sampling_args, canvas_fits, load_pipeline, prepare, read_picture, with_progress
+from .common import (
+    add_model_args,
+    add_sampling_args,
+    canvas_fits,
+    load_pipeline,
+    prepare,
+    read_picture,
+    settings_of,
+    with_progress,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -69,7 +78,7 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError("the sketch is empty (fully transparent): paint something or give a picture")
     pipe = load_pipeline(args)
     seed = resolve_seed(args.seed)
-    s = pipe.settings(steps=args.steps, guidance=args.guidance, eta=args.eta, grid=args.grid, sampler=args.sampler)
+    s = settings_of(pipe, args)
     print(f"seed: {seed}  {picture.width}x{picture.height} -> {width}x{height}  model: {pipe.name}")
     it = pipe.img2img(picture, size=(height, width), strength=args.strength, seed=seed, chunk=args.chunk, **s)
     image = to_pil(run(with_progress(it, args.command)))

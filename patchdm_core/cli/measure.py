@@ -12,8 +12,8 @@ import json
 import time
 from pathlib import Path
 
-from ..editing.layout import COMPOSITIONS
-from ..editing.layout import STRENGTH as LAYOUT_STRENGTH
+from ..composition.sources import HOWS, LayoutBank, bank_beside, composition_name
+from ..composition.sources import STRENGTH as LAYOUT_STRENGTH
 from ..evaluation import bench, image_bench
 from ..evaluation.evaluate import composition_table, evaluate, markdown, settings_grid, write_report
 from ..model.presets import load_config, preset
@@ -26,7 +26,7 @@ from ..sampling.denoiser import MODES
 from ..sampling.positions import GRIDS
 from ..sampling.solvers import get_sampler
 from ..training import bench as bench_train
-from .common import add_model_args, load_layouts, load_pipeline
+from .common import add_model_args, default_weights, load_layouts, load_pipeline, parse_interval
 from .train import add_speed_argument, add_window_arguments
 
 
@@ -63,8 +63,14 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--compositions",
         default="none",
-        help="comma list of none,layouts,layout-model: canvases painted from noise, on layouts of the bank "
-        "(--layouts), or on layouts the layout model samples (--layout-model)",
+        help="comma list of none,designed,training-layouts,layout-model, each with :img2img to bring its layout in "
+        "by img2img instead of structure guidance (e.g. designed,designed:img2img): canvases painted from noise, "
+        "on designed layouts, on layouts of the bank (--layouts), or on layouts the layout model samples",
+    )
+    p.add_argument(
+        "--guidance-intervals",
+        default="",
+        help="comma list of LO-HI timestep intervals that get guidance, e.g. 0-999,200-800 (default: the model's)",
     )
     p.add_argument("--layouts", type=Path, default=None, help="layout bank (default: WEIGHTS-layouts.png)")
     p.add_argument("--layout-model", type=Path, default=None, help="layout model (default: WEIGHTS-layout.safetensors)")
@@ -111,13 +117,20 @@ def main_eval(args: argparse.Namespace) -> int:
             raise ValueError(f"unknown grid rule {g!r}; choose from {', '.join(GRIDS)}")
     for name, _ in samplers:
         get_sampler(name)
-    compositions = tuple(c for c in args.compositions.split(",") if c) or ("none",)
-    for c in compositions:
-        if c not in COMPOSITIONS:
-            raise ValueError(f"unknown composition {c!r}; choose from {', '.join(COMPOSITIONS)}")
-    sources = {c: load_layouts(args, c) for c in compositions if c != "none"}
+    compositions = []
+    for c in (c for c in args.compositions.split(",") if c):
+        name, _, how = c.partition(":")
+        if how and how not in HOWS:
+            raise ValueError(f"unknown way to bring in a layout {how!r}; choose from {', '.join(HOWS)}")
+        compositions.append(f"{composition_name(name)}:{how or 'structure'}")
+    compositions = compositions or ["none:structure"]
+    names = {c.partition(":")[0] for c in compositions} - {"none"}
+    sources = {c: load_layouts(args, c) for c in names}
     positions = [p for p in args.positions.split(",") if p] or [None]
-    settings = settings_grid(modes, grids, samplers, etas, positions, compositions)
+    intervals = tuple(parse_interval(t) for t in args.guidance_intervals.split(",") if t) or (None,)
+    settings = settings_grid(modes, grids, samplers, etas, positions, tuple(compositions), intervals)
+    bank_file = getattr(args, "layouts", None) or bank_beside(args.weights or default_weights())
+    bank = LayoutBank.load(bank_file) if bank_file.is_file() else None
     command = "python -m patchdm_core eval " + " ".join(args.argv)
 
     def write(rows: list[dict]) -> None:
@@ -134,6 +147,7 @@ def main_eval(args: argparse.Namespace) -> int:
         on_row=write,
         sources=sources,
         layout_strength=args.layout_strength,
+        bank=bank,
     )
     write(rows)
     print(markdown(rows))

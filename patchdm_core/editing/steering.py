@@ -1,6 +1,7 @@
 """Image-to-image (SDEdit) and upscale as functions of a Painter (their pieces are in img2img.py): the
 picture noised to the level a strength picks on the solver's ladder, then the same loop generate runs;
-a sketch with transparent parts goes through the editing projection (edits.masked) instead."""
+a sketch with transparent parts goes through the editing projection (edits.masked) instead. And the
+structure hook of a layout on the canvas a painter paints (sampling/structure.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from torch import Tensor
 from ..runtime.images import from_pil
 from ..sampling.painter import SETTINGS, Painter, check_canvas, wrap_axes
 from ..sampling.solvers import Step, ladder
+from ..sampling.structure import Structure, StructureSteer
 from .edits import masked
 from .img2img import check_strength, denoise_steps, place, resize, sketch_strength, split_alpha
 
@@ -81,3 +83,25 @@ def upscale(
             raise ValueError("give a scale > 0 or a target size")
         size = (round(h * scale), round(w * scale))
     return img2img(painter, image, size=size, strength=strength, seed=seed, **kw)
+
+
+def structure_steer(
+    painter: Painter,
+    layout: Tensor,
+    height: int,
+    width: int,
+    structure: Structure,
+    *,
+    tileable: bool | str = False,
+    weight: Tensor | None = None,
+) -> StructureSteer:
+    """The structure hook of a layout [1, 3, h, w] (any size: resized to height x width, then placed on the
+    whole-patch canvas the painter paints, as img2img places a picture); `weight` [1, 1, h, w] in [0, 1]
+    says where it counts (a sketch's alpha), resized the same way."""
+    wrap = wrap_axes(tileable)
+    big_h, big_w = painter.grid_size(height, width, tileable)
+    canvas, _ = place(resize(layout.float().cpu(), height, width), big_h, big_w, wrap)
+    if weight is not None:
+        weight, _ = place(F.interpolate(weight.float(), (height, width), mode="bilinear"), big_h, big_w, wrap)
+    s = structure
+    return StructureSteer(canvas, band=s.band, strength=s.strength, t_stop=s.t_stop, weight=weight, wrap=wrap)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..editing.layout import STRENGTH as LAYOUT_STRENGTH
+from ..composition.sources import STRENGTH as LAYOUT_STRENGTH
 from ..runtime.images import save_png, to_pil
 from ..runtime.pictures import crops_of, list_images, load_rgb
 from ..runtime.precision import cpu_name
@@ -43,12 +43,16 @@ class Setting:
     steps: int = 25
     eta: float = 0.0
     positions: str | None = None  # None: the model's
-    composition: str = "none"  # "layouts" / "layout-model": painted on a layout of that source (editing/layout.py)
+    composition: str = "none"  # a layout source's name (composition/sources.py): painted on its layouts
+    how: str = "structure"  # how a layout is brought in: structure guidance or img2img
+    interval: tuple[int, int] | None = None  # guidance interval (None: the model's)
 
     @property
     def name(self) -> str:
         name = f"{self.mode}-{self.grid}-{self.sampler}{self.steps}-eta{self.eta:g}-{self.positions or 'default'}"
-        return name + (f"-{self.composition}" if self.composition != "none" else "")
+        if self.interval is not None:
+            name += f"-cfg{self.interval[0]}-{self.interval[1]}"
+        return name + (f"-{self.composition}-{self.how}" if self.composition != "none" else "")
 
 
 def real_images(folder: str | Path, height: int, width: int) -> torch.Tensor:
@@ -71,12 +75,17 @@ def settings_grid(
     etas: list[float],
     positions: list[str | None],
     compositions: tuple[str, ...] = ("none",),
+    intervals: tuple[tuple[int, int] | None, ...] = (None,),
 ) -> list[Setting]:
-    """The product of the choices; the grid rule only varies for feature mode."""
+    """The product of the choices; the grid rule only varies for feature mode. A composition may name how its
+    layout is brought in: "designed:img2img" (structure guidance otherwise)."""
     out = []
-    for comp, mode, pos, (sampler, steps), eta in itertools.product(compositions, modes, positions, samplers, etas):
+    for comp, mode, pos, (sampler, steps), eta, interval in itertools.product(
+        compositions, modes, positions, samplers, etas, intervals
+    ):
+        name, _, how = comp.partition(":")
         for grid in grids if mode == "feature" else ["-"]:
-            out.append(Setting(mode, grid, sampler, steps, eta, pos, comp))
+            out.append(Setting(mode, grid, sampler, steps, eta, pos, name, how or "structure", interval))
     return out
 
 
@@ -141,12 +150,14 @@ def evaluate(
     on_row=None,
     sources: dict | None = None,
     layout_strength: float = LAYOUT_STRENGTH,
+    bank=None,  # noqa: ANN001 - a LayoutBank: novelty of the canvases (their nearest training layout)
 ) -> list[dict]:
     """One row per (size, setting): seam and lattice score, SWD of n canvases (seeds 0..n-1), s/image.
 
     `on_row(rows)` runs after every row (the command line rewrites its tables: a long run that is cut
     short keeps what it measured); `sources` maps a composition other than "none" to its layout source (a
-    LayoutBank or a LayoutModel)."""
+    LayoutBank or a LayoutModel); with a `bank`, each row gets the median novelty of its canvases
+    (LayoutBank.nearest: 0.03 is a copy of a training picture's layout)."""
     rows = []
     for height, width in sizes:
         real = real_images(data, height, width)
@@ -159,9 +170,10 @@ def evaluate(
             for seed in range(n):
                 kw = dict(steps=st.steps, guidance=guidance, eta=st.eta, mode=st.mode, positions=st.positions)
                 kw |= dict(grid=st.grid if st.mode == "feature" else None, sampler=st.sampler)
+                kw |= dict(guidance_interval=st.interval)
                 if st.composition != "none":
                     source = (sources or {})[st.composition]
-                    it = pipe.compose(source, height, width, seed=seed, strength=layout_strength, **kw)
+                    it = pipe.compose(source, height, width, seed=seed, how=st.how, strength=layout_strength, **kw)
                 else:
                     it = pipe.generate(height, width, seed=seed, **kw)
                 fakes.append(run(it).float().cpu())
@@ -179,8 +191,10 @@ def evaluate(
                 **_composition(fake, real),
                 "seconds": seconds,
             }
-            if st.composition != "none":
+            if st.composition != "none" and st.how == "img2img":
                 row["layout_strength"] = layout_strength
+            if bank is not None:
+                row["novelty"] = float(bank.nearest(fake).median())
             print(
                 f"{size:>10} {st.mode:>8} {st.grid:>9} {st.sampler:>8}:{st.steps:<3} eta {st.eta:<4g}: "
                 f"seam {row['seam']:.3f} lattice {row['lattice']:.3f} grain {row['grain']:.1f} "
@@ -208,18 +222,21 @@ def composition_table(rows: list[dict]) -> str:
     """Per level and thumbnail SWD, smooth share and seed-half spread, one row per setting."""
     lines = [
         "| size | setting | n | SWD per level (finest first) | thumbnail 64 px: per level / mean | 32 px: mean "
-        "| smooth share | spread of seed halves (SWD / thumb 64) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| smooth share | spread of seed halves (SWD / thumb 64) | novelty |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         smooth = f"{r['smooth']:.2f}" if "smooth" in r else "-"
         if r["setting"] == "held-out pictures":
-            lines.append(f"| {r['size']} | held-out pictures | {r['n']} | - | - | - | {smooth} | - |")
+            lines.append(f"| {r['size']} | held-out pictures | {r['n']} | - | - | - | {smooth} | - | - |")
         elif "swd_levels" in r:  # tables written before these columns have none
             thumbs = f"{_levels(r['thumb64_levels'])} / **{r['thumb64']:.1f}** | {r['thumb32']:.1f}"
             gaps = f"{_percent(spread(r.get('swd_halves')))} / {_percent(spread(r.get('thumb64_halves')))}"
             levels = _levels(r["swd_levels"])
-            lines.append(f"| {r['size']} | {r['setting']} | {r['n']} | {levels} | {thumbs} | {smooth} | {gaps} |")
+            new = f"{r['novelty']:.3f}" if "novelty" in r else "-"
+            lines.append(
+                f"| {r['size']} | {r['setting']} | {r['n']} | {levels} | {thumbs} | {smooth} | {gaps} | {new} |"
+            )
     return "\n".join(lines)
 
 
@@ -239,7 +256,8 @@ def markdown(rows: list[dict]) -> str:
             blank = "| - " * 5
             lines.append(f"| {r['size']} | held-out pictures {blank}| {r['n']} | {scores} | - | - |")
             continue
-        mode = r["mode"] + (f" + {r['composition']}" if r.get("composition", "none") != "none" else "")
+        comp, how = r.get("composition", "none"), r.get("how", "structure")
+        mode = r["mode"] + (f" + {comp}" if comp != "none" else "") + (" (img2img)" if how == "img2img" else "")
         lines.append(
             f"| {r['size']} | {mode} | {r['positions']} | {r['grid']} | {r['sampler']} | {r['steps']} | "
             f"{r['eta']:g} | {r['n']} | {scores} | {r['swd']:.1f} | {r['seconds']:.0f} |"

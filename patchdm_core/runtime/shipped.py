@@ -2,7 +2,7 @@
 else the copy an installed wheel carries as package data (pyproject maps weights/ to patchdm_core/weights/).
 
 The weights file, its layout model and its layout bank lie side by side in both places, so whatever finds
-one beside the weights file (editing/layout.py) finds the others.
+one beside the weights file (composition/sources.py) finds the others.
 """
 
 from __future__ import annotations

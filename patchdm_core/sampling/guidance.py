@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .solvers import EpsFn
+from .steps import EpsFn
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from ..model.schedule import Schedule
+from .guidance import FULL_INTERVAL
 from .multistep import dpmpp_2m_sample, dpmpp_3m_sample, unipc_sample
 from .noise import randn
 from .steps import EpsFn, Project, Step, X0Fn, evaluations, renoise, run
@@ -119,4 +120,7 @@ def sampling_params(settings: dict[str, object], mode: str = "feature") -> dict[
     }
     if mode == "feature":
         params["Grid"] = settings["grid"]
+    lo, hi = settings.get("guidance_interval") or FULL_INTERVAL
+    if (lo, hi) != FULL_INTERVAL and settings["guidance"] != 1:
+        params["Guidance interval"] = f"{lo}-{hi}"
     return params

@@ -16,6 +16,7 @@ from app.shared.jobs import Jobs, Update
 from app.studio import Studio
 from app.tabs.inpaint import keep_mask, painted_pixels, picture_and_mask
 from patchdm_core import PatchDM
+from patchdm_core.composition.designs import FAMILIES
 from patchdm_core.runtime.images import parse_infotext
 
 
@@ -438,23 +439,26 @@ def test_span_plan_and_monitor_list(studio: Studio) -> None:
 
 
 def test_generate_on_a_layout_keeps_its_shapes_and_says_so(tiny_pipe: PatchDM, tmp_path: Path) -> None:
-    from patchdm_core.editing.layout import LayoutBank
+    from patchdm_core.composition.sources import LayoutBank
 
     thumbs = torch.full((2, 3, 32, 64), -0.7)
     thumbs[:, :, :16] = 0.8  # a bright sky over a dark field
     studio = Studio(tiny_pipe, History(tmp_path / "outputs"), Limits(max_pixels=128 * 128), layouts=LayoutBank(thumbs))
-    updates = run_all(studio.generate(64, 32, steps=6, seed=3, composition="layouts"))
+    updates = run_all(studio.generate(64, 32, steps=6, seed=3, composition="layouts"))  # the old name still works
     [path] = finals(updates)
-    # the layout is repainted by the last 60% of the 6-step ladder: 4 network steps, counted as such
-    assert [u.index for u in updates if u.total] == [1, 2, 3, 4, 4] and updates[-1].total == 4
-    assert "8 patches × 4 steps" in updates[-1].status
+    # structure guidance runs the whole ladder: 6 network steps, counted as such
+    assert [u.index for u in updates if u.total] == [1, 2, 3, 4, 5, 6, 6] and updates[-1].total == 6
+    assert "8 patches × 6 steps" in updates[-1].status
     params = parse_infotext(read_parameters(path))
-    assert params["Composition"] == "layouts" and params["Layout strength"] == "0.6"
+    assert params["Composition"] == "training-layouts" and params["Compose"] == "structure"
+    assert params["Layout seed"] == "3"
     x = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
     assert x[:12].mean() > x[20:].mean() + 15  # the layout's bright top shows through the untrained model
-    [plain] = finals(run_all(studio.generate(64, 32, steps=6, seed=3)))
+    [plain] = finals(run_all(studio.generate(64, 32, steps=6, seed=3, composition="none")))
     assert "Composition" not in parse_infotext(read_parameters(plain))
-    with pytest.raises(InputError, match="composition must be"):
+    [designed] = finals(run_all(studio.generate(64, 32, steps=2, seed=3, composition="designed")))
+    assert parse_infotext(read_parameters(designed))["Layout family"] in FAMILIES
+    with pytest.raises(InputError, match="unknown composition"):
         run_all(studio.generate(64, 32, steps=2, seed=3, composition="spiral"))
     from patchdm_core.model.layout import LayoutModel, LayoutUNet
     from tests.model.test_layout_model import TINY
@@ -463,12 +467,14 @@ def test_generate_on_a_layout_keeps_its_shapes_and_says_so(tiny_pipe: PatchDM, t
         tiny_pipe,
         History(tmp_path / "both"),
         Limits(max_pixels=128 * 128),
-        layouts={"layouts": LayoutBank(thumbs), "layout-model": LayoutModel(LayoutUNet(TINY))},
+        layouts={"training-layouts": LayoutBank(thumbs), "layout-model": LayoutModel(LayoutUNet(TINY))},
     )
     [sampled] = finals(run_all(both.generate(64, 32, steps=6, seed=3, composition="layout-model")))
     assert parse_infotext(read_parameters(sampled))["Composition"] == "layout-model"
     bare = Studio(tiny_pipe, History(tmp_path / "bare"), Limits(max_pixels=128 * 128))
-    with pytest.raises(InputError, match="ships no layouts"):
-        run_all(bare.generate(64, 32, steps=2, seed=3, composition="layouts"))
+    with pytest.raises(InputError, match="ships no training layouts"):
+        run_all(bare.generate(64, 32, steps=2, seed=3, composition="training-layouts"))
     with pytest.raises(InputError, match="ships no layout model"):
         run_all(bare.generate(64, 32, steps=2, seed=3, composition="layout-model"))
+    [fine] = finals(run_all(bare.generate(64, 32, steps=2, seed=3, composition="designed")))  # needs no file
+    assert fine.is_file()

@@ -77,10 +77,16 @@ def _cases(f: dict[str, Path], out: str) -> list[tuple[str, list[str], str]]:
         ("generate --palette-strength without --style", [*gen, "--palette-strength", "0.5"], "needs --style"),
         ("generate --palette-strength 2", [*gen, "--style", str(f["good"]), "--palette-strength", "2"], "palette"),
         (
-            "generate --palette-strength with layouts",
-            [*gen, "--style", str(f["good"]), "--palette-strength", "0.5", "--composition", "layouts"],
-            "does not apply",
+            "generate --layout-palette style without --style",
+            [*gen, "--composition", "designed", "--layout-palette", "style"],
+            "needs --style",
         ),
+        ("generate --composition spiral", [*gen, "--composition", "spiral"], "invalid choice"),
+        ("generate --layout-family cubes", [*gen, "--composition", "designed", "--layout-family", "cubes"], "invalid"),
+        ("generate --structure-strength 2", [*gen, "--composition", "designed", "--structure-strength", "2"], "struct"),
+        ("generate --structure-band 1", [*gen, "--composition", "designed", "--structure-band", "1"], "band"),
+        ("generate --layout-from missing", [*gen, "--layout-from", str(f["good"]) + ".nope"], "does not exist"),
+        ("generate --layout-from text", [*gen, "--layout-from", str(f["text"])], "not a PNG"),
     ]
     # numbers: 0, negative, huge, NaN, inf, text
     for flag, values in {

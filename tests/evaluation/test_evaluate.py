@@ -65,7 +65,7 @@ def test_eval_rejects_unknown_choices_before_any_work(tmp_path, flag: str, value
 def test_eval_compares_canvases_painted_on_layouts_with_the_same_seeds(tmp_path) -> None:
     import torch
 
-    from patchdm_core.editing.layout import LayoutBank
+    from patchdm_core.composition.sources import LayoutBank
 
     data = image_folder(tmp_path / "heldout", n=2, size=(160, 96))
     from patchdm_core.model.layout import LayoutUNet, save_layout_model
@@ -76,15 +76,18 @@ def test_eval_compares_canvases_painted_on_layouts_with_the_same_seeds(tmp_path)
     out = tmp_path / "eval"
     args = [
         "eval", "--random-init", "tiny", "--data", str(data), "--n", "2", "--sizes", "64x32", "--modes", "feature",
-        "--samplers", "ddim:2", "--compositions", "none,layouts,layout-model", "--layouts", str(bank),
+        "--samplers", "ddim:2", "--compositions", "none,layouts,layout-model:img2img", "--layouts", str(bank),
         "--layout-model", str(model), "--out", str(out), "--save-images",
     ]  # fmt: skip
     assert main(args) == 0
     rows = json.loads((out / "eval.json").read_text())["rows"]
-    assert [r["composition"] for r in rows[1:]] == ["none", "layouts", "layout-model"]
+    assert [r["composition"] for r in rows[1:]] == ["none", "training-layouts", "layout-model"]
+    assert [r["how"] for r in rows[2:]] == ["structure", "img2img"]
+    assert all(0 <= r["novelty"] <= 1 for r in rows[1:])  # each row's distance to the bank's nearest layout
     tables = (out / "eval.md").read_text()
-    assert "| 64x32 | feature + layouts |" in tables and "| 64x32 | feature + layout-model |" in tables
+    assert "| 64x32 | feature + training-layouts |" in tables
+    assert "| 64x32 | feature + layout-model (img2img) |" in tables
     names = {p.name for p in (out / "images").glob("*.png")}
-    assert "64x32-feature-fixed-ddim2-eta0-default-layouts-1.png" in names and len(names) == 6
-    assert "64x32-feature-fixed-ddim2-eta0-default-layout-model-1.png" in names
+    assert "64x32-feature-fixed-ddim2-eta0-default-training-layouts-structure-1.png" in names and len(names) == 6
+    assert "64x32-feature-fixed-ddim2-eta0-default-layout-model-img2img-1.png" in names
     assert main([*args[:-7], "--compositions", "magic", "--out", str(tmp_path / "e2")]) == 2

@@ -1,5 +1,5 @@
-"""The composition stage: a layout bank (a PNG sheet of thumbnails), the seed's layout at any aspect, and
-a canvas painted on it (img2img of the enlarged layout)."""
+"""Layout sources: a layout bank (a PNG sheet of thumbnails), the layout model, designed layouts and a picture,
+the seed's layout at any aspect, and a canvas painted on it (structure guidance, or img2img)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from PIL import Image
 
 from patchdm_core import PatchDM, run
 from patchdm_core.cli.main import main
-from patchdm_core.editing.layout import LayoutBank
+from patchdm_core.composition.sources import DesignedLayouts, LayoutBank, PictureLayout
+from patchdm_core.sampling.noise import patch_seed
 
 
 def _bank(n: int = 5) -> LayoutBank:
@@ -52,30 +53,59 @@ def test_the_seed_picks_the_layout_and_the_canvas_aspect_crops_it() -> None:
     assert wide.shape == (1, 3, 32, 256)
 
 
-def test_compose_paints_on_the_layout(tiny_pipe: PatchDM) -> None:
+@pytest.mark.parametrize("how", ["structure", "img2img"])
+def test_compose_paints_on_the_layout(tiny_pipe: PatchDM, how: str) -> None:
     bank = _bank()
-    x = run(tiny_pipe.compose(bank, 32, 64, seed=1, strength=0.5, steps=4))
+    x = run(tiny_pipe.compose(bank, 32, 64, seed=1, how=how, strength=0.5, steps=4))
     assert x.shape == (1, 3, 32, 64)
-    layout = bank.layout(1, 32, 64)
+    layout = bank.layout(patch_seed(1, -3, -3), 32, 64)
     plain = run(tiny_pipe.generate(32, 64, seed=1, steps=4))
-    # half the chain left: the canvas keeps the layout's bright top and dark bottom; noise alone does not
+    # the canvas keeps the layout's bright top and dark bottom; noise alone does not
     assert (x[..., :16, 8:].mean() - x[..., 16:, 8:].mean()) > 0.5 * (
         layout[..., :16, 8:].mean() - layout[..., 16:, 8:].mean()
     )
     assert (x - layout).abs().mean() < (plain - layout).abs().mean()
+    with pytest.raises(ValueError, match="unknown way to bring in a layout"):
+        next(tiny_pipe.compose(bank, 32, 64, seed=1, how="collage"))
 
 
-def test_generate_composition_layouts_on_the_command_line(tmp_path: Path, capsys) -> None:
+def test_the_layout_seed_picks_the_layout_apart_from_the_strokes(tiny_pipe: PatchDM) -> None:
+    designs = DesignedLayouts()
+    a = run(tiny_pipe.compose(designs, 32, 64, seed=1, layout_seed=7, steps=3))
+    b = run(tiny_pipe.compose(designs, 32, 64, seed=2, layout_seed=7, steps=3))
+    c = run(tiny_pipe.compose(designs, 32, 64, seed=1, steps=3))
+    assert torch.equal(a, run(tiny_pipe.compose(designs, 32, 64, seed=1, layout_seed=7, steps=3)))
+    thumb = lambda x: torch.nn.functional.avg_pool2d(x, 16)  # noqa: E731
+    assert (thumb(a) - thumb(b)).abs().mean() < (thumb(a) - thumb(c)).abs().mean()  # same layout: same shapes
+    assert not torch.equal(a, b)  # other strokes
+
+
+def test_a_picture_gives_its_own_composition() -> None:
+    picture = Image.new("RGB", (200, 100), (250, 240, 200))
+    picture.paste((20, 40, 90), (0, 60, 200, 100))  # a dark band at the bottom
+    layout = PictureLayout(picture).layout(9, 64, 128)
+    assert layout.shape == (1, 3, 64, 128)
+    assert layout[0, :, :30].mean() > 0.7 and layout[0, :, -10:].mean() < -0.4
+
+
+def test_generate_composition_on_the_command_line(tmp_path: Path, capsys) -> None:
     bank = _bank().save(tmp_path / "bank.png")
     out = tmp_path / "x.png"
     args = ["generate", "--random-init", "tiny", "--size", "64x32", "--steps", "2", "--seed", "5", "-o", str(out)]
-    assert main([*args, "--composition", "layouts", "--layouts", str(bank), "--layout-strength", "0.5"]) == 0
-    assert Image.open(out).size == (64, 32)
-    assert "Composition: layouts" in Image.open(out).text["parameters"]
+    assert main([*args, "--composition", "layouts", "--layouts", str(bank), "--compose-with", "img2img"]) == 0
+    params = Image.open(out).text["parameters"]
+    assert "Composition: training-layouts" in params and "Compose: img2img, Layout strength: 0.6" in params
+    assert main([*args, "--composition", "designed", "--layout-family", "horizon", "--layout-seed", "11"]) == 0
+    params = Image.open(out).text["parameters"]
+    assert "Composition: designed, Layout seed: 11, Layout family: horizon, Compose: structure" in params
+    assert main([*args, "--layout-from", str(bank), "--structure-strength", "0.5"]) == 0
+    assert "Composition: picture" in Image.open(out).text["parameters"]
     missing = tmp_path / "none.png"
-    assert main([*args, "--composition", "layouts", "--layouts", str(missing)]) == 2
+    assert main([*args, "--composition", "training-layouts", "--layouts", str(missing)]) == 2
     assert "no layout bank at" in capsys.readouterr().err
     assert main([*args, "--composition", "layouts", "--layout-strength", "2"]) == 2
+    assert main([*args, "--composition", "designed", "--layout-palette", "style"]) == 2
+    assert "needs --style" in capsys.readouterr().err
 
 
 def test_a_sheet_with_a_zero_thumbnail_size_is_refused(tmp_path: Path) -> None:
@@ -90,7 +120,7 @@ def test_a_sheet_with_a_zero_thumbnail_size_is_refused(tmp_path: Path) -> None:
 
 
 def test_train_layout_then_generate_on_a_layout_the_model_samples(tmp_path: Path, capsys) -> None:
-    from patchdm_core.editing.layout import layout_of
+    from patchdm_core.composition.sources import layout_of
     from patchdm_core.model.layout import load_layout_model
     from tests.model.test_layout_model import sky_over_field
 
@@ -124,18 +154,19 @@ def test_train_layout_then_generate_on_a_layout_the_model_samples(tmp_path: Path
 
 
 def test_the_sources_beside_a_weights_file_are_found_and_a_broken_one_is_named(tmp_path: Path) -> None:
-    from patchdm_core.editing.layout import sources_beside
+    from patchdm_core.composition.sources import sources_beside
     from patchdm_core.model.layout import LayoutModel, LayoutUNet, save_layout_model
     from tests.model.test_layout_model import TINY
 
     weights = tmp_path / "mine.safetensors"
-    assert sources_beside(weights) == ({}, [])  # neither file: no composition but none
+    found, problems = sources_beside(weights)  # neither file: designed layouts only (they need no file)
+    assert list(found) == ["designed"] and problems == []
     _bank().save(tmp_path / "mine-layouts.png")
     save_layout_model(tmp_path / "mine-layout.safetensors", LayoutUNet(TINY))
     found, problems = sources_beside(weights)
-    assert isinstance(found["layouts"], LayoutBank) and isinstance(found["layout-model"], LayoutModel)
+    assert isinstance(found["training-layouts"], LayoutBank) and isinstance(found["layout-model"], LayoutModel)
     assert problems == []
     (tmp_path / "mine-layout.safetensors").write_bytes(b"half a file")
     found, problems = sources_beside(weights)
-    assert list(found) == ["layouts"]
+    assert list(found) == ["designed", "training-layouts"]
     assert len(problems) == 1 and "Composition: layout-model is off" in problems[0]
