@@ -11,7 +11,7 @@ nearest thumbnail of the training bank or its mirror (the bank's own canvases re
         --out bench/results/cpu-composition-1024 [--save-images DIR]
 
 An arm is SOURCE[:HOW[:key=value;...]] with keys band, strength (structure) or strength (img2img), t_stop,
-code (own: the layout's global code, the default; prior: the latent model's for the seed), family,
+code (own: the layout's global code; prior: the latent model's for the seed; default: the pipeline's), family,
 steps, sampler, interval (LO-HI guidance interval).
 """
 
@@ -68,7 +68,7 @@ def paint(pipe: PatchDM, arm: dict, sources: dict, seed: int, height: int, width
         t_stop=int(arm.get("t_stop", 0)),
         skip=float(arm.get("skip", 0.0)),
     )
-    own = arm.get("code", "own") == "own"
+    own = {"own": True, "prior": False}.get(arm.get("code", ""))  # None: the pipeline's default for `how`
     if arm["how"] == "img2img":
         it = pipe.compose(source, height, width, seed=seed, how="img2img", strength=float(arm.get("strength", 0.6)),
                           own_code=own, **kw)  # fmt: skip

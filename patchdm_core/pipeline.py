@@ -172,19 +172,22 @@ class PatchDM:
         structure: Structure = STRUCTURE,
         strength: float = LAYOUT_STRENGTH,
         z: Tensor | None = None,
-        own_code: bool = True,
+        own_code: bool | None = None,
         **kw,
     ) -> Iterator[Step]:
         """Paint a canvas on the seed's layout from `source` (composition/sources.py): by structure guidance
         (`how` "structure": the layout's large shapes, the model's texture) or img2img at `strength` ("img2img":
         a variation of the layout, softer); `layout_seed` picks the layout (default: `seed`). The global code is
-        the layout's own (`own_code`; encode_style) unless `z` is given, else the prior's for the seed. kw:
-        generate's (img2img's for "img2img")."""
+        the prior's for the seed, as plain generate's (with structure guidance: the canvas's texture then is the
+        model's own, where the code of a smooth layout painted it smooth, docs/experiments/composition.md), or
+        the layout's own (`own_code`, the default for img2img; encode_style); `z` overrides both. kw: generate's
+        (img2img's for "img2img")."""
         if how not in HOWS:
             raise ValueError(f"unknown way to bring in a layout {how!r}; choose one of {', '.join(HOWS)}")
         plan = layout_of(source, seed if layout_seed is None else layout_seed, height, width)
-        if z is None and own_code:
-            z = self.encode_style(plan)
+        if z is None:
+            own = own_code if own_code is not None else how == "img2img"
+            z = self.encode_style(plan) if own else self.default_z(seed)
         if how == "img2img":
             for key in ("palette", "palette_strength"):
                 kw.pop(key, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..editing.steering import UPSCALE_DETAIL_STRENGTH, UPSCALE_STRENGTH
 from ..runtime import checks
 from ..runtime.images import save_png, to_pil
 from ..runtime.sizes import parse_size
@@ -51,7 +52,18 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
         )
         group.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="output size")
         p.add_argument(
-            "--strength", type=checks.arg("strength"), default=0.4, help="0-1: new detail (0.3-0.5 keeps the picture)"
+            "--how",
+            choices=["structure", "img2img"],
+            default="structure",
+            help="structure: the picture's large shapes held at every step, so the strength can paint new detail "
+            "(default); img2img: the resize repainted from a noised start only (a low strength keeps the picture)",
+        )
+        p.add_argument(
+            "--strength",
+            type=checks.arg("strength"),
+            default=None,
+            help=f"0-1: how much is painted anew (default {UPSCALE_DETAIL_STRENGTH} with --how structure, "
+            f"{UPSCALE_STRENGTH} with img2img)",
         )
     add_sampling_args(p)
 
@@ -80,12 +92,21 @@ def main(args: argparse.Namespace) -> int:
     seed = resolve_seed(args.seed)
     s = settings_of(pipe, args)
     print(f"seed: {seed}  {picture.width}x{picture.height} -> {width}x{height}  model: {pipe.name}")
-    it = pipe.img2img(picture, size=(height, width), strength=args.strength, seed=seed, chunk=args.chunk, **s)
+    if args.command == "upscale":
+        how = args.how
+        if args.strength is None:
+            args.strength = UPSCALE_DETAIL_STRENGTH if how == "structure" else UPSCALE_STRENGTH
+        it = pipe.upscale(
+            picture, size=(height, width), strength=args.strength, how=how, seed=seed, chunk=args.chunk, **s
+        )
+    else:
+        it = pipe.img2img(picture, size=(height, width), strength=args.strength, seed=seed, chunk=args.chunk, **s)
     image = to_pil(run(with_progress(it, args.command)))
     params = {
         **sampling_params(s),
         "Mode": args.command,
         "Strength": args.strength,
+        **({"Upscale": args.how} if args.command == "upscale" else {}),
         "Seed": seed,
         "Size": f"{width}x{height}",
         "Source": f"{args.image.name} ({picture.width}x{picture.height})",

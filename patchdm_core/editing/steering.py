@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ..runtime.images import from_pil
 from ..sampling.painter import SETTINGS, Painter, check_canvas, wrap_axes
-from ..sampling.solvers import Step, ladder
+from ..sampling.solvers import Step, X0Fn, ladder
 from ..sampling.structure import Structure, StructureSteer
 from .edits import masked
 from .img2img import check_strength, denoise_steps, place, resize, sketch_strength, split_alpha
@@ -28,12 +28,14 @@ def img2img(
     size: tuple[int, int] | None = None,
     z: Tensor | None = None,
     offload: bool | None = None,
+    x0_fn: X0Fn | None = None,
     **kw,
 ) -> Iterator[Step]:
     """Repaint a picture (or sketch) at `size` = (height, width) (default: its own) with `strength` in
     [0, 1]: 0 gives it back, 1 is `generate` with its global code (or `z`). A PIL picture's transparent
-    parts are painted freely (strength 1 there). kw: steps, guidance, eta, grid, sampler, guidance_interval,
-    mode, tileable, chunk, positions, stride."""
+    parts are painted freely (strength 1 there). `x0_fn` steers every prediction (a structure or palette
+    hook). kw: steps, guidance, eta, grid, sampler, guidance_interval, mode, tileable, chunk, positions,
+    stride."""
     strength = check_strength(strength)
     alpha = None
     if isinstance(image, Image.Image):
@@ -62,7 +64,11 @@ def img2img(
     if start > 0:  # strength 1 starts from pure noise, exactly as generate does
         canvas, _ = place(x, big_h, big_w, wrap_axes(tileable))
         noise = painter.schedule.q_sample(canvas.to(noise.device), path[start], noise)
-    yield from painter.paint(noise, (height, width), seed=seed, z=z, s=s, start=start, **kw)
+    yield from painter.paint(noise, (height, width), seed=seed, z=z, s=s, start=start, x0_fn=x0_fn, **kw)
+
+
+UPSCALE_STRENGTH = 0.4  # img2img's: more starts to lose the picture
+UPSCALE_DETAIL_STRENGTH = 0.6  # with the picture's low band held (how="structure"): more new detail, same picture
 
 
 def upscale(
@@ -72,16 +78,31 @@ def upscale(
     seed: int,
     scale: float | None = None,
     size: tuple[int, int] | None = None,
-    strength: float = 0.4,
+    strength: float | None = None,
+    how: str = "structure",
     **kw,
 ) -> Iterator[Step]:
-    """ "Hires fix": Lanczos to `size` = (height, width) or `scale` x the picture, then img2img at a low
-    strength, which paints new detail where a resize would blur."""
+    """ "Hires fix": Lanczos to `size` = (height, width) or `scale` x the picture, then repainted from the
+    resized picture noised at `strength`. how "img2img" stops there (a low strength keeps the picture and adds
+    little); "structure" also holds the picture's low band, everything coarser than its own enlarged pixels,
+    at every step (structure guidance, band 4 x the scale), so a higher strength paints new detail at the
+    new pixel scale without moving the picture."""
+    if how not in ("img2img", "structure"):
+        raise ValueError(f"upscale how must be 'img2img' or 'structure', got {how!r}")
     h, w = (image.height, image.width) if isinstance(image, Image.Image) else tuple(image.shape[-2:])
     if size is None:
         if scale is None or not scale > 0:
             raise ValueError("give a scale > 0 or a target size")
         size = (round(h * scale), round(w * scale))
+    if strength is None:
+        strength = UPSCALE_DETAIL_STRENGTH if how == "structure" else UPSCALE_STRENGTH
+    if how == "structure":
+        picture = from_pil(image.convert("RGB")) if isinstance(image, Image.Image) else image
+        factor = max(size[0] / h, size[1] / w)
+        band = max(4, round(4 * factor))
+        resized = resize(picture.float().cpu(), *size)
+        tile = kw.get("tileable", False)
+        kw["x0_fn"] = structure_steer(painter, resized, *size, Structure(band=band), tileable=tile)
     return img2img(painter, image, size=size, strength=strength, seed=seed, **kw)
 
 

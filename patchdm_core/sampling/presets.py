@@ -1,0 +1,24 @@
+"""Named sampling presets: whole sets of solver settings a user picks by name instead of flag by flag.
+
+The model's own defaults (its weights file's metadata, `set-defaults`) are what every command uses when told
+nothing; a preset replaces them, and a flag given beside it (--steps, --guidance, ...) wins over both.
+"quality" is what v1.4 shipped with: DPM-Solver++(2M) over 12 log-SNR steps, guidance 1.5 at every step (24
+network passes per canvas). "fast" is the default since v1.5 (docs/experiments/speed.md: the same scores
+for about a third of the work).
+"""
+
+from __future__ import annotations
+
+PRESETS: dict[str, dict[str, object]] = {
+    "quality": {"sampler": "dpmpp-2m", "steps": 12, "guidance": 1.5, "guidance_interval": (0, 999)},
+    "fast": {"sampler": "dpmpp-2m", "steps": 8, "guidance": 1.5, "guidance_interval": (350, 750)},
+}
+
+
+def preset(name: str | None) -> dict[str, object]:
+    """The settings of a preset (empty for None: the model's defaults), or ValueError for an unknown name."""
+    if name is None:
+        return {}
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return dict(PRESETS[name])
