@@ -28,7 +28,7 @@ from .sampling.noise import patch_seed
 from .sampling.painter import Painter, check_canvas
 from .sampling.palette import STRENGTH as PALETTE_STRENGTH
 from .sampling.palette import PaletteSteer
-from .sampling.solvers import Step, ddim_sample, ladder, run
+from .sampling.solvers import Step, ddim_sample, run
 from .sampling.structure import Structure, chain
 
 STRUCTURE = Structure()  # the default structure guidance (sampling/structure.py)
@@ -122,6 +122,7 @@ class PatchDM:
         grid: str | None = None,
         sampler: str | None = None,
         guidance_interval: tuple[int, int] | None = None,
+        ladder_end: int | None = None,
         palette: Tensor | Image.Image | None = None,
         palette_strength: float = PALETTE_STRENGTH,
         layout: Tensor | None = None,
@@ -143,7 +144,13 @@ class PatchDM:
         big_h, big_w = painter.grid_size(height, width, tileable)
         x = painter.initial_noise(seed, big_h, big_w, device=painter.canvas_device(big_h, big_w, offload))
         s = painter.settings(
-            steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler, guidance_interval=guidance_interval
+            steps=steps,
+            guidance=guidance,
+            eta=eta,
+            grid=grid,
+            sampler=sampler,
+            guidance_interval=guidance_interval,
+            ladder_end=ladder_end,
         )
         kw = dict(mode=mode, tileable=tileable, chunk=chunk, positions=positions, stride=stride)
         hooks, start = [], 0
@@ -151,7 +158,7 @@ class PatchDM:
             steer = steering.structure_steer(painter, layout, height, width, structure, tileable=tileable,
                                              weight=layout_weight)  # fmt: skip
             hooks.append(steer)
-            path = ladder(s["sampler"], self.schedule, s["steps"])
+            path = painter.levels(s)
             start = min(len(path) - 1, round(structure.skip * len(path)))
             if start:  # a head start: the layout noised to the first level that runs (as img2img starts)
                 x = self.schedule.q_sample(steer.layout.to(x.device), path[start], x)

@@ -75,7 +75,8 @@ def interval_arg(text: str) -> tuple[int, int]:
 def settings_of(pipe: PatchDM, args: argparse.Namespace) -> dict[str, object]:
     """The sampling settings the command line asks for: its flags, then --preset's, then the model's defaults."""
     base = preset_settings(getattr(args, "preset", None))
-    given = {k: getattr(args, k) for k in ("steps", "guidance", "eta", "grid", "sampler", "guidance_interval")}
+    keys = ("steps", "guidance", "eta", "grid", "sampler", "guidance_interval")
+    given = {k: getattr(args, k) for k in keys}
     return pipe.settings(**(base | {k: v for k, v in given.items() if v is not None}))
 
 

@@ -14,7 +14,7 @@ from torch import Tensor
 from ..runtime.sizes import round_up
 from ..sampling.noise import patch_seed
 from ..sampling.painter import Painter
-from ..sampling.solvers import Step, get_sampler, ladder
+from ..sampling.solvers import Step, get_sampler
 from . import harmonize
 from .fill import fill_hole, mirror_fill
 from .img2img import denoise_steps
@@ -129,6 +129,7 @@ def masked(
     grid: str | None = None,
     sampler: str | None = None,
     guidance_interval: tuple[int, int] | None = None,
+    ladder_end: int | None = None,
     strength: float = 1.0,
     start_from: Tensor | None = None,
     anchor: int = harmonize.ANCHOR_FACTOR,
@@ -158,7 +159,13 @@ def masked(
         raise ValueError("the mask is empty: paint the area to repaint")
     crop = (..., slice(r0 * p, r1 * p), slice(c0 * p, c1 * p))
     s = painter.settings(
-        steps=steps, guidance=guidance, eta=eta, grid=grid, sampler=sampler, guidance_interval=guidance_interval
+        steps=steps,
+        guidance=guidance,
+        eta=eta,
+        grid=grid,
+        sampler=sampler,
+        guidance_interval=guidance_interval,
+        ladder_end=ladder_end,
     )
     n = denoise_steps(s["steps"], strength)
     if n == 0:
@@ -169,7 +176,7 @@ def masked(
     # area takes its palette and texture; a code sampled from the latent model would not match it.
     eps_fn = painter.guided(den, z if z is not None else painter.encode_style(known[..., :height, :width]), s)
     gen = torch.Generator().manual_seed(patch_seed(seed, -3, -3))
-    levels = ladder(s["sampler"], painter.schedule, s["steps"])
+    levels = painter.levels(s)
     levels = levels[len(levels) - n :]
     path = repaint_path(levels, jump, resample) if method == "harmonized" else levels
     project = projection(painter.schedule, known[crop], soft[crop], gen)

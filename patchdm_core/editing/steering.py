@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ..runtime.images import from_pil
 from ..sampling.painter import SETTINGS, Painter, check_canvas, wrap_axes
-from ..sampling.solvers import Step, X0Fn, ladder
+from ..sampling.solvers import Step, X0Fn
 from ..sampling.structure import Structure, StructureSteer
 from .edits import masked
 from .img2img import check_strength, denoise_steps, place, resize, sketch_strength, split_alpha
@@ -59,7 +59,7 @@ def img2img(
     tileable = kw.get("tileable", False)
     big_h, big_w = painter.grid_size(height, width, tileable)
     noise = painter.initial_noise(seed, big_h, big_w, device=painter.canvas_device(big_h, big_w, offload))
-    path = ladder(s["sampler"], painter.schedule, s["steps"])
+    path = painter.levels(s)
     start = len(path) - n
     if start > 0:  # strength 1 starts from pure noise, exactly as generate does
         canvas, _ = place(x, big_h, big_w, wrap_axes(tileable))

@@ -185,6 +185,7 @@ class SamplingConfig:
     sampler: Literal["ddim", "dpmpp-2m", "dpmpp-3m", "unipc"] = "ddim"  # solver (official: DDIM)
     eta: float = 0.0  # stochasticity: DDIM eta, or the SDE share of DPM-Solver++(2M); 0 = deterministic
     guidance_interval: tuple[int, int] = (0, 999)  # timesteps lo..hi that get guidance; one pass elsewhere
+    ladder_end: int = 0  # multistep solvers: the lowest level evaluated (then one step into the clean end)
 
     def __post_init__(self) -> None:
         for name, allowed in (("grid", ("fixed", "alternate", "random")), ("sampler", SAMPLER_NAMES)):
@@ -197,6 +198,7 @@ class SamplingConfig:
                 "guidance": (self.guidance, _number(self.guidance) and 0 <= self.guidance <= 20, "a number in [0, 20]"),
                 "eta": (self.eta, _number(self.eta) and 0 <= self.eta <= 1, "a number in [0, 1]"),
                 "positions": (self.positions, self.positions in ("absolute", "stretch"), "'absolute' or 'stretch'"),
+                "ladder_end": (self.ladder_end, _count(self.ladder_end, 0, 500), "a whole timestep in 0..500"),
                 "guidance_interval": (
                     self.guidance_interval,
                     _interval(self.guidance_interval),

@@ -78,16 +78,20 @@ class Schedule:
             raise ValueError(f"steps must be in 1..{self.timesteps}, got {steps}")
         return [i * self.timesteps // steps for i in range(steps - 1, -1, -1)]
 
-    def logsnr_timesteps(self, steps: int) -> list[int]:
-        """`steps` descending levels from T-1 to 0, evenly spaced in log-SNR lambda = log(alpha/sigma)
-        (Lu et al. 2022, DPM-Solver's "logSNR" spacing: equal h per step, which a multistep solver wants)."""
+    def logsnr_timesteps(self, steps: int, end: int = 0) -> list[int]:
+        """`steps` descending levels from T-1 to `end`, evenly spaced in log-SNR lambda = log(alpha/sigma)
+        (Lu et al. 2022, DPM-Solver's "logSNR" spacing: equal h per step, which a multistep solver wants).
+        The solvers step from the last level into the clean end with its prediction, so an `end` above 0
+        skips the evaluations at the faintest noise, which change a picture least."""
         if not 1 <= steps <= self.timesteps:
             raise ValueError(f"steps must be in 1..{self.timesteps}, got {steps}")
+        if not 0 <= end <= self.timesteps - steps:
+            raise ValueError(f"the ladder's end must be in 0..{self.timesteps - steps}, got {end}")
         a = self.alphas_cumprod
         lam = 0.5 * (a.log() - (-a).log1p())  # increasing as t falls
-        targets = torch.linspace(float(lam[-1]), float(lam[0]), steps, dtype=torch.float64) if steps > 1 else lam[:1]
+        targets = torch.linspace(float(lam[-1]), float(lam[end]), steps, dtype=torch.float64) if steps > 1 else lam[:1]
         ts = [int((lam - v).abs().argmin()) for v in targets]
-        ts[-1] = 0
+        ts[-1] = end
         for i in range(len(ts) - 2, -1, -1):  # strictly decreasing whole levels (ties only at huge step counts)
             ts[i] = min(max(ts[i], ts[i + 1] + 1), self.timesteps - 1 - i)
         return ts

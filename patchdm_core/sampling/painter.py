@@ -47,7 +47,15 @@ def check_canvas(height: int, width: int, mode: str, tileable: bool | str) -> No
         raise ValueError("tileable output needs the feature sampler (mode feature)")
 
 
-SETTINGS = ("steps", "guidance", "eta", "grid", "sampler", "guidance_interval")  # Painter.settings(...) keys
+SETTINGS = (
+    "steps",
+    "guidance",
+    "eta",
+    "grid",
+    "sampler",
+    "guidance_interval",
+    "ladder_end",
+)  # Painter.settings(...) keys
 
 
 @dataclass
@@ -112,6 +120,7 @@ class Painter:
         grid: str | None = None,
         sampler: str | None = None,
         guidance_interval: tuple[int, int] | None = None,
+        ladder_end: int | None = None,
     ) -> dict[str, object]:
         """Sampling settings with the model's defaults (weights metadata) filled in where None."""
         d = self.cfg.sampling
@@ -122,7 +131,12 @@ class Painter:
             "grid": grid or d.grid,
             "sampler": sampler or d.sampler,
             "guidance_interval": tuple(guidance_interval or d.guidance_interval),
+            "ladder_end": d.ladder_end if ladder_end is None else ladder_end,
         }
+
+    def levels(self, s: dict) -> list[int]:
+        """The descending levels settings `s` evaluate (solvers.ladder)."""
+        return ladder(s["sampler"], self.schedule, s["steps"], s.get("ladder_end", 0))
 
     def guided(self, den: CanvasDenoiser, z: Tensor | None, s: dict) -> EpsFn:
         """The eps function of settings `s` on a denoiser: guidance at its scale, in its interval."""
@@ -211,7 +225,7 @@ class Painter:
         )
         eps_fn = self.guided(den, z, s)
         gen = torch.Generator().manual_seed(patch_seed(seed, -1, -1))
-        solve, path = get_sampler(s["sampler"]), ladder(s["sampler"], self.schedule, s["steps"])[start:]
+        solve, path = get_sampler(s["sampler"]), self.levels(s)[start:]
         for step in solve(eps_fn, x, self.schedule, path=path, eta=s["eta"], generator=gen, x0_fn=x0_fn):
             if tuple(x.shape[-2:]) != tuple(size):
                 step.x = self.fit(step.x, size, tileable, final=step.t < 0)

@@ -10,8 +10,8 @@ for about a third of the work).
 from __future__ import annotations
 
 PRESETS: dict[str, dict[str, object]] = {
-    "quality": {"sampler": "dpmpp-2m", "steps": 12, "guidance": 1.5, "guidance_interval": (0, 999)},
-    "fast": {"sampler": "dpmpp-2m", "steps": 8, "guidance": 1.5, "guidance_interval": (350, 750)},
+    "quality": {"sampler": "dpmpp-2m", "steps": 12, "guidance": 1.5, "guidance_interval": (0, 999), "ladder_end": 0},
+    "fast": {"sampler": "dpmpp-2m", "steps": 7, "guidance": 1.5, "guidance_interval": (82, 579), "ladder_end": 8},
 }
 
 

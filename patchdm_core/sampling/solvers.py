@@ -102,11 +102,12 @@ def get_sampler(name: str):
     return SAMPLERS[name]
 
 
-def ladder(name: str, schedule: Schedule, steps: int) -> list[int]:
+def ladder(name: str, schedule: Schedule, steps: int, end: int = 0) -> list[int]:
     """The descending levels `name` visits in `steps` model evaluations: DDIM the official uniform
-    stride; the multistep solvers even log-SNR steps (their extrapolation assumes similar h)."""
+    stride; the multistep solvers even log-SNR steps (their extrapolation assumes similar h) down to
+    level `end` (0: the last evaluation at the faintest noise)."""
     get_sampler(name)
-    return schedule.ddim_timesteps(steps) if name == "ddim" else schedule.logsnr_timesteps(steps)
+    return schedule.ddim_timesteps(steps) if name == "ddim" else schedule.logsnr_timesteps(steps, end)
 
 
 def sampling_params(settings: dict[str, object], mode: str = "feature") -> dict[str, object]:
@@ -120,6 +121,8 @@ def sampling_params(settings: dict[str, object], mode: str = "feature") -> dict[
     }
     if mode == "feature":
         params["Grid"] = settings["grid"]
+    if settings.get("ladder_end"):
+        params["Ladder end"] = settings["ladder_end"]
     lo, hi = settings.get("guidance_interval") or FULL_INTERVAL
     if (lo, hi) != FULL_INTERVAL and settings["guidance"] != 1:
         params["Guidance interval"] = f"{lo}-{hi}"
