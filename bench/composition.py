@@ -71,13 +71,14 @@ def paint(pipe: PatchDM, arm: dict, sources: dict, seed: int, height: int, width
         return run(pipe.generate(height, width, seed=seed, **kw))
     if arm["source"] == "designed":
         palettes = sources.get("training-layouts") if arm.get("palette") == "training" else None
-        source = DesignedLayouts(arm.get("family"), palettes=palettes)
+        source = DesignedLayouts(arm.get("family"), palettes=palettes, texture=float(arm.get("texture", 1.0)))
     else:
         source = sources[arm["source"]]
     structure = Structure(
         band=int(arm.get("band", 16)),
         strength=float(arm.get("strength", 1.0)),
         t_stop=int(arm.get("t_stop", 0)),
+        t_full=int(arm.get("t_full", 0)),
         skip=float(arm.get("skip", 0.0)),
     )
     own = {"own": True, "prior": False}.get(arm.get("code", ""))  # None: the pipeline's default for `how`

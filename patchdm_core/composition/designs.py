@@ -172,11 +172,12 @@ def design(
     *,
     family: str | None = None,
     palette: Palette | None = None,
-    texture: bool = True,
+    texture: float = 1.0,
 ) -> tuple[np.ndarray, str]:
     """The seed's designed layout at the aspect of height x width, on a working canvas of WORK px on its long
     side: ([h, w, 3] in [0, 1], the family's name). `family` None picks one by the seed, and so does a
-    palette None (by a harmony rule). `texture` mottles it with smooth random variation (drawing.clouds)."""
+    palette None (by a harmony rule). `texture` scales the smooth random variation that mottles it
+    (drawing.clouds; 0: flat fills)."""
     rng = np.random.default_rng(seed)
     name = family or str(rng.choice(list(FAMILIES)))
     if name not in FAMILIES:
@@ -188,5 +189,5 @@ def design(
     if rng.random() < 0.5 and name not in ("horizon", "ridges", "waves"):  # no up or down: either way round
         c.rgb = c.rgb[:, ::-1]
     if texture:  # mottled, not flat: the painter elaborates variation it is given
-        c.rgb = d.shade(c.rgb, rng.uniform(0.03, 0.07) * d.clouds(rng, c))
+        c.rgb = d.shade(c.rgb, texture * rng.uniform(0.03, 0.07) * d.clouds(rng, c))
     return np.clip(c.rgb, 0, 1), name

@@ -154,13 +154,18 @@ class DesignedLayouts:
     LayoutBank: real wallpapers' colours, new shapes)."""
 
     def __init__(
-        self, family: str | None = None, picture: Image.Image | None = None, palettes: LayoutBank | None = None
+        self,
+        family: str | None = None,
+        picture: Image.Image | None = None,
+        palettes: LayoutBank | None = None,
+        texture: float = 1.0,
     ) -> None:
         if family is not None and family not in FAMILIES:
             raise ValueError(f"unknown layout family {family!r}; choose one of {', '.join(FAMILIES)}")
         self.family = family
         self.colours = None if picture is None else np.asarray(picture.convert("RGB").resize((64, 32))) / 255.0
         self.palettes = palettes
+        self.texture = texture
         self.last_family: str | None = None  # what the last layout was, for the PNG parameters
 
     def palette(self, seed: int) -> Palette | None:
@@ -173,7 +178,8 @@ class DesignedLayouts:
         return None
 
     def layout(self, seed: int, height: int, width: int) -> Tensor:
-        rgb, self.last_family = design(seed, height, width, family=self.family, palette=self.palette(seed))
+        pal = self.palette(seed)
+        rgb, self.last_family = design(seed, height, width, family=self.family, palette=pal, texture=self.texture)
         small = torch.from_numpy(rgb.transpose(2, 0, 1).copy()).float()[None] * 2 - 1
         return F.interpolate(small, size=(height, width), mode="bicubic", align_corners=False).clamp(-1, 1)
 

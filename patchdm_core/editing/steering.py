@@ -125,4 +125,6 @@ def structure_steer(
     if weight is not None:
         weight, _ = place(F.interpolate(weight.float(), (height, width), mode="bilinear"), big_h, big_w, wrap)
     s = structure
-    return StructureSteer(canvas, band=s.band, strength=s.strength, t_stop=s.t_stop, weight=weight, wrap=wrap)
+    return StructureSteer(
+        canvas, band=s.band, strength=s.strength, t_stop=s.t_stop, t_full=s.t_full, weight=weight, wrap=wrap
+    )

@@ -34,6 +34,7 @@ class Structure:
     band: int = BAND  # px: the layout fixes what is larger than this, the model paints the rest
     strength: float = 1.0  # 0: plain generate; 1: the canvas's low band is the layout's
     t_stop: int = T_STOP  # steered while the level t >= t_stop (0: every step)
+    t_full: int = 0  # full strength from this level up, fading linearly to 0 at t_stop (0: no fade)
     skip: float = 0.0  # share of the ladder's first steps not run: the canvas starts from the layout noised
 
 
@@ -78,6 +79,7 @@ class StructureSteer:
         band: int = BAND,
         strength: float = 1.0,
         t_stop: int = T_STOP,
+        t_full: int = 0,
         weight: Tensor | None = None,
         wrap: tuple[bool, bool] = (False, False),
     ) -> None:
@@ -86,6 +88,7 @@ class StructureSteer:
         if band < 1:
             raise ValueError(f"the band size must be at least 1 px, got {band}")
         self.band, self.strength, self.t_stop, self.wrap = band, float(strength), int(t_stop), wrap
+        self.t_full = max(int(t_full), self.t_stop)
         self.layout = layout.float()  # on the canvas: where a head start begins (Structure.skip)
         self.target = low_band(self.layout, band, wrap)
         self.weight = None if weight is None else weight.float()
@@ -96,7 +99,8 @@ class StructureSteer:
         target = self.target.to(x0.device)
         if tuple(target.shape[-2:]) != tuple(x0.shape[-2:]):
             raise ValueError(f"the layout is {tuple(target.shape[-2:])}, the canvas {tuple(x0.shape[-2:])}")
-        delta = (target - low_band(x0, self.band, self.wrap)).mul_(self.strength)
+        fade = min(1.0, (t - self.t_stop + 1) / (self.t_full - self.t_stop + 1)) if self.t_full > self.t_stop else 1.0
+        delta = (target - low_band(x0, self.band, self.wrap)).mul_(self.strength * fade)
         if self.weight is not None:
             delta.mul_(self.weight.to(x0.device))
         return x0.add_(delta.to(x0.dtype)).clamp_(-1, 1)
