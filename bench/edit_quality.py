@@ -32,6 +32,7 @@ from patchdm_core.editing.regions import grow_canvas  # noqa: E402
 from patchdm_core.evaluation.metrics import grain, mask_seam_score  # noqa: E402
 from patchdm_core.runtime.images import from_pil, to_pil  # noqa: E402
 from patchdm_core.runtime.precision import cpu_name  # noqa: E402
+from patchdm_core.sampling.presets import preset  # noqa: E402
 
 
 def grain_ratio(x: torch.Tensor, inside: torch.Tensor) -> float:
@@ -68,6 +69,7 @@ def main() -> int:
     ap.add_argument("--fill", default="structure", choices=["structure", "smooth"], help="inpaint's starting fill")
     ap.add_argument("--no-match-detail", action="store_true", help="keep the model's own detail strength")
     ap.add_argument("--sheet", type=Path, default=None, help="also write a contact sheet PNG here")
+    ap.add_argument("--preset", default=None, help="sampling preset (quality, fast; default: the model's defaults)")
     ap.add_argument("--out", type=Path, default=Path("bench/results/cpu-edit-quality"))
     args = ap.parse_args()
     torch.manual_seed(0)
@@ -83,7 +85,7 @@ def main() -> int:
         image = from_pil(Image.open(f).convert("RGB").resize((width, height), Image.Resampling.LANCZOS))
         for name, spec, keep, fill in jobs(image, args.box, args.strip, pipe.p, args.fill):
             for s in [float(v) for v in args.harmonized.split(",")] if spec["method"] == "harmonized" else strengths:
-                kw = {"seed": args.seed + i, "strength": s, "anchor": args.anchor}
+                kw = {"seed": args.seed + i, "strength": s, "anchor": args.anchor, **preset(args.preset)}
                 kw["match_detail"] = not args.no_match_detail
                 if spec["method"] in ("inpaint", "harmonized"):
                     method = "harmonized" if spec["method"] == "harmonized" else "fast"

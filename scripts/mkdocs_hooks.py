@@ -115,7 +115,7 @@ def cli_reference() -> str:
 
 def app_reference() -> str:
     """Markdown: `python app.py --help`."""
-    from app.state import build_parser
+    from app.main import build_parser
 
     return "\n".join(["```text", _help(build_parser()), "```"])
 

@@ -44,33 +44,40 @@ FACADE = (
 
 # every command of `python -m patchdm_core` and its options (the CLI's contract with scripts and users)
 COMMANDS = {
-    "generate": "--bezel --chunk --composition --device --eta --grid --guidance --help --layout-model "
-    "--layout-strength --layouts --max-pixels --mode --output --palette-strength --positions --precision "
-    "--random-init --sampler --seed --size --span --steps --stride --style --threads --tileable --weights -h -o",
-    "inpaint": "--anchor --blur --chunk --content --device --eta --grid --guidance --help --image --jump --margin "
-    "--mask --max-pixels --method --model-detail --only-masked --output --precision --random-init --resample "
-    "--sampler --seed --steps --strength --threads --weights -h -o",
-    "outpaint": "--anchor --chunk --device --eta --extend --feather --grid --guidance --help --image --max-pixels "
-    "--model-detail --output --precision --random-init --sampler --seed --steps --strength --threads --weights -h -o",
-    "reroll": "--anchor --blur --box --chunk --device --eta --grid --guidance --help --image --max-pixels "
-    "--model-detail --output --precision --random-init --sampler --seed --steps --strength --threads --weights -h -o",
-    "img2img": "--chunk --device --eta --grid --guidance --help --image --max-pixels --output --precision "
-    "--random-init --sampler --seed --size --steps --strength --threads --weights -h -o",
-    "upscale": "--chunk --device --eta --grid --guidance --help --image --max-pixels --output --precision "
-    "--random-init --sampler --scale --seed --size --steps --strength --threads --weights -h -o",
+    "generate": "--bezel --chunk --compose-with --composition --device --eta --grid --guidance --guidance-interval "
+    "--help --layout-family --layout-from --layout-model --layout-palette --layout-seed --layout-strength "
+    "--layouts --max-pixels --mode --output --palette-strength --positions --precision --preset "
+    "--random-init --sampler --seed --size --span --steps --stride --structure-band --structure-stop "
+    "--structure-strength --style --threads --tileable --weights -h -o",
+    "inpaint": "--anchor --blur --chunk --content --device --eta --grid --guidance --guidance-interval --help "
+    "--image --jump --margin --mask --max-pixels --method --model-detail --only-masked --output "
+    "--precision --preset --random-init --resample --sampler --seed --steps --strength --threads "
+    "--weights -h -o",
+    "outpaint": "--anchor --chunk --device --eta --extend --feather --grid --guidance --guidance-interval --help "
+    "--image --max-pixels --model-detail --output --precision --preset --random-init --sampler --seed "
+    "--steps --strength --threads --weights -h -o",
+    "reroll": "--anchor --blur --box --chunk --device --eta --grid --guidance --guidance-interval --help --image "
+    "--max-pixels --model-detail --output --precision --preset --random-init --sampler --seed --steps "
+    "--strength --threads --weights -h -o",
+    "img2img": "--chunk --device --eta --grid --guidance --guidance-interval --help --image --max-pixels --output "
+    "--precision --preset --random-init --sampler --seed --size --steps --strength --threads --weights -h "
+    "-o",
+    "upscale": "--chunk --device --eta --grid --guidance --guidance-interval --help --how --image --max-pixels "
+    "--output --precision --preset --random-init --sampler --scale --seed --size --steps --strength "
+    "--threads --weights -h -o",
     "train": "--batch-size --clip-model --clip-weights --config --crops --data --device --ema-decay --ema-extra "
-    "--freeze-encoder --help --image-size --init --log-every --lr --lr-scaling --min-snr-gamma --minutes --no-bf16 "
-    "--offsets --out --precision --resume --sample-every --save-every --seed --speed --steps --t-max --t-min "
-    "--threads --window -h",
-    "train-latent": "--batch-size --clip-weights --data --help --lr --min-luminance --out --precision --seed "
-    "--steps --threads --weights -h",
+    "--freeze-encoder --help --image-size --init --log-every --lr --lr-scaling --min-snr-gamma --minutes "
+    "--no-bf16 --offsets --out --precision --resume --sample-every --save-every --seed --speed --steps "
+    "--t-max --t-min --threads --window -h",
+    "train-latent": "--batch-size --clip-weights --data --help --lr --min-luminance --out --precision --seed --steps "
+    "--threads --weights -h",
     "train-layout": "--batch-size --channels --data --device --help --init --lr --minutes --out --precision "
     "--save-minutes --seed --steps --threads --thumb -h",
-    "eval": "--compositions --data --device --etas --grids --guidance --help --layout-model --layout-strength "
-    "--layouts --modes --n --out --positions --precision --random-init --samplers --save-images --sizes --threads "
-    "--weights -h",
-    "bench": "--chunk-canvas --chunks --compile --config --device --full --gpu-report --help --max-size --modes --out "
-    "--peak-tflops --precision --quick --repeats --sizes --sliding-max-size --threads -h",
+    "eval": "--compositions --data --device --etas --grids --guidance --guidance-intervals --help --layout-model "
+    "--layout-strength --layouts --modes --n --out --positions --precision --random-init --samplers "
+    "--save-images --sizes --threads --weights -h",
+    "bench": "--chunk-canvas --chunks --compile --config --device --full --gpu-report --help --max-size --modes "
+    "--out --peak-tflops --precision --quick --repeats --sizes --sliding-max-size --threads -h",
     "bench-train": "--batch-size --config --data --device --help --no-bf16 --offsets --out --precision --seconds "
     "--speed --threads --window -h",
     "set-defaults": "--eta --grid --guidance --help --positions --precision --sampler --steps --threads --weights -h",

@@ -176,8 +176,8 @@ def _run_patchdm(argv: list[str], line: str) -> None:
 
 
 def _run_app(argv: list[str], line: str) -> None:
-    from app.state import build_parser as app_parser
-    from app.state import check_flags, load_model
+    from app.main import build_parser as app_parser
+    from app.main import check_flags, load_model
 
     args = app_parser().parse_args(argv)
     check_flags(args)
