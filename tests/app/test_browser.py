@@ -285,7 +285,7 @@ def test_sketch_in_two_colours_then_upscale_it_from_history(page, shots: Path) -
     page.get_by_role("tab", name="History").click()
     page.locator("#history button img").first.click()
     params = page.locator("#hist-params textarea")
-    expect(params).to_have_value(re.compile(r"Mode: sketch, .*Strength: 0\.6, .*Size: 128x64, Source: sketch \d+x\d+"))
+    expect(params).to_have_value(re.compile(r"Mode: sketch, .*Compose: structure, .*Size: 128x64, Source: sketch \d+x\d+"))
     page.locator("#hist-to-upscale").click()
     expect(page.get_by_role("tab", name="Upscale")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#up-plan")).to_contain_text("128×64 → 256×128")
