@@ -32,6 +32,7 @@ class Need:
     batch: int = 1
     guided: bool = True
     resizable: bool = True  # the user picks this size: a refusal names the largest that fits
+    steps: int = 0  # network evaluations of the whole job (steps run x batch): each has a fixed cost too
 
     def megapixels(self, p: int) -> float:
         """The canvas's megapixels on the patch grid (what the model paints)."""
@@ -40,6 +41,16 @@ class Need:
     def cost(self, p: int) -> float:
         """Megapixel-steps of the whole job."""
         return self.megapixels(p) * self.unit
+
+    def work(self, p: int) -> tuple[float, int]:
+        """(megapixel-steps, steps): what the pace turns into a time."""
+        return self.cost(p), self.steps
+
+    def about(self, studio: Any, width: int | None = None, height: int | None = None) -> str:
+        """'about 40 s here' for this job (or the same job at width x height), '' before any pace."""
+        if width is None or height is None:
+            return studio.pace.about(self.cost(studio.p), self.steps)
+        return studio.pace.about(round_up(width, studio.p) * round_up(height, studio.p) / 1e6 * self.unit, self.steps)
 
 
 def over_cap(cost: float, cap: float) -> str | None:
@@ -71,6 +82,12 @@ def passes(studio: Any, settings: dict, strength: float | None = None) -> int:
         levels = levels[len(levels) - denoise_steps(int(settings["steps"]), strength) :]
     interval = settings.get("guidance_interval")
     return guided_passes(levels, float(settings["guidance"]), tuple(interval) if interval else None)
+
+
+def levels(settings: dict, strength: float | None = None) -> int:
+    """The steps a run of `settings` makes (the share of the ladder a strength runs)."""
+    steps = int(settings["steps"])
+    return steps if strength is None else denoise_steps(steps, strength)
 
 
 def steps_run(settings: dict, strength: float | None = None) -> str:

@@ -104,14 +104,14 @@ class BaseEvents(Following):
         """Hand the job to the model's thread and relay what it reports. A page's job goes on painting when the
         page goes away (its picture is saved, and the reloaded page finds it); an API client's stops."""
         key, token = self.key(request), request_token(request)
-        cost = self.jobs.cost(token) if token is not None else 0.0
+        work = self.jobs.work(token) if token is not None else (0.0, 0)
         flag = self.jobs.start(key, token, arrival(request))
         if flag is None:  # Stop reached it while it waited in the queue
             yield status_only("Stopped before it started: nothing was computed or saved.", download)
             return
-        run = self.runner.submit(key, kind, lambda: make(flag), cost, lambda: self.jobs.finish(key, flag))
+        run = self.runner.submit(key, kind, lambda: make(flag), work, lambda: self.jobs.finish(key, flag))
         if ahead := self.runner.ahead(run):
-            yield status_only(self.wait_text(ahead, [], cost), download)
+            yield status_only(self.wait_text(ahead, [], work), download)
         page = self.clients.is_page(session_key(request))
         run.record.followers += 1
         relayed = False
@@ -138,9 +138,9 @@ class BaseEvents(Following):
             refusal = request_pictures(values, self.studio.limits)  # before anything is decoded
             need = self.cost(kind, tuple(values)) if refusal is None else None
             refusal = refusal or (fit.refusal(self.studio, need) if need is not None else None)
-            cost = need.cost(self.studio.p) if need is not None else 0.0
+            work = need.work(self.studio.p) if need is not None else (0.0, 0)
             if refusal is None and not self.jobs.admit(
-                self.key(request), request_token(request), self.queued(), self.queue_size, cost
+                self.key(request), request_token(request), self.queued(), self.queue_size, work
             ):
                 refusal = f"the queue is full ({self.queue_size} jobs waiting for the model): try again in a minute"
             # one verdict per input; the refusal is shown on the first (Gradio names it in the message)

@@ -63,7 +63,7 @@ def refusal(studio: Any, need: Need) -> str | None:
         )
     cost = need.cost(p)
     if (clause := over_cap(cost, lim.max_job_cost)) is not None:
-        about = studio.pace.about(cost)
+        about = need.about(studio)
         problems.append(f"{clause}, {about}" if about else clause)
     memory = memory_need(studio, need, need.width, need.height)
     if memory > free:
@@ -73,16 +73,16 @@ def refusal(studio: Any, need: Need) -> str | None:
     if not problems:
         return None
     sentence = f"the {need.what} {gw}×{gh} is too large here: " + "; ".join(problems)
-    best = largest(studio, need, free) if need.resizable else None
-    if best is not None:
-        about = studio.pace.about(best[0] * best[1] / 1e6 * need.unit)
+    best = largest(studio, need, free)
+    if best is None:
         return (
             sentence
-            + f"; the largest {need.what} of this shape that fits is {best[0]}×{best[1]}"
-            + (f" ({about})" if about else "")
+            + "; not even one patch of this job fits: use fewer steps"
+            + (" or a smaller batch" if need.batch > 1 else "")
         )
-    hint = "fewer steps, a lower strength" if not need.resizable else "fewer steps or a smaller batch"
-    return sentence + f"; try {hint}"
+    about = need.about(studio, *best)
+    fits_text = f"the largest {need.what} of this shape that fits is {best[0]}×{best[1]}"
+    return f"{sentence}; {fits_text}" + (f" ({about})" if about else "")
 
 
 def check(studio: Any, need: Need) -> None:
@@ -97,5 +97,5 @@ def plan(studio: Any, need: Need, text: str) -> str:
     reason = refusal(studio, need)
     if reason is not None:
         return f"⚠ {reason}"
-    about = studio.pace.about(need.cost(studio.p))
+    about = need.about(studio)
     return f"{text} · {about}" if about else f"{text} · time: measured after the first job"

@@ -41,10 +41,11 @@ class Following:
     def key(self, request: gr.Request | None) -> str:  # events.BaseEvents
         raise NotImplementedError
 
-    def wait_text(self, ahead: list[Record], queued: list[float], own: float | None) -> str:
-        """'Waiting: 2 jobs ahead, about 40 s before yours starts (yours: about 10 s)'."""
+    def wait_text(self, ahead: list[Record], queued: list[tuple[float, int]], own: tuple[float, int] | None) -> str:
+        """'Waiting: 2 jobs ahead, about 40 s before yours starts (yours: about 10 s)'; a job's work is its
+        (megapixel-steps, steps)."""
         pace = self.studio.pace
-        lefts = [r.left() for r in ahead] + [pace.seconds(c) if c else None for c in queued]
+        lefts = [r.left() for r in ahead] + [pace.seconds(*w) if w[0] else None for w in queued]
         count = jobs_word(len(lefts))
         if not lefts:
             return "Waiting for the model…"
@@ -53,10 +54,10 @@ class Following:
             text = f"Waiting: {count} ahead ({wait})"
         else:
             text = f"Waiting: {count} ahead, about {fmt_duration(sum(lefts))} before yours starts"
-        mine = pace.seconds(own) if own else None
+        mine = pace.seconds(*own) if own and own[0] else None
         return text + (f" (yours: about {fmt_duration(mine)})" if mine is not None else "")
 
-    def waiting_for(self, key: str) -> tuple[list[Record], list[float], float] | None:
+    def waiting_for(self, key: str) -> tuple[list[Record], list[tuple[float, int]], tuple[float, int]] | None:
         """What is ahead of this key's first job still in the queue: (records on the model, costs of the
         queued jobs before it, its own cost), or None when it has none waiting."""
         queue = list(self.queued())
@@ -65,7 +66,7 @@ class Following:
         if not places:
             return None
         first = places[0]
-        return self.runner.ahead(), [self.jobs.cost(t) for t in queue[:first]], self.jobs.cost(queue[first])
+        return self.runner.ahead(), [self.jobs.work(t) for t in queue[:first]], self.jobs.work(queue[first])
 
     def clicked(self, kind: str) -> Any:
         """The quick handler of a tab's run button (beside its job): the refusal in the status line when the
@@ -82,10 +83,10 @@ class Following:
                 return f"⚠ {refusal}", gr.Timer(active=False)
             ahead = self.runner.ahead()
             mine = {id(t) for t in self.jobs.waiting(self.key(request))}
-            queued = [self.jobs.cost(t) for t in self.queued() if id(t) not in mine]
+            queued = [self.jobs.work(t) for t in self.queued() if id(t) not in mine]
             if not ahead and not queued:
                 return gr.skip(), gr.skip()
-            own = need.cost(self.studio.p) if need is not None else None
+            own = need.work(self.studio.p) if need is not None else None
             return self.wait_text(ahead, queued, own), gr.Timer(active=True)
 
         on_click.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -119,7 +120,7 @@ class Following:
         if rec.seen and not reloaded:
             return skip, skip, skip, skip, skip, gr.Timer(active=False)
         rec.seen = True
-        when = "Your last job, from before the reload" if reloaded else "While the page was away, your job"
+        when = "Your last job (before the reload)" if reloaded else "While the page was away, your job"
         outcome = {"done": "finished", "stopped": "was stopped", "failed": "failed"}[rec.state]
         result = str(rec.finals[-1]) if rec.finals and rec.state == "done" else skip
         seed = rec.seed if rec.finals and rec.state == "done" else skip

@@ -54,12 +54,17 @@ class Jobs:
         self._flags: dict[str, threading.Event] = {}
         self._stopped: dict[str, float] = {}  # session -> when it last asked to stop (time.monotonic)
         self._queued: dict[int, tuple[str, float, object]] = {}  # id(token) -> (session, admitted at, token)
-        self._costs: dict[int, float] = {}  # id(token) -> the admitted job's megapixel-steps (for wait estimates)
+        self._work: dict[int, tuple[float, int]] = {}  # id(token) -> admitted (megapixel-steps, steps), for waits
         self._cancelled: set[int] = set()
         self._lock = threading.Lock()
 
     def admit(
-        self, key: str, token: object, queued: Collection[object] = (), limit: int | None = None, cost: float = 0.0
+        self,
+        key: str,
+        token: object,
+        queued: Collection[object] = (),
+        limit: int | None = None,
+        work: tuple[float, int] = (0.0, 0),
     ) -> bool:
         """A job of session `key` asks to enter the queue, which holds the jobs whose tokens are `queued`:
         False when that queue, with the admissions on their way into it, holds `limit` jobs; else it is
@@ -72,12 +77,12 @@ class Jobs:
                 if now - t > self.STALE_S:
                     del self._queued[ident]
                     self._cancelled.discard(ident)
-                    self._costs.pop(ident, None)
+                    self._work.pop(ident, None)
             on_the_way = [i for i, (_, t, _) in self._queued.items() if i not in visible and now - t < self.IN_FLIGHT_S]
             if limit is not None and len(visible) + len(on_the_way) >= limit:
                 return False
             self._queued[id(token)] = (key, now, token)
-            self._costs[id(token)] = cost
+            self._work[id(token)] = work
             return True
 
     def start(self, key: str, token: object | None = None, arrived: float | None = None) -> threading.Event | None:
@@ -87,7 +92,7 @@ class Jobs:
         with self._lock:
             ident = id(token)
             queued = self._queued.pop(ident, None) if token is not None else None
-            self._costs.pop(ident, None)
+            self._work.pop(ident, None)
             if queued is not None and ident in self._cancelled:
                 self._cancelled.discard(ident)
                 return None
@@ -116,10 +121,10 @@ class Jobs:
         with self._lock:
             return [tok for i, (k, _, tok) in self._queued.items() if k == key and i not in self._cancelled]
 
-    def cost(self, token: object) -> float:
-        """The megapixel-steps of an admitted job (0 when unknown)."""
+    def work(self, token: object) -> tuple[float, int]:
+        """The (megapixel-steps, steps) of an admitted job ((0, 0) when unknown)."""
         with self._lock:
-            return self._costs.get(id(token), 0.0)
+            return self._work.get(id(token), (0.0, 0))
 
     def running(self, key: str) -> bool:
         """Whether this session has a job on the model now."""

@@ -34,6 +34,7 @@ class Record:
 
     kind: str  # the tab that started it
     cost: float = 0.0  # megapixel-steps
+    steps: int = 0  # steps (network evaluations) the admission counted
     estimate: float | None = None  # seconds, from the pace, before it started
     state: str = "waiting"  # waiting, running, done, stopped, failed
     status: str = ""
@@ -149,10 +150,16 @@ class Runner:
         self._thread: threading.Thread | None = None
 
     def submit(
-        self, key: str, kind: str, work: Callable[[], Iterator[Update]], cost: float, on_end: Callable[[], None]
+        self,
+        key: str,
+        kind: str,
+        work: Callable[[], Iterator[Update]],
+        size: tuple[float, int],
+        on_end: Callable[[], None],
     ) -> Run:
-        """Queue a job; it runs when the jobs before it are done."""
-        record = Record(kind, cost=cost, estimate=self.pace.seconds(cost))
+        """Queue a job of `size` = (megapixel-steps, steps); it runs when the jobs before it are done."""
+        cost, steps = size
+        record = Record(kind, cost=cost, steps=steps, estimate=self.pace.seconds(cost, steps) if cost else None)
         run = Run(key, record, work, on_end)
         with self._lock:
             self.records[key] = record
@@ -213,5 +220,5 @@ class Runner:
         took = rec.ended - rec.started
         if steps > 0:
             step = (rec.last_step[1] - rec.first_step[1]) / steps  # seconds a step, its first one left out
-            self.pace.record(step / (rec.cost / rec.total), took - rec.total * step)
+            self.pace.record(rec.cost / rec.total, step, took - rec.total * step)
         log.info("%s: %.3g megapixel-steps in %s", rec.kind, rec.cost, fmt_seconds(took))

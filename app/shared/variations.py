@@ -28,7 +28,7 @@ from patchdm_core.sampling.solvers import LABELS, sampling_params
 
 from .actions import BaseActions
 from .controls import parse_interval
-from .cost import Need, passes
+from .cost import Need, levels, passes
 from .events import BaseEvents
 from .history import read_parameters
 from .imaging import InputError, PictureSource, load_picture
@@ -59,9 +59,9 @@ class VaryActions(BaseActions):
             raise InputError(f"vary must be subtle or strong, got {how!r}")
         img, _ = load_picture(picture, self.limits, self.p, what="picture to vary")
         settings = self._vary_settings(picture)
-        unit = passes(self, settings, STRENGTHS[how])
-        return Need(img.width, img.height, unit, what="picture", guided=float(settings["guidance"]) != 1,
-                    resizable=False)  # fmt: skip
+        unit, steps = passes(self, settings, STRENGTHS[how]), levels(settings, STRENGTHS[how])
+        guided = float(settings["guidance"]) != 1
+        return Need(img.width, img.height, unit, what="picture", guided=guided, resizable=False, steps=steps)
 
     def vary(
         self, picture: PictureSource, how: str = "subtle", stop: threading.Event | None = None

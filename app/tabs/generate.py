@@ -22,7 +22,7 @@ from ..shared import composition as comp
 from ..shared import controls, fit
 from ..shared.actions import BaseActions
 from ..shared.components import upload_image
-from ..shared.cost import Need, passes
+from ..shared.cost import Need, levels, passes
 from ..shared.events import BaseEvents
 from ..shared.imaging import InputError, PictureSource, flag, load_picture, number, size_input, size_note
 from ..shared.jobs import Update, fmt_seconds, pick_seed, sample_updates
@@ -46,7 +46,7 @@ class GenerateActions(BaseActions):
         batch = 1 if batch in (None, "") else number("batch", batch, integer=True)
         settings = self._settings(steps, guidance, sampler, grid, eta, preset, guidance_interval)
         unit = passes(self, settings) * batch * MODE_FACTOR.get(str(mode), 1.0)
-        return Need(w, h, unit, batch=batch, guided=float(settings["guidance"]) != 1)
+        return Need(w, h, unit, batch=batch, guided=float(settings["guidance"]) != 1, steps=levels(settings) * batch)
 
     def plan(self, width, height, steps, guidance=None, batch=1, mode="feature", sampler=None, preset=None,
              guidance_interval=None) -> str:  # fmt: skip

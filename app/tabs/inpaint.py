@@ -25,7 +25,7 @@ from patchdm_core.sampling.solvers import sampling_params
 from ..shared import controls, fit
 from ..shared.actions import BaseActions, edit_strength
 from ..shared.components import mask_editor
-from ..shared.cost import Need, passes, steps_run
+from ..shared.cost import Need, levels, passes, steps_run
 from ..shared.events import BaseEvents
 from ..shared.imaging import InputError, Limits, decode, editor_parts, flag, load_picture, number
 from ..shared.jobs import Update, pick_seed
@@ -110,12 +110,13 @@ class InpaintActions(BaseActions):
         img, _ = load_picture(background, self.limits, self.p)
         settings = self._settings(steps, guidance, sampler, grid, eta, preset, guidance_interval)
         share = edit_strength(strength, settings["steps"], "inpaint")
-        unit = float(passes(self, settings, share))
+        unit, steps = float(passes(self, settings, share)), levels(settings, share)
         if method == "harmonized":  # RePaint with the app's jump 5, 5 resamples
-            n = max(1, round(int(settings["steps"]) * share))
+            n = max(1, steps)
             unit *= evals_of(repaint_path(list(range(n, 0, -1)), 5, 5)) / n
+            steps = evals_of(repaint_path(list(range(n, 0, -1)), 5, 5))
         return Need(img.width, img.height, unit, what="picture", guided=float(settings["guidance"]) != 1,
-                    resizable=False)  # fmt: skip
+                    resizable=False, steps=steps)  # fmt: skip
 
     def inpaint_plan(self, editor, method, steps, guidance, sampler, strength, preset, interval) -> str:
         """What the job will repaint and how long it takes here, before running it."""
@@ -220,7 +221,7 @@ def settings_of(params: dict[str, str]) -> dict[str, Any]:
 def tab(page: Page) -> TabParts:
     """Build the tab (inside gr.Tabs); the job's endpoint is registered by the page."""
     studio, ev = page.studio, page.ev
-    with gr.Tab("Inpaint", id="inpaint", elem_classes=["pdm-keep-laid-out"]):
+    with gr.Tab("Inpaint", id="inpaint", elem_classes=["pdm-keep-laid-out"], render_children=True):
         with gr.Row():
             with gr.Column(scale=3):
                 editor = mask_editor(

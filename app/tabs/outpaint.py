@@ -18,7 +18,7 @@ from patchdm_core.sampling.solvers import sampling_params
 from ..shared import controls, fit
 from ..shared.actions import BaseActions, edit_strength
 from ..shared.components import upload_image
-from ..shared.cost import Need, passes, steps_run
+from ..shared.cost import Need, levels, passes, steps_run
 from ..shared.events import BaseEvents
 from ..shared.imaging import GRID, InputError, PictureSource, check_canvas, load_picture, number, snap
 from ..shared.jobs import Update, pick_seed
@@ -110,9 +110,11 @@ class OutpaintActions(BaseActions):
         img, _ = load_picture(picture, self.limits, self.p)
         pad = self.outpaint_pad(top, right, bottom, left)
         settings = self._settings(steps, guidance, sampler, grid, eta, preset, guidance_interval)
-        unit = passes(self, settings, edit_strength(strength, settings["steps"], "outpaint"))
+        share = edit_strength(strength, settings["steps"], "outpaint")
+        unit, steps = passes(self, settings, share), levels(settings, share)
         w, h = img.width + pad[1] + pad[3], img.height + pad[0] + pad[2]
-        return Need(w, h, unit, what="grown canvas", guided=float(settings["guidance"]) != 1, resizable=False)
+        guided = float(settings["guidance"]) != 1
+        return Need(w, h, unit, what="grown canvas", guided=guided, resizable=False, steps=steps)
 
     def outpaint_plan(self, picture, top, right, bottom, left, steps, guidance, sampler, strength, preset, interval):
         """How long the job takes here (or why it cannot run), before running it."""

@@ -25,7 +25,7 @@ from patchdm_core.sampling.structure import Structure
 from ..shared import controls, fit
 from ..shared.actions import BaseActions, img2img_strength
 from ..shared.components import mask_editor
-from ..shared.cost import Need, passes
+from ..shared.cost import Need, levels, passes
 from ..shared.events import BaseEvents
 from ..shared.imaging import InputError, check_canvas, decode, editor_parts, number, size_input, size_note
 from ..shared.jobs import Update, pick_seed
@@ -140,7 +140,8 @@ class SketchActions(BaseActions):
         if how == "img2img":
             _, transparent = compose_sketch(editor, self.limits, self.p)
             share = None if transparent else img2img_strength(strength)
-        return Need(w, h, passes(self, settings, share), guided=float(settings["guidance"]) != 1)
+        guided = float(settings["guidance"]) != 1
+        return Need(w, h, passes(self, settings, share), guided=guided, steps=levels(settings, share))
 
     def sketch_plan(self, width, height, steps, guidance, sampler, how, strength, preset, interval) -> str:
         """The size, the steps and the time, before running it (the sketch itself is not needed)."""
@@ -148,7 +149,8 @@ class SketchActions(BaseActions):
             share = img2img_strength(strength) if how == "img2img" else None
             settings = self._settings(steps, guidance, sampler, None, None, preset, interval)
             w, h = size_input(width, height)
-            need = Need(w, h, passes(self, settings, share), guided=float(settings["guidance"]) != 1)
+            guided = float(settings["guidance"]) != 1
+            need = Need(w, h, passes(self, settings, share), guided=guided, steps=levels(settings, share))
         except InputError as exc:
             return f"⚠ {exc}"
         gw, gh = -(-w // self.p), -(-h // self.p)
@@ -242,7 +244,7 @@ def settings_of(params: dict[str, str]) -> dict[str, Any]:
 def tab(page: Page) -> TabParts:
     """Build the tab (inside gr.Tabs) and wire its own helpers; the job's endpoint is registered by the page."""
     studio, ev = page.studio, page.ev
-    with gr.Tab("Sketch", id="sketch", elem_classes=["pdm-keep-laid-out"]):
+    with gr.Tab("Sketch", id="sketch", elem_classes=["pdm-keep-laid-out"], render_children=True):
         with gr.Row():
             with gr.Column(scale=3):
                 sk_editor = mask_editor(

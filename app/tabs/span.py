@@ -23,7 +23,7 @@ from patchdm_core.sampling.solvers import sampling_params
 from ..shared import composition as comp
 from ..shared import controls, fit
 from ..shared.actions import BaseActions
-from ..shared.cost import Need, passes
+from ..shared.cost import Need, levels, passes
 from ..shared.events import BaseEvents
 from ..shared.imaging import InputError, number
 from ..shared.jobs import Update, fmt_seconds, pick_seed, sample_updates
@@ -88,7 +88,8 @@ class SpanActions(BaseActions):
         (width, height), *_ = monitors_of(monitors, bezel)
         settings = self._settings(steps, guidance, sampler, grid, eta, preset, guidance_interval)
         guided = float(settings["guidance"]) != 1
-        return Need(width, height, passes(self, settings), what="span", guided=guided, resizable=False)
+        unit, steps = passes(self, settings), levels(settings)
+        return Need(width, height, unit, what="span", guided=guided, resizable=False, steps=steps)
 
     def span_plan(
         self, text: Any, bezel: Any, steps: Any = None, guidance: Any = None, sampler: Any = None,

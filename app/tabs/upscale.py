@@ -23,7 +23,7 @@ from patchdm_core.sampling.solvers import sampling_params
 from ..shared import controls, fit
 from ..shared.actions import BaseActions
 from ..shared.components import upload_image
-from ..shared.cost import Need, passes, steps_run
+from ..shared.cost import Need, levels, passes, steps_run
 from ..shared.events import BaseEvents
 from ..shared.imaging import InputError, PictureSource, check_canvas, load_picture, number, size_input
 from ..shared.jobs import Update, pick_seed
@@ -143,8 +143,9 @@ class UpscaleActions(BaseActions):
         img, _ = load_picture(picture, self.limits, self.p)
         w, h = self.upscale_size(img.width, img.height, factor, width, height)
         settings = self._settings(steps, guidance, sampler, grid, eta, preset, guidance_interval)
-        unit = passes(self, settings, upscale_strength(strength, how))
-        return Need(w, h, unit, what="upscaled picture", guided=float(settings["guidance"]) != 1)
+        share = upscale_strength(strength, how)
+        unit, steps = passes(self, settings, share), levels(settings, share)
+        return Need(w, h, unit, what="upscaled picture", guided=float(settings["guidance"]) != 1, steps=steps)
 
 
 class UpscaleEvents(BaseEvents):
