@@ -2,9 +2,10 @@
 input checks (the sketch's layers composed), its events, and what a job needs.
 
 The sketch is brought in by structure guidance (sampling/structure.py): its large shapes and colours hold at
-every step and the model paints its own texture over the whole ladder, so flat brush strokes become a
-picture; transparent parts carry no weight (painted freely). "Variation of this sketch" keeps the old way,
-image-to-image from the sketch noised at a strength: softer, closer to the strokes themselves.
+every step and the model paints texture over the whole ladder with the sketch's own global code, so flat
+brush strokes become a picture that keeps their layout (a landscape sketch at 512x256: 0.003 mean difference
+16x-downsampled, img2img at 0.6 0.026, with as much texture); transparent parts carry no weight (painted
+freely). "Variation of this sketch" keeps the old way, image-to-image from the sketch noised at a strength.
 """
 
 from __future__ import annotations
@@ -114,7 +115,11 @@ class SketchActions(BaseActions):
             guide = sketch_structure(follow)
             layout = from_pil(sketch.convert("RGB"))
             weight = torch.from_numpy(np.asarray(sketch.getchannel("A"), dtype=np.float32) / 255)[None, None]
-            it = self.pipe.generate(height, width, seed=s, layout=layout, layout_weight=weight, structure=guide,
+            # an opaque sketch's own code paints its strokes as textured as img2img does (a landscape sketch
+            # at 512x256: 0.041 mean high band against 0.043, the prior's code 0.020); with transparent
+            # parts, painted freely, the prior's code for the seed
+            z = None if transparent else self.pipe.encode_style(sketch.convert("RGB"))
+            it = self.pipe.generate(height, width, seed=s, z=z, layout=layout, layout_weight=weight, structure=guide,
                                     **settings)  # fmt: skip
             params |= {"Structure strength": guide.strength, "Structure band": guide.band}
             params |= {"Structure stop": guide.t_stop}
