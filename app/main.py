@@ -14,7 +14,7 @@ from pathlib import Path
 from patchdm_core import CheckpointError, PatchDM, demo
 from patchdm_core.cli.common import Parser, default_weights
 from patchdm_core.composition.sources import LayoutSource, sources_beside
-from patchdm_core.runtime import checks, precision, threads
+from patchdm_core.runtime import checks, limits, precision, threads
 
 from .shared.imaging import Limits
 
@@ -49,8 +49,8 @@ def build_parser(prog: str = "python app.py") -> argparse.ArgumentParser:
         "--max-job-cost",
         type=checks.arg("max-job-cost", lo=0.001, hi=1e9),
         default=Limits.max_job_cost,
-        help="largest job in megapixel-steps (canvas MP x model evaluations x batch); larger ones are refused "
-        "before they queue (1000 ~ 4096x2048 at 60 guided steps, ~50 min on a 2-core CPU)",
+        help="largest job in megapixel-steps (canvas MP x network passes x batch); larger ones are refused "
+        "before they queue, with the largest size that fits (1000 ~ 4096x2048 at 60 guided steps)",
     )
     p.add_argument(
         "--queue-size",
@@ -60,9 +60,10 @@ def build_parser(prog: str = "python app.py") -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--threads",
-        type=checks.arg("threads", integer=True, lo=0, hi=1024),
+        type=limits.threads_arg,
         default=0,
-        help="CPU threads for the model (0 = one per physical core; 1 is far faster while another job uses the CPU)",
+        help="CPU threads for the model, 0 (one per physical core) up to the CPUs this machine gives (1 is far "
+        "faster while another job uses the CPU)",
     )
     precision.add_argument(p)
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
@@ -128,16 +129,19 @@ def main(argv: list[str] | None = None, prog: str = "python app.py") -> int:
     from .page import CSS, THEME, build  # gradio loads here, after the flags and the model
     from .shared import serving
     from .shared.history import History
+    from .shared.pace import Pace
     from .studio import Studio
 
-    limits = Limits(
+    caps = Limits(
         max_pixels=args.max_pixels, max_upload_bytes=args.max_upload_mb * 2**20, max_job_cost=args.max_job_cost
     )
     layouts, problems = load_layouts(args.weights)
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
-    studio = Studio(pipe, History(args.outputs), limits, banner, layouts)
+    studio = Studio(pipe, History(args.outputs), caps, banner, layouts, Pace())
     print(f"model: {pipe.name} ({pipe.model_hash}) on {pipe.device}; outputs: {studio.history.root}")
+    studio.pace.calibrate(pipe)  # a second or two: every plan line can say how long its job takes here
+    print(studio.pace.describe())
     if studio.history.cleaned:
         print(f"removed {studio.history.cleaned} unfinished temporary file(s) of an earlier run from the outputs")
     if banner:
@@ -149,8 +153,8 @@ def main(argv: list[str] | None = None, prog: str = "python app.py") -> int:
             server_port=args.port,
             share=args.share,
             allowed_paths=[str(studio.history.root)],
-            app_kwargs={"middleware": serving.middleware(studio.history, limits.max_upload_bytes)},
-            max_file_size=limits.max_upload_bytes,
+            app_kwargs={"middleware": serving.middleware(studio.history, caps.max_upload_bytes)},
+            max_file_size=caps.max_upload_bytes,
             theme=THEME,
             css=CSS,
             footer_links=["api"],

@@ -6,6 +6,7 @@ Each tab adds its own in app/tabs/; what they share is in app/shared/.
 
 from __future__ import annotations
 
+from .shared.variations import VaryActions, VaryEvents
 from .tabs.generate import GenerateActions, GenerateEvents
 from .tabs.history import HistoryEvents
 from .tabs.inpaint import InpaintActions, InpaintEvents
@@ -17,9 +18,19 @@ from .tabs.upscale import UpscaleActions, UpscaleEvents
 __all__ = ["Events", "Studio"]
 
 
-class Studio(GenerateActions, SpanActions, InpaintActions, OutpaintActions, SketchActions, UpscaleActions):
-    """The model, its limits and the history, with one generator per app action (tests call them directly)."""
+class Studio(GenerateActions, SpanActions, InpaintActions, OutpaintActions, SketchActions, UpscaleActions, VaryActions):
+    """The model, its limits, its pace and the history, with one generator per app action (tests call them
+    directly)."""
 
 
-class Events(GenerateEvents, SpanEvents, InpaintEvents, OutpaintEvents, SketchEvents, UpscaleEvents, HistoryEvents):
-    """Every tab's event functions, with the job plumbing, admission, Stop and Send they share."""
+class Events(
+    GenerateEvents,
+    SpanEvents,
+    InpaintEvents,
+    OutpaintEvents,
+    SketchEvents,
+    UpscaleEvents,
+    HistoryEvents,
+    VaryEvents,
+):
+    """Every tab's event functions, with the job plumbing, admission, Stop, Send and Vary they share."""

@@ -21,11 +21,16 @@ from patchdm_core.editing.edits import EDIT_STRENGTH
 from patchdm_core.editing.img2img import denoise_steps
 from patchdm_core.runtime.images import to_pil
 from patchdm_core.sampling.positions import GRIDS
+from patchdm_core.sampling.presets import PRESETS
 from patchdm_core.sampling.solvers import SAMPLERS, Step
 
+from . import fit
+from .controls import CUSTOM, parse_interval
+from .cost import Need
 from .history import History
 from .imaging import InputError, Limits, number
 from .jobs import Update, fmt_seconds, sample_updates
+from .pace import Pace
 
 
 class BaseActions:
@@ -33,12 +38,19 @@ class BaseActions:
     is all of them together."""
 
     def __init__(
-        self, pipe: Any, history: History, limits: Limits | None = None, banner: str = "", layouts: Any = None
+        self,
+        pipe: Any,
+        history: History,
+        limits: Limits | None = None,
+        banner: str = "",
+        layouts: Any = None,
+        pace: Pace | None = None,
     ) -> None:
         self.pipe = pipe
         self.history = history
         self.limits = limits or Limits()
         self.banner = banner
+        self.pace = pace or Pace()  # main.py measures it at start-up; finished jobs refine it
         # Composition's layout sources by name ("designed", "training-layouts": the bank, "layout-model": the
         # layout model); a bare LayoutBank is the bank alone; designed layouts need no file, so they are always here
         found = {"training-layouts": layouts} if isinstance(layouts, LayoutBank) else dict(layouts or {})
@@ -64,17 +76,33 @@ class BaseActions:
         sampler: str | None = None,
         grid: str | None = None,
         eta: float | None = None,
+        preset: str | None = None,
+        interval: object = None,
     ) -> dict[str, object]:
-        """Checked sampling settings, the model's defaults where a value is missing (PatchDM.settings)."""
-        d_steps, d_guidance = self.defaults()
-        steps = d_steps if steps is None or steps == "" else number("steps", steps, integer=True)
-        guidance = d_guidance if guidance is None or guidance == "" else number("guidance", guidance)
+        """Checked sampling settings: what is given, else the preset's (sampling/presets.py), else the model's
+        defaults (PatchDM.settings), as the command line's flags beside --preset."""
+        if preset not in (None, "", CUSTOM) and preset not in PRESETS:
+            raise InputError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)} or custom")
+        base = dict(PRESETS.get(str(preset), {}))
+        given = lambda v: v is not None and v != ""  # noqa: E731
+        if given(steps):
+            base["steps"] = number("steps", steps, integer=True)
+        if given(guidance):
+            base["guidance"] = number("guidance", guidance)
         if sampler and sampler not in SAMPLERS:
             raise InputError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
         if grid and grid not in GRIDS:
             raise InputError(f"unknown grid rule {grid!r}; choose one of {', '.join(GRIDS)}")
-        eta = None if eta is None or eta == "" else number("eta", eta)
-        return self.pipe.settings(steps=steps, guidance=guidance, sampler=sampler or None, grid=grid or None, eta=eta)
+        base |= {k: v for k, v in (("sampler", sampler), ("grid", grid)) if v}
+        if given(eta):
+            base["eta"] = number("eta", eta)
+        if (window := parse_interval(interval)) is not None:
+            base["guidance_interval"] = window
+        return self.pipe.settings(**base)
+
+    def _check(self, need: Need) -> None:
+        """Refuse a job that does not fit this server and machine (fit.py), before any work."""
+        fit.check(self, need)
 
     def _finish(self, x: Tensor, params: dict[str, object], kind: str, seed: int) -> Path:
         """Save a finished canvas to the history with its parameters."""
@@ -92,7 +120,15 @@ class BaseActions:
     ) -> Iterator[Update]:
         """Stream an edit's steps, then save its picture (Inpaint, Outpaint, Sketch and Upscale end here)."""
         clock = {"start": time.perf_counter()}
-        label = lambda total: f"{kind} · {cells} patches × {total} steps · seed {seed}"
+        steps = int(params["Steps"])
+        runs = lambda total: (  # noqa: E731 - a strength runs part of the ladder, RePaint resamples it
+            f"{total} steps"
+            if total == steps
+            else f"{total} of {steps} steps"
+            if total < steps
+            else f"{steps} steps ({total} with resampling)"
+        )
+        label = lambda total: f"{kind} · {cells} patches × {runs(total)} · seed {seed}"  # noqa: E731
         if note:
             yield Update(f"{kind}: {note}", seed=seed, note=note)
         x = yield from sample_updates(it, label=label, stop=stop, seed=seed, clock=clock, look=self.pipe.preview)

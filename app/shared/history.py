@@ -44,6 +44,16 @@ class History:
             if not path.exists():
                 return save_png(img, path, params)
 
+    def delete(self, path: str | Path) -> Path | None:
+        """Move a listed picture into deleted/ (out of the History, kept on disk); its new path, or None when
+        this folder does not list it."""
+        path = Path(path)
+        if not self.serves(path) or path.parent != self.root:
+            return None
+        target = self.root / "deleted" / path.name
+        target.parent.mkdir(exist_ok=True)
+        return path.replace(target)
+
     def items(self, limit: int = 48) -> list[Path]:
         """Saved pictures, newest first: regular .png files of this folder only (not dotfiles and temporary
         files, not symlinks someone placed here, not a picture deleted while this lists them)."""
@@ -69,10 +79,17 @@ class History:
             return path.suffix == ".png"
         return path.parent == self.root / "spans" and path.suffix == ".zip"
 
-    def gallery(self, limit: int = 48) -> list[tuple[str, str]]:
-        """(path, caption) pairs for a gallery, newest first (Gradio hashes every file it serves, so
-        the gallery shows the latest `limit`; older pictures stay in the folder)."""
-        return [(str(f), caption(f)) for f in self.items(limit)]
+    def gallery(self, limit: int = 48, kind: str = "", text: str = "") -> list[tuple[str, str]]:
+        """(path, caption) pairs for a gallery, newest first (Gradio hashes every file it serves, so the
+        gallery shows the latest `limit`; older pictures stay in the folder), of one kind (generate, span, ...)
+        and whose parameters hold `text`, when given."""
+        found = self.items(limit if not (kind or text) else 100_000)
+        if kind:
+            found = [f for f in found if kind_of(f) == kind]
+        if text:
+            needle = text.strip().lower()
+            found = [f for f in found if needle in f"{caption(f)} {read_parameters(f)}".lower()]
+        return [(str(f), caption(f)) for f in found[:limit]]
 
     def recent_sizes(self, n: int = 3, look: int = 12) -> list[tuple[int, int]]:
         """The distinct sizes (W, H) of the newest pictures (their `Size` parameter), newest first."""
@@ -82,6 +99,12 @@ class History:
             if match and (size := (int(match[1]), int(match[2]))) not in sizes:
                 sizes.append(size)
         return sizes[:n]
+
+
+def kind_of(path: str | Path) -> str:
+    """The job that made a history picture (generate, span, inpaint, ...), from its name ('' if not ours)."""
+    parts = Path(path).stem.split("-")
+    return parts[2] if len(parts) >= 5 else ""
 
 
 def caption(path: Path) -> str:

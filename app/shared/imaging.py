@@ -46,6 +46,7 @@ class Limits:
     max_pixels: int = 4096 * 2048  # largest canvas (after snapping to the patch grid), pixels
     max_upload_bytes: int = 50 * 1024 * 1024  # largest uploaded file
     max_job_cost: float = 1000.0  # largest job in megapixel-steps (canvas MP x model evaluations x batch)
+    free_memory: int | None = None  # bytes a job may use (None: what the machine has free when it is checked)
 
 
 PictureSource = str | Path | bytes | Image.Image | np.ndarray | Unreadable | None

@@ -31,6 +31,8 @@ class Update:
     history_changed: bool = False
     note: str | None = None  # also shown as an info toast
     download: Path | None = None  # a file the job made to download (a span's ZIP of monitor files)
+    warning: str | None = None  # a refusal or failure, also shown as a warning toast
+    stopped: bool = False  # the job was stopped: nothing was saved
 
 
 class Jobs:
@@ -52,10 +54,18 @@ class Jobs:
         self._flags: dict[str, threading.Event] = {}
         self._stopped: dict[str, float] = {}  # session -> when it last asked to stop (time.monotonic)
         self._queued: dict[int, tuple[str, float, object]] = {}  # id(token) -> (session, admitted at, token)
+        self._work: dict[int, tuple[float, int]] = {}  # id(token) -> admitted (megapixel-steps, steps), for waits
         self._cancelled: set[int] = set()
         self._lock = threading.Lock()
 
-    def admit(self, key: str, token: object, queued: Collection[object] = (), limit: int | None = None) -> bool:
+    def admit(
+        self,
+        key: str,
+        token: object,
+        queued: Collection[object] = (),
+        limit: int | None = None,
+        work: tuple[float, int] = (0.0, 0),
+    ) -> bool:
         """A job of session `key` asks to enter the queue, which holds the jobs whose tokens are `queued`:
         False when that queue, with the admissions on their way into it, holds `limit` jobs; else it is
         registered and `token` identifies it until it starts. Check and registration are one step under the
@@ -67,10 +77,12 @@ class Jobs:
                 if now - t > self.STALE_S:
                     del self._queued[ident]
                     self._cancelled.discard(ident)
+                    self._work.pop(ident, None)
             on_the_way = [i for i, (_, t, _) in self._queued.items() if i not in visible and now - t < self.IN_FLIGHT_S]
             if limit is not None and len(visible) + len(on_the_way) >= limit:
                 return False
             self._queued[id(token)] = (key, now, token)
+            self._work[id(token)] = work
             return True
 
     def start(self, key: str, token: object | None = None, arrived: float | None = None) -> threading.Event | None:
@@ -80,6 +92,7 @@ class Jobs:
         with self._lock:
             ident = id(token)
             queued = self._queued.pop(ident, None) if token is not None else None
+            self._work.pop(ident, None)
             if queued is not None and ident in self._cancelled:
                 self._cancelled.discard(ident)
                 return None
@@ -102,6 +115,21 @@ class Jobs:
             [f"cancelled {len(waiting)} queued job{'s' if len(waiting) > 1 else ''}"] if waiting else []
         )
         return (" · ".join(parts) + "…") if parts else "Nothing is running (a job still being sent will not start)."
+
+    def waiting(self, key: str) -> list[object]:
+        """The tokens of this session's jobs admitted to the queue that have not started (nor been cancelled)."""
+        with self._lock:
+            return [tok for i, (k, _, tok) in self._queued.items() if k == key and i not in self._cancelled]
+
+    def work(self, token: object) -> tuple[float, int]:
+        """The (megapixel-steps, steps) of an admitted job ((0, 0) when unknown)."""
+        with self._lock:
+            return self._work.get(id(token), (0.0, 0))
+
+    def running(self, key: str) -> bool:
+        """Whether this session has a job on the model now."""
+        with self._lock:
+            return key in self._flags
 
     def finish(self, key: str, flag: threading.Event) -> None:
         with self._lock:
@@ -137,7 +165,8 @@ def sample_updates(
     while True:
         if stop is not None and stop.is_set():
             where = f"step {last.index + 1}/{last.total}" if last else "the start"
-            yield Update(f"Stopped at {where}; the last preview is kept and this picture was not saved.", seed=seed)
+            status = f"Stopped at {where} (seed {seed}): the last preview is kept and this picture was not saved."
+            yield Update(status, seed=seed, stopped=True)
             return None
         try:
             step = next(it)

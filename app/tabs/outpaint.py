@@ -15,14 +15,17 @@ from PIL import Image, ImageDraw
 from patchdm_core.runtime.images import from_pil
 from patchdm_core.sampling.solvers import sampling_params
 
+from ..shared import controls, fit
 from ..shared.actions import BaseActions, edit_strength
 from ..shared.components import upload_image
-from ..shared.cost import edit_share, evaluations, megapixels
+from ..shared.cost import Need, levels, passes, steps_run
 from ..shared.events import BaseEvents
 from ..shared.imaging import GRID, InputError, PictureSource, check_canvas, load_picture, number, snap
 from ..shared.jobs import Update, pick_seed
-from ..shared.tab import Page, TabParts, job_endpoint
-from ..shared.widgets import edit_strength_slider, result_panel, sampling_controls, send_row, solver_controls
+from ..shared.tab import QUICK, Page, TabParts, follow_up, job_endpoint
+from ..shared.widgets import edit_strength_slider, result_panel
+
+SIDES = ("top", "right", "bottom", "left")
 
 
 class OutpaintActions(BaseActions):
@@ -44,6 +47,10 @@ class OutpaintActions(BaseActions):
         w, h = img.width + pad[1] + pad[3], img.height + pad[0] + pad[2]
         gw, gh = check_canvas(w, h, self.p, self.limits, "grown canvas")
         text = f"{img.width}×{img.height} → {gw}×{gh} ({(gw // self.p) * (gh // self.p)} patches)"
+        asked = [round(float(number("extend", v or 0))) for v in (top, right, bottom, left)]
+        snapped = [f"{side} {a} → {b} px" for side, a, b in zip(SIDES, asked, pad) if a != b]
+        if snapped:
+            text += f" · painted on the {GRID}-px grid: " + ", ".join(snapped)
         feather = number("feather", feather or 0, integer=True)
         return draw_grown_canvas(img, pad, feather), text + (f" · {note}" if note else "")
 
@@ -62,15 +69,19 @@ class OutpaintActions(BaseActions):
         grid: str | None = None,
         eta: float | None = None,
         strength: float | None = None,
+        preset: str | None = None,
+        guidance_interval: str | None = None,
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
         """Grow the picture by the given pixels per side and paint the new area."""
         img, note = load_picture(picture, self.limits, self.p)
         pad = self.outpaint_pad(top, right, bottom, left)
+        self._check(self.outpaint_need(picture, top, right, bottom, left, feather, steps, guidance, seed, sampler,
+                                       grid, eta, strength, preset, guidance_interval))  # fmt: skip
         gw, gh = check_canvas(
             img.width + pad[1] + pad[3], img.height + pad[0] + pad[2], self.p, self.limits, "grown canvas"
         )
-        settings = self._settings(steps, guidance, sampler, grid, eta)
+        settings = self._settings(steps, guidance, sampler, grid, eta, preset, guidance_interval)
         feather = number("feather", feather or 0, integer=True)
         s = pick_seed(seed)
         asked = tuple(round(float(v or 0)) for v in (top, right, bottom, left))
@@ -91,12 +102,32 @@ class OutpaintActions(BaseActions):
         }
         yield from self._edit(it, (gw // self.p) * (gh // self.p), params, "outpaint", s, stop, note)
 
-    def outpaint_cost(self, picture, top, right, bottom, left, feather, steps, guidance, *rest) -> float:
-        """Megapixel-steps of an Outpaint job (the grown canvas), from the inputs the action gets."""
+    def outpaint_need(
+        self, picture, top=0, right=256, bottom=0, left=0, feather=32, steps=None, guidance=None, seed=-1,
+        sampler=None, grid=None, eta=None, strength=None, preset=None, guidance_interval=None,
+    ) -> Need:  # fmt: skip
+        """What an Outpaint job asks (the grown canvas), from the inputs the action gets."""
         img, _ = load_picture(picture, self.limits, self.p)
         pad = self.outpaint_pad(top, right, bottom, left)
-        evals = evaluations(self, steps, guidance) * edit_share(rest, "outpaint")
-        return megapixels(self, img.width + pad[1] + pad[3], img.height + pad[0] + pad[2]) * evals
+        settings = self._settings(steps, guidance, sampler, grid, eta, preset, guidance_interval)
+        share = edit_strength(strength, settings["steps"], "outpaint")
+        unit, steps = passes(self, settings, share), levels(settings, share)
+        w, h = img.width + pad[1] + pad[3], img.height + pad[0] + pad[2]
+        guided = float(settings["guidance"]) != 1
+        return Need(w, h, unit, what="grown canvas", guided=guided, resizable=False, steps=steps)
+
+    def outpaint_plan(self, picture, top, right, bottom, left, steps, guidance, sampler, strength, preset, interval):
+        """How long the job takes here (or why it cannot run), before running it."""
+        if picture is None:
+            return ""
+        try:
+            need = self.outpaint_need(picture, top, right, bottom, left, 32, steps, guidance, -1, sampler,
+                                      strength=strength, preset=preset, guidance_interval=interval)  # fmt: skip
+            settings = self._settings(steps, guidance, sampler, None, None, preset, interval)
+            runs = steps_run(settings, edit_strength(strength, settings["steps"], "outpaint"))
+        except InputError as exc:
+            return f"⚠ {exc}"
+        return fit.plan(self, need, f"{runs}")
 
 
 class OutpaintEvents(BaseEvents):
@@ -117,12 +148,32 @@ class OutpaintEvents(BaseEvents):
         grid: str | None,
         eta: float | None,
         strength: float | None,
+        preset: str | None,
+        guidance_interval: str | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> Iterator[tuple]:
         """Extend the picture beyond its borders."""
         args = (picture, top, right, bottom, left, feather, steps, guidance, seed, sampler, grid, eta, strength)
-        yield from self._job(request, progress, lambda flag: self.studio.outpaint(*args, stop=flag))
+        args += (preset, guidance_interval)
+        yield from self._job(request, progress, lambda flag: self.studio.outpaint(*args, stop=flag), kind="outpaint")
+
+    def outpaint_plan(self, picture, top, right, bottom, left, steps, guidance, sampler, strength, preset, interval):
+        """The time line under the size (no model involved)."""
+        return self.studio.outpaint_plan(picture, top, right, bottom, left, steps, guidance, sampler, strength,
+                                         preset, interval)  # fmt: skip
+
+    def snap_sides(self, top: Any, right: Any, bottom: Any, left: Any) -> list[Any]:
+        """Each side as the 64-px multiple it is painted at, shown in its box (no change where it is one)."""
+        out = []
+        for v in (top, right, bottom, left):
+            try:
+                n = number("extend", v or 0)
+            except InputError:
+                out.append(gr.skip())
+                continue
+            out.append(snap(n) if snap(n) != n else gr.skip())
+        return out
 
     def outpaint_layout(
         self, picture: Any, top: float, right: float, bottom: float, left: float, feather: float
@@ -171,6 +222,20 @@ def draw_grown_canvas(
     return canvas
 
 
+def settings_of(params: dict[str, str]) -> dict[str, Any]:
+    """A past outpaint's parameters as this tab's settings (History's "Use these settings")."""
+    out: dict[str, Any] = {}
+    sides = params.get("Extend", "").split(",")
+    if len(sides) == 4 and all(v.isdigit() for v in sides):
+        out |= {f"out-{side}": int(v) for side, v in zip(SIDES, sides)}
+    for key, name in (("Feather", "out-feather"), ("Strength", "out-strength")):
+        try:
+            out[name] = float(params[key])
+        except (KeyError, ValueError):
+            pass
+    return out | controls.settings_of(params, "out")
+
+
 def tab(page: Page) -> TabParts:
     """Build the tab (inside gr.Tabs); its endpoints (the job, the layout sketch) are registered by the page."""
     studio, ev = page.studio, page.ev
@@ -190,13 +255,13 @@ def tab(page: Page) -> TabParts:
                     left = gr.Slider(0, 1024, value=0, step=64, label="Left (px)", elem_id="out-left")
                     right = gr.Slider(0, 1024, value=256, step=64, label="Right (px)", elem_id="out-right")
                 with gr.Row():
-                    feather = gr.Slider(0, 128, value=32, step=4, label="Seam feather (px)")
+                    feather = gr.Slider(0, 128, value=32, step=4, label="Seam feather (px)", elem_id="out-feather")
                     o_strength = edit_strength_slider(
                         "outpaint", "out", "1: from pure noise; lower keeps the border's colours"
                     )
-                o_steps, o_guidance, o_seed = sampling_controls(studio, "out")
+                c = controls.sampling_controls(studio, "out")
                 with gr.Accordion("Advanced", open=False):
-                    o_sampler, o_grid, o_eta = solver_controls(studio, "out")
+                    controls.solver_controls(studio, "out", c)
             with gr.Column(scale=3):
                 layout = gr.Image(
                     label="New canvas layout (old picture outlined; feather band in yellow)",
@@ -208,11 +273,17 @@ def tab(page: Page) -> TabParts:
                     elem_id="out-layout",
                 )
                 size = gr.Markdown(elem_id="out-size")
-                o_go, o_stop, o_preview, o_result, o_status, o_seed_used, o_bar = result_panel("out", "Outpaint")
-                o_send = send_row("out", exclude="outpaint")
-    inputs = [picture, top, right, bottom, left, feather, o_steps, o_guidance, o_seed, o_sampler, o_grid, o_eta]
-    inputs += [o_strength]
-    job = job_endpoint(page, "outpaint", o_go, inputs, (o_preview, o_result, o_status, o_seed_used, o_bar))
+                plan = gr.Markdown(elem_id="out-plan")
+                panel = result_panel("out", "Outpaint")
+    sides = [top, right, bottom, left]
+    gr.on([s.release for s in sides], ev.snap_sides, sides, sides, **QUICK)
+    inputs = [picture, *sides, feather, *controls.inputs(c), o_strength, c.preset, c.interval]
+    job = job_endpoint(page, "outpaint", inputs, panel)
+    follow_up(page, "outpaint", panel)
+    plan_in = [picture, *sides, c.steps, c.guidance, c.sampler, o_strength, c.preset, c.interval]
+    changes = [picture.change, *(s.change for s in sides), c.steps.change, c.guidance.change, c.sampler.change]
+    changes += [o_strength.change, c.interval.change]
+    gr.on(changes, ev.outpaint_plan, plan_in, plan, **QUICK, show_progress="hidden", trigger_mode="always_last")
 
     def layout_sketch() -> Any:
         """The grown canvas, drawn as the sides change (public: API clients may ask for it too)."""
@@ -226,4 +297,6 @@ def tab(page: Page) -> TabParts:
         )
 
     api = {"outpaint": job, "outpaint_layout": layout_sketch}
-    return TabParts(api=api, stop=o_stop, send=o_send, source=o_result, target=picture)
+    keep = {"out-top": top, "out-right": right, "out-bottom": bottom, "out-left": left, "out-feather": feather}
+    keep |= {"out-strength": o_strength} | controls.keep(c, "out")
+    return TabParts(api=api, panel=panel, source=panel.result, target=picture, keep=keep, settings=settings_of)

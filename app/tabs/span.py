@@ -16,17 +16,19 @@ from typing import Any
 import gradio as gr
 from PIL import Image, ImageDraw, ImageFont
 
-from patchdm_core.runtime.images import to_pil
+from patchdm_core.runtime.images import save_png, to_pil
 from patchdm_core.runtime.screens import PRESETS, SCREENS, Monitor, parse_span, span_layout
 from patchdm_core.sampling.solvers import sampling_params
 
+from ..shared import composition as comp
+from ..shared import controls, fit
 from ..shared.actions import BaseActions
-from ..shared.cost import evaluations, megapixels
+from ..shared.cost import Need, levels, passes
 from ..shared.events import BaseEvents
-from ..shared.imaging import InputError, check_canvas, number
+from ..shared.imaging import InputError, number
 from ..shared.jobs import Update, fmt_seconds, pick_seed, sample_updates
-from ..shared.tab import QUICK, Page, TabParts, job_endpoint
-from ..shared.widgets import result_panel, sampling_controls, solver_controls
+from ..shared.tab import QUICK, Page, TabParts, follow_up, job_endpoint
+from ..shared.widgets import result_panel
 
 # (label, value) of every screen for the monitor picker: "desktop · 4k · 3840×2160" -> "4k"
 MONITOR_CHOICES = [
@@ -78,19 +80,34 @@ def draw_layout(size: tuple[int, int], placed: list[Monitor], max_side: int = 64
 class SpanActions(BaseActions):
     """Span and its plan, as plain functions and generators of Updates."""
 
-    def span_plan(self, text: Any, bezel: Any, steps: Any = None) -> tuple[Image.Image | None, str]:
-        """The layout drawn to scale and what the job will paint, before running it."""
+    def span_need(
+        self, monitors, bezel=0, steps=None, guidance=None, seed=-1, sampler=None, grid=None, eta=None,
+        composition=None, layout_family=None, layout_strength=None, preset=None, guidance_interval=None,
+    ) -> Need:  # fmt: skip
+        """What a Span job asks (the monitors' bounding box), from the action's inputs."""
+        (width, height), *_ = monitors_of(monitors, bezel)
+        settings = self._settings(steps, guidance, sampler, grid, eta, preset, guidance_interval)
+        guided = float(settings["guidance"]) != 1
+        unit, steps = passes(self, settings), levels(settings)
+        return Need(width, height, unit, what="span", guided=guided, resizable=False, steps=steps)
+
+    def span_plan(
+        self, text: Any, bezel: Any, steps: Any = None, guidance: Any = None, sampler: Any = None,
+        preset: Any = None, interval: Any = None,
+    ) -> tuple[Image.Image | None, str]:  # fmt: skip
+        """The layout drawn to scale, what the job will paint and how long it takes, before running it."""
         if not str(text or "").strip():
             return None, "Add a monitor (or type their geometry as display settings show it: 2560x1440+0+0, …)."
         try:
             size, typed, placed, bezel = monitors_of(text, bezel)
-            gw, gh = check_canvas(*size, self.p, self.limits, "span")
+            need = self.span_need(text, bezel, steps, guidance, -1, sampler, preset=preset, guidance_interval=interval)
+            steps = self._settings(steps, guidance, sampler, None, None, preset, interval)["steps"]
         except InputError as exc:
             return None, f"⚠ {exc}"
-        steps = self.defaults()[0] if steps in (None, "") else steps
-        text = f"{len(placed)} monitor{'s' if len(placed) > 1 else ''} · canvas {size[0]}×{size[1]}"
-        text += f" · {(gw // self.p) * (gh // self.p)} patches × {steps} steps"
-        return draw_layout(size, placed), text + (f" · bezel {bezel} px" if bezel else "")
+        gw, gh = -(-size[0] // self.p), -(-size[1] // self.p)
+        line = f"{len(placed)} monitor{'s' if len(placed) > 1 else ''} · canvas {size[0]}×{size[1]}"
+        line += f" · {gw * gh} patches × {steps} steps" + (f" · bezel {bezel} px" if bezel else "")
+        return draw_layout(size, placed), fit.plan(self, need, line)
 
     def span(
         self,
@@ -102,32 +119,46 @@ class SpanActions(BaseActions):
         sampler: str | None = None,
         grid: str | None = None,
         eta: float | None = None,
+        composition: str | None = None,
+        layout_family: str | None = None,
+        layout_strength: float | None = None,
+        preset: str | None = None,
+        guidance_interval: str | None = None,
         stop: threading.Event | None = None,
     ) -> Iterator[Update]:
-        """Paint the span's canvas, then save it and each monitor's crop to the history, and ZIP the crops."""
+        """Paint the span's canvas (on a composition, if one is picked), then save it to the history and each
+        monitor's crop beside the ZIP of them (spans/: one History entry per span)."""
         (width, height), typed, placed, bezel = monitors_of(text, bezel)
-        check_canvas(width, height, self.p, self.limits, "span")
-        settings = self._settings(steps, guidance, sampler, grid, eta)
+        self._check(self.span_need(text, bezel, steps, guidance, seed, sampler, grid, eta, composition,
+                                   preset=preset, guidance_interval=guidance_interval))  # fmt: skip
+        settings = self._settings(steps, guidance, sampler, grid, eta, preset, guidance_interval)
+        name, source = comp.source(self, composition, layout_family, None)
+        guide = comp.structure(layout_strength)
         s = pick_seed(seed)
         clock = {"start": time.perf_counter()}
         label = lambda total: f"span · {len(placed)} monitors · {width}×{height} · {total} steps · seed {s}"
-        it = self.pipe.generate(height, width, seed=s, **settings)
+        if source is not None:
+            it = self.pipe.compose(source, height, width, seed=s, structure=guide, **settings)
+        else:
+            it = self.pipe.generate(height, width, seed=s, **settings)
         x = yield from sample_updates(it, label=label, stop=stop, seed=s, clock=clock, look=self.pipe.preview)
         if x is None:
             return
         whole = to_pil(x)
         params = {**sampling_params(settings), "Seed": s, "Size": f"{width}x{height}"}
+        params |= comp.params(name, source, s, guide, None) if source is not None else {}
         params |= {"Span": ",".join(m.text() for m in typed), "Bezel": bezel}
         path = self.history.save(whole, self.pipe.params(**params), "span", s)
         files = []
         for i, m in enumerate(placed):
             crop = {"Monitor": f"{i + 1}/{len(placed)}", "Crop": m.text()}
-            files.append(self.history.save(whole.crop(m.box), self.pipe.params(**params, **crop), f"monitor{i + 1}", s))
+            file = self.history.root / "spans" / f"{path.stem}-monitor{i + 1}.png"
+            files.append(save_png(whole.crop(m.box), file, self.pipe.params(**params, **crop)))
         bundle = zip_monitors(files, self.history.root / "spans" / f"{path.stem}.zip")
         took = fmt_seconds(time.perf_counter() - clock["start"])
         n = int(clock["total"])
         yield Update(
-            f"Done: {label(n)} in {took}; {len(files)} monitor files in the ZIP and the history",
+            f"Done: {label(n)} in {took}; {len(files)} monitor files in the ZIP (the whole picture in the history)",
             final=path,
             seed=s,
             index=n,
@@ -135,11 +166,6 @@ class SpanActions(BaseActions):
             history_changed=True,
             download=bundle,
         )
-
-    def span_cost(self, monitors, bezel, steps, guidance, *rest) -> float:
-        """Megapixel-steps of a Span job (the monitors' bounding box), from the inputs the action gets."""
-        (width, height), *_ = monitors_of(monitors, bezel)
-        return megapixels(self, width, height) * evaluations(self, steps, guidance)
 
 
 def zip_monitors(files: list[Path], target: Path) -> Path:
@@ -166,16 +192,23 @@ class SpanEvents(BaseEvents):
         sampler: str | None,
         grid: str | None,
         eta: float | None,
+        composition: str | None,
+        layout_family: str | None,
+        layout_strength: float | None,
+        preset: str | None,
+        guidance_interval: str | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> Iterator[tuple]:
         """Paint one picture across several monitors; the whole, each monitor's file, and their ZIP."""
-        args = (monitors, bezel, steps, guidance, seed, sampler, grid, eta)
-        yield from self._job(request, progress, lambda flag: self.studio.span(*args, stop=flag), download=True)
+        args = (monitors, bezel, steps, guidance, seed, sampler, grid, eta, composition, layout_family)
+        args += (layout_strength, preset, guidance_interval)
+        job = lambda flag: self.studio.span(*args, stop=flag)  # noqa: E731
+        yield from self._job(request, progress, job, download=True, kind="span")
 
-    def span_plan(self, monitors: str, bezel: float, steps: float) -> tuple[Any, str]:
+    def span_plan(self, monitors, bezel, steps, guidance, sampler, preset, interval) -> tuple[Any, str]:
         """The layout drawn to scale and the plan line (no model involved)."""
-        return self.studio.span_plan(monitors, bezel, steps)
+        return self.studio.span_plan(monitors, bezel, steps, guidance, sampler, preset, interval)
 
     def add_monitor(self, monitors: str, screen: str, x: float | None, y: float | None) -> str:
         """The monitor list with the picked screen added (a warning toast, no change, when it cannot be)."""
@@ -184,6 +217,15 @@ class SpanEvents(BaseEvents):
         except (InputError, ValueError) as exc:
             gr.Warning(str(exc))
             return gr.skip()
+
+
+def settings_of(params: dict[str, str]) -> dict[str, Any]:
+    """A past span's parameters as this tab's settings (History's "Use these settings")."""
+    out = {"span-monitors": params["Span"]} if "Span" in params else {}
+    out |= {"span-bezel": int(params["Bezel"])} if params.get("Bezel", "").isdigit() else {}
+    out["span-composition"] = params.get("Composition", "none")
+    out |= {"span-family": params["Layout family"]} if "Layout family" in params else {}
+    return out | controls.settings_of(params, "span")
 
 
 def tab(page: Page) -> TabParts:
@@ -217,9 +259,10 @@ def tab(page: Page) -> TabParts:
                     info="the gap between neighbouring screens: painted, so lines continue across it, in no file",
                     elem_id="span-bezel",
                 )
-                steps, guidance, seed = sampling_controls(studio, "span")
+                c = controls.sampling_controls(studio, "span")
+                composition, family, strength = comp.controls(studio, "span", picture=False)
                 with gr.Accordion("Advanced", open=False):
-                    sampler, grid, eta = solver_controls(studio, "span")
+                    controls.solver_controls(studio, "span", c)
             with gr.Column(scale=3):
                 layout = gr.Image(
                     label="Layout, to scale (grey: painted, in no monitor's file)",
@@ -230,14 +273,17 @@ def tab(page: Page) -> TabParts:
                     elem_id="span-layout",
                 )
                 plan = gr.Markdown(elem_id="span-plan")
-                go, stop, preview, result, status, seed_used, bar = result_panel("span", "Paint span")
+                panel = result_panel("span", "Paint span")
                 bundle = gr.File(label="Monitor files (ZIP)", interactive=False, elem_id="span-zip")
     add.click(ev.add_monitor, [monitors, screen, x, y], monitors, **QUICK)
-    clear.click(lambda: "", None, monitors, **QUICK)
-    gr.on(
-        [monitors.change, bezel.change, steps.change], ev.span_plan, [monitors, bezel, steps], [layout, plan], **QUICK
-    )
-    inputs = [monitors, bezel, steps, guidance, seed, sampler, grid, eta]
-    # a span's job has a seventh output: the ZIP of the monitors' files
-    job = job_endpoint(page, "span", go, inputs, (preview, result, status, seed_used, bar, bundle))
-    return TabParts(api={"span": job}, stop=stop)
+    clear.click(lambda: "", None, monitors, **QUICK)  # the one lambda here: renaming it would rename /lambda_3...
+    plan_in = [monitors, bezel, c.steps, c.guidance, c.sampler, c.preset, c.interval]
+    changes = [monitors.change, bezel.change, c.steps.change, c.guidance.change, c.sampler.change, c.interval.change]
+    gr.on(changes, ev.span_plan, plan_in, [layout, plan], **QUICK)
+    inputs = [monitors, bezel, *controls.inputs(c), composition, family, strength, c.preset, c.interval]
+    # a span's job has one more output: the ZIP of the monitors' files
+    job = job_endpoint(page, "span", inputs, panel, download=bundle)
+    follow_up(page, "span", panel)
+    keep = {"span-monitors": monitors, "span-bezel": bezel, "span-screen": screen, "span-composition": composition}
+    keep |= {"span-family": family, "span-layout-strength": strength} | controls.keep(c, "span")
+    return TabParts(api={"span": job}, panel=panel, source=panel.result, keep=keep, settings=settings_of)

@@ -102,7 +102,7 @@ def test_inpaint_with_an_uploaded_mask(client: Client, tmp_path: Path) -> None:
     assert params["Mode"] == "inpaint" and params["Strength"] == "0.7"  # the default when a client omits it
     named = {"strength": 0.5, "content": "original", "api_name": "/inpaint"}
     _, result, status, _, _, _ = client.predict(editor, 0, "fast", False, 64, 4, 1.5, 9, **named)
-    assert "× 2 steps" in status and parse_infotext(Image.open(result).text["parameters"])["Content"] == "original"
+    assert "× 2 of 4 steps" in status and parse_infotext(Image.open(result).text["parameters"])["Content"] == "original"
 
 
 def test_outpaint_and_its_layout_preview(client: Client, tmp_path: Path) -> None:
@@ -122,8 +122,11 @@ def test_sketch_and_upscale_endpoints(client: Client, tmp_path: Path) -> None:
     editor = {"background": None, "layers": [handle_file(str(sky))], "composite": None}
     _, result, status, seed, _, _ = client.predict(editor, 96, 48, 0.5, 4, 1.5, 3, api_name="/sketch")
     assert status.startswith("Done: sketch") and seed == 3 and Image.open(result).size == (96, 48)
+    params = parse_infotext(Image.open(result).text["parameters"])  # a client that names no way: structure
+    assert params["Compose"] == "structure" and params["Source"] == "sketch 64x32"
+    _, result, *_ = client.predict(editor, 96, 48, 0.5, 4, 1.5, 3, how="img2img", api_name="/sketch")
     params = parse_infotext(Image.open(result).text["parameters"])
-    assert params["Strength"] == "0.5" and params["Source"] == "sketch 64x32"
+    assert params["Compose"] == "img2img" and params["Strength"] == "0.5"
     _, result, status, _, _, _ = client.predict(
         handle_file(result), "×2", None, None, 0.4, 4, 1.5, 1, api_name="/upscale"
     )
@@ -167,8 +170,8 @@ def test_bad_input_gives_a_message_and_writes_nothing(client: Client, studio: St
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\n not really")
     out = client.predict(handle_file(str(corrupt)), 0, 64, 0, 0, 16, 4, 1.5, 1, api_name="/outpaint")
     assert out[2].startswith("⚠ could not read the picture") and is_skip(out[1])
-    out = generate(client, width=1024, height=1024).result(timeout=60)
-    assert "over the limit" in out[2]
+    with pytest.raises(Exception, match="over the limit.*the largest canvas of this shape that fits is 256×256"):
+        generate(client, width=1024, height=1024).result(timeout=60)  # refused before it queues
     bg = tmp_path / "bg.png"
     Image.new("RGB", (48, 32)).save(bg)
     empty = tmp_path / "empty.png"

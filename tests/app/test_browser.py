@@ -1,6 +1,7 @@
 """The studio in a real browser: Playwright driving Debian's Chromium (never a downloaded one).
 
-Each test saves screenshots under the pytest temp folder (or $PATCHDM_SCREENSHOTS) and prints where.
+With $PATCHDM_SCREENSHOTS set, each test saves screenshots there (a full-page screenshot takes seconds of
+software rendering, so the suite takes none unless asked).
 """
 
 from __future__ import annotations
@@ -45,12 +46,23 @@ WATCH_PREVIEWS = """prefix => {
 }"""
 
 
+class Shots:
+    """page.screenshot into $PATCHDM_SCREENSHOTS, or nothing when it is not set."""
+
+    def __init__(self, folder: str | None) -> None:
+        self.folder = Path(folder) if folder else None
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            print(f"\nscreenshots: {self.folder}")
+
+    def __call__(self, page, name: str, full_page: bool = False) -> None:
+        if self.folder is not None:
+            page.screenshot(path=self.folder / name, full_page=full_page)
+
+
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = Path(os.environ.get("PATCHDM_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nscreenshots: {folder}")
-    return folder
+def shots() -> Shots:
+    return Shots(os.environ.get("PATCHDM_SCREENSHOTS"))
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +149,7 @@ def run_inpaint(page, done: str) -> None:
     expect(status(page, "inp")).to_have_value(re.compile(done))
 
 
-def test_generate_shows_changing_previews_then_the_png(page, shots: Path) -> None:
+def test_generate_shows_changing_previews_then_the_png(page, shots: Shots) -> None:
     expect(page.locator("#banner")).to_contain_text("untrained tiny test model")
     page.locator("#gen-preset input").click()
     page.get_by_role("option", name="custom").click()
@@ -149,7 +161,7 @@ def test_generate_shows_changing_previews_then_the_png(page, shots: Path) -> Non
     page.evaluate(WATCH_PREVIEWS, "gen")
     page.locator("#gen-run").click()
     expect(status(page, "gen")).to_have_value(re.compile(r"step \d+/30 .* elapsed · ETA"))
-    page.screenshot(path=shots / "generate-running.png")
+    shots(page, "generate-running.png")
     expect(status(page, "gen")).to_have_value(re.compile(r"^Done: 128×96, seed 1234"))
     page.wait_for_selector('#gen-result img[src*="file="]')
     watch = page.evaluate("window.__watch")
@@ -157,10 +169,10 @@ def test_generate_shows_changing_previews_then_the_png(page, shots: Path) -> Non
     assert natural_size(page, "#gen-result img") == (128, 96)
     expect(page.locator("#gen-bar .pdm-bar > div")).to_have_attribute("style", "width:100.0%")
     expect(page.locator("#gen-seed-used input")).to_have_value("1234")
-    page.screenshot(path=shots / "generate.png", full_page=True)
+    shots(page, "generate.png", full_page=True)
 
 
-def test_paint_a_stroke_and_inpaint(page, shots: Path, pictures: dict[str, Path]) -> None:
+def test_paint_a_stroke_and_inpaint(page, shots: Shots, pictures: dict[str, Path]) -> None:
     page.get_by_role("tab", name="Inpaint").click()
     upload_to_editor(page, pictures["landscape"])
     canvas = page.locator("#inp-editor canvas").first
@@ -173,13 +185,13 @@ def test_paint_a_stroke_and_inpaint(page, shots: Path, pictures: dict[str, Path]
     page.mouse.up()
     set_number(page, "inp-steps", 8)
     set_number(page, "inp-seed", 7)
-    page.screenshot(path=shots / "inpaint-painted.png")
+    shots(page, "inpaint-painted.png")
     t0 = time.perf_counter()
     run_inpaint(page, r"^Done: inpaint")
     page.wait_for_selector('#inp-result img[src*="file="]')
     print(f"inpaint click -> result: {time.perf_counter() - t0:.1f} s")
     assert natural_size(page, "#inp-result img") == (160, 96)
-    page.screenshot(path=shots / "inpaint.png", full_page=True)
+    shots(page, "inpaint.png", full_page=True)
 
 
 def test_empty_mask_is_explained_and_the_app_keeps_working(page, pictures: dict[str, Path]) -> None:
@@ -189,7 +201,7 @@ def test_empty_mask_is_explained_and_the_app_keeps_working(page, pictures: dict[
     expect(page.get_by_text("the mask is empty").first).to_be_visible()  # the warning toast
 
 
-def test_extend_to_the_right_in_outpaint(page, shots: Path, pictures: dict[str, Path]) -> None:
+def test_extend_to_the_right_in_outpaint(page, shots: Shots, pictures: dict[str, Path]) -> None:
     page.get_by_role("tab", name="Outpaint").click()
     page.locator("#out-picture input[type=file]").first.set_input_files(str(pictures["landscape"]))
     expect(page.locator("#out-size")).to_contain_text("160×96 → 416×96")  # right: 256 px by default
@@ -199,10 +211,10 @@ def test_extend_to_the_right_in_outpaint(page, shots: Path, pictures: dict[str, 
     expect(status(page, "out")).to_have_value(re.compile(r"^Done: outpaint"))
     page.wait_for_selector('#out-result img[src*="file="]')
     assert natural_size(page, "#out-result img") == (416, 96)
-    page.screenshot(path=shots / "outpaint.png", full_page=True)
+    shots(page, "outpaint.png", full_page=True)
 
 
-def test_stop_during_a_run_keeps_the_preview_and_the_app_recovers(page, shots: Path) -> None:
+def test_stop_during_a_run_keeps_the_preview_and_the_app_recovers(page, shots: Shots) -> None:
     page.locator("#gen-preset input").click()
     page.get_by_role("option", name="custom").click()
     set_number(page, "gen-width", 256)
@@ -215,14 +227,14 @@ def test_stop_during_a_run_keeps_the_preview_and_the_app_recovers(page, shots: P
     expect(status(page, "gen")).to_have_value(re.compile(r"^Stopped at step \d+/200"))
     assert page.locator('#gen-preview img[src*="file="]').count() == 1
     assert page.locator('#gen-result img[src*="file="]').count() == 0
-    page.screenshot(path=shots / "stopped.png", full_page=True)
+    shots(page, "stopped.png", full_page=True)
     set_number(page, "gen-steps", 4)
     page.locator("#gen-run").click()
     expect(status(page, "gen")).to_have_value(re.compile(r"^Done: 256×256"))
     page.wait_for_selector('#gen-result img[src*="file="]')
 
 
-def test_history_sends_a_picture_to_outpaint(page, shots: Path) -> None:
+def test_history_sends_a_picture_to_outpaint(page, shots: Shots) -> None:
     set_number(page, "gen-width", 64)
     set_number(page, "gen-height", 48)
     page.get_by_text("Advanced").first.click()  # the sampler choices live in Generate's Advanced section
@@ -236,7 +248,7 @@ def test_history_sends_a_picture_to_outpaint(page, shots: Path) -> None:
     thumbs.first.click()
     params = re.compile(r"^Steps: \d+, Sampler: DPM\+\+ 2M, .*Grid: random, Seed: \d+")
     expect(page.locator("#hist-params textarea")).to_have_value(params)
-    page.screenshot(path=shots / "history.png", full_page=True)
+    shots(page, "history.png", full_page=True)
     page.locator("#hist-to-outpaint").click()
     expect(page.get_by_role("tab", name="Outpaint")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#out-size")).to_contain_text("64×48 → 320×48")
@@ -256,7 +268,7 @@ def stroke_across(page, editor: str, y_frac: float) -> None:
     page.mouse.up()
 
 
-def test_sketch_in_two_colours_then_upscale_it_from_history(page, shots: Path) -> None:
+def test_sketch_in_two_colours_then_upscale_it_from_history(page, shots: Shots) -> None:
     page.get_by_role("tab", name="Sketch").click()
     editor = page.locator("#sk-editor")
     expect(editor.locator("canvas").first).to_be_visible()
@@ -276,16 +288,18 @@ def test_sketch_in_two_colours_then_upscale_it_from_history(page, shots: Path) -
     set_number(page, "sk-width", 128)
     set_number(page, "sk-height", 64)
     set_number(page, "sk-steps", 4)
-    page.screenshot(path=shots / "sketch-painted.png")
+    shots(page, "sketch-painted.png")
     page.locator("#sk-run").click()
     expect(status(page, "sk")).to_have_value(re.compile(r"^Done: sketch"))
     page.wait_for_selector('#sk-result img[src*="file="]')
     assert natural_size(page, "#sk-result img") == (128, 64)
-    page.screenshot(path=shots / "sketch.png", full_page=True)
+    shots(page, "sketch.png", full_page=True)
     page.get_by_role("tab", name="History").click()
     page.locator("#history button img").first.click()
     params = page.locator("#hist-params textarea")
-    expect(params).to_have_value(re.compile(r"Mode: sketch, .*Strength: 0\.6, .*Size: 128x64, Source: sketch \d+x\d+"))
+    expect(params).to_have_value(
+        re.compile(r"Mode: sketch, .*Compose: structure, .*Size: 128x64, Source: sketch \d+x\d+")
+    )
     page.locator("#hist-to-upscale").click()
     expect(page.get_by_role("tab", name="Upscale")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#up-plan")).to_contain_text("128×64 → 256×128")
@@ -294,10 +308,10 @@ def test_sketch_in_two_colours_then_upscale_it_from_history(page, shots: Path) -
     expect(status(page, "up")).to_have_value(re.compile(r"^Done: upscale"))
     page.wait_for_selector('#up-result img[src*="file="]')
     assert natural_size(page, "#up-result img") == (256, 128)
-    page.screenshot(path=shots / "upscale.png", full_page=True)
+    shots(page, "upscale.png", full_page=True)
 
 
-def test_span_adds_two_monitors_paints_and_downloads_both_files(page, shots: Path, tmp_path: Path) -> None:
+def test_span_adds_two_monitors_paints_and_downloads_both_files(page, shots: Shots, tmp_path: Path) -> None:
     """Two screens from the list, placed side by side; then a small geometry typed in (the tiny model paints
     it in seconds), a bezel, Paint: the ZIP holds one file per monitor, each an exact crop of the whole."""
     import io
@@ -320,7 +334,7 @@ def test_span_adds_two_monitors_paints_and_downloads_both_files(page, shots: Pat
     page.locator("#span-run").click()
     page.wait_for_selector('#span-result img[src*="file="]')
     expect(status(page, "span")).to_have_value(re.compile(r"Done: span · 2 monitors"))
-    page.screenshot(path=shots / "span.png", full_page=True)
+    shots(page, "span.png", full_page=True)
     link = page.locator("#span-zip a").first
     with page.expect_download() as download:
         link.click()

@@ -162,10 +162,13 @@ def test_generate_rejects_bad_input_and_writes_nothing(studio: Studio, kwargs: d
     assert saved(studio) == []
 
 
-def test_plan_text(studio: Studio) -> None:
-    assert studio.plan(64, 32, 7) == "8 patches × 7 steps"
+def test_plan_text_says_how_long_once_the_pace_is_known(studio: Studio) -> None:
+    assert studio.plan(64, 32, 7) == "8 patches × 7 steps · time: measured after the first job"
     assert "painted at 48×32" in studio.plan(40, 30, 7)
     assert studio.plan(4096, 4096, 7).startswith("⚠")
+    studio.pace.rate = 100.0  # s per megapixel-step: 64x32 at 7 guided steps is 0.029 of them
+    assert studio.plan(64, 32, 7) == "8 patches × 7 steps · about 3 s here"
+    assert studio.plan(64, 32, 7, guidance=1) == "8 patches × 7 steps · about 1 s here"  # one pass a step
 
 
 # -- uploads and masks ---------------------------------------------------------------------------
@@ -316,11 +319,11 @@ def test_edit_strength_runs_that_share_of_the_steps_and_is_recorded(studio: Stud
     bg = picture(48, 32, seed=4)
     value = {"background": bg, "layers": [stroke(48, 32, (16, 0, 32, 16))], "composite": bg}
     updates = run_all(studio.inpaint(value, blur=0, steps=4, seed=2, strength=0.5, content="original"))
-    assert "× 2 steps" in updates[-1].status
+    assert "× 2 of 4 steps" in updates[-1].status
     params = parse_infotext(read_parameters(finals(updates)[0]))
     assert params["Strength"] == "0.5" and params["Content"] == "original"
     updates = run_all(studio.outpaint(picture(48, 32), 0, 64, 0, 0, 8, steps=4, seed=1))  # the default, 0.7
-    assert "× 3 steps" in updates[-1].status
+    assert "× 3 of 4 steps" in updates[-1].status
     assert parse_infotext(read_parameters(finals(updates)[0]))["Strength"] == "0.7"
     for kw, message in [
         ({"strength": 0.1}, "repaints nothing in 4 steps"),
@@ -329,11 +332,11 @@ def test_edit_strength_runs_that_share_of_the_steps_and_is_recorded(studio: Stud
     ]:
         with pytest.raises(InputError, match=message):
             run_all(studio.inpaint(value, steps=4, seed=1, **kw))
-    cost = JobCost(studio)
-    full = cost("outpaint", (picture(48, 32), 0, 64, 0, 0, 8, 4, 1.5, 1, None, None, None, 1.0))
-    half = cost("outpaint", (picture(48, 32), 0, 64, 0, 0, 8, 4, 1.5, 1, None, None, None, 0.5))
-    default = cost("outpaint", (picture(48, 32), 0, 64, 0, 0, 8, 4, 1.5))
-    assert half == pytest.approx(full / 2) and default == pytest.approx(full * 0.7)
+    need = JobCost(studio)
+    full = need("outpaint", (picture(48, 32), 0, 64, 0, 0, 8, 4, 1.5, 1, None, None, None, 1.0)).cost(studio.p)
+    half = need("outpaint", (picture(48, 32), 0, 64, 0, 0, 8, 4, 1.5, 1, None, None, None, 0.5)).cost(studio.p)
+    default = need("outpaint", (picture(48, 32), 0, 64, 0, 0, 8, 4, 1.5)).cost(studio.p)
+    assert half == pytest.approx(full / 2) and default == pytest.approx(full * 3 / 4)  # 0.7 runs 3 of 4 steps
 
 
 def test_outpaint_layout_and_bad_input(studio: Studio) -> None:
@@ -411,8 +414,8 @@ def test_span_saves_the_whole_and_each_monitors_exact_crop_and_zips_them(studio:
     done = updates[-1]
     assert done.status.startswith("Done: span · 2 monitors · 88×32") and done.download.suffix == ".zip"
     whole = np.asarray(Image.open(done.final))
-    files = [f for f in saved(studio) if "-monitor" in f.name]
-    assert len(files) == 2 and len(saved(studio)) == 3  # the whole picture and both monitors, in the history
+    files = sorted((studio.history.root / "spans").glob("*-monitor*.png"))
+    assert len(files) == 2 and saved(studio) == [done.final]  # one History entry; the monitors beside the ZIP
     crops = {parse_infotext(read_parameters(f))["Monitor"]: np.asarray(Image.open(f)) for f in files}
     assert np.array_equal(crops["1/2"], whole[0:32, 0:48]) and np.array_equal(crops["2/2"], whole[8:24, 56:88])
     assert zipfile.ZipFile(done.download).namelist() == ["monitor1.png", "monitor2.png"]

@@ -1,5 +1,8 @@
 """The page's public API is what API clients were written against: the same endpoints, in the same order, with
-the same parameters and outputs (built without a server; tiny model)."""
+the same parameters and outputs (built without a server; tiny model). New parameters come only at the end of
+an endpoint's inputs (a preset and the guidance interval everywhere; Generate's layout family and strength,
+Span's composition, Sketch's and Upscale's way of bringing the picture in), and new endpoints after the old
+ones (/vary), so that a client written before them keeps working."""
 
 from __future__ import annotations
 
@@ -12,21 +15,23 @@ from app.studio import Studio
 from patchdm_core import PatchDM
 
 SAMPLING = ["steps", "guidance", "seed", "sampler", "grid", "eta"]
+NEW = ["preset", "guidance_interval"]  # every painting endpoint's last two
 # name -> (parameters, number of outputs); the /lambda* ones are the result panels' seed mirrors (see shared/tab.py)
 API = {
     **{name: (["s"], 1) for name in ("/lambda", "/lambda_1", "/lambda_3", "/lambda_4", "/lambda_5", "/lambda_6")},
     "/generate": (
         ["width", "height", *SAMPLING[:3], "batch", "mode", "tileable", "style", *SAMPLING[3:], "composition"]
-        + ["palette"],
+        + ["palette", "layout_family", "layout_strength", *NEW],
         6,
     ),
-    "/inpaint": (["editor", "blur", "method", "only_masked", "margin", *SAMPLING, "strength", "content"], 6),
-    "/outpaint": (["picture", "top", "right", "bottom", "left", "feather", *SAMPLING, "strength"], 6),
-    "/sketch": (["editor", "width", "height", "strength", *SAMPLING], 6),
-    "/upscale": (["picture", "factor", "width", "height", "strength", *SAMPLING], 6),
-    "/span": (["monitors", "bezel", *SAMPLING], 7),
+    "/inpaint": (["editor", "blur", "method", "only_masked", "margin", *SAMPLING, "strength", "content", *NEW], 6),
+    "/outpaint": (["picture", "top", "right", "bottom", "left", "feather", *SAMPLING, "strength", *NEW], 6),
+    "/sketch": (["editor", "width", "height", "strength", *SAMPLING, "how", "follow", *NEW], 6),
+    "/upscale": (["picture", "factor", "width", "height", "strength", *SAMPLING, "how", *NEW], 6),
+    "/span": (["monitors", "bezel", *SAMPLING, "composition", "layout_family", "layout_strength", *NEW], 7),
     "/stop": ([], 1),
     "/outpaint_layout": (["picture", "top", "right", "bottom", "left", "feather"], 2),
+    "/vary": (["picture", "how"], 6),
 }
 
 

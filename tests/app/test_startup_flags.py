@@ -47,3 +47,16 @@ def test_app_main_refuses_in_one_line(capsys) -> None:
     assert module.main(["--host", "my laptop"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --host")
+
+
+def test_more_threads_than_this_machine_gives_are_refused_in_one_line(capsys) -> None:
+    """issue 30: --threads uses runtime.limits.threads_arg, as the command line does."""
+    from patchdm_core.runtime.limits import usable_cpus
+
+    too_many = usable_cpus() + 1
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args(["--threads", str(too_many)])
+    assert stop.value.code == 2
+    line = capsys.readouterr().err.strip()
+    assert line.count("\n") == 0 and f"the CPUs this machine gives, got {too_many}" in line
+    assert build_parser().parse_args(["--threads", str(usable_cpus())]).threads == usable_cpus()
