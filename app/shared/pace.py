@@ -18,6 +18,8 @@ import time
 from collections import deque
 from typing import Any
 
+from patchdm_core.sampling.guidance import guided_passes
+
 CALIBRATION = ((2, 4), (4, 8))  # rows x columns of patches of the two start-up canvases
 CALIBRATION_STEPS = 3  # the first step warms the kernels up and is not counted
 POINTS = 8  # the newest (megapixel-steps a step, seconds a step) measurements the estimate is fitted to
@@ -65,7 +67,10 @@ class Pace:
         """Measure the pace on two small canvases with the model's default settings (a few seconds on a CPU);
         returns the seconds per megapixel-step."""
         settings = pipe.settings(steps=CALIBRATION_STEPS)
-        passes = 2 if settings["guidance"] != 1 else 1
+        # the steps timed (all but the first) at their own passes: with a guidance interval the low levels
+        # make one pass, not two (counting two there halved the rate and every estimate with it)
+        timed = pipe.painter.levels(settings)[1:]
+        passes = guided_passes(timed, float(settings["guidance"]), settings.get("guidance_interval")) / len(timed)
         for rows, cols in CALIBRATION:
             height, width = rows * pipe.p, cols * pipe.p
             times = [time.perf_counter() for _ in pipe.generate(height, width, seed=0, **settings)]

@@ -59,6 +59,21 @@ def test_the_pace_is_measured_then_follows_finished_jobs(tiny_pipe: PatchDM) -> 
     assert line.seconds(1.0, 100) == pytest.approx(5.5) and line.source == "given"
 
 
+def test_the_calibration_counts_the_passes_its_timed_steps_make(tiny_pipe: PatchDM, monkeypatch) -> None:
+    from app.shared.pace import CALIBRATION
+
+    rows, cols = CALIBRATION[0]
+    mp = rows * cols * tiny_pipe.p**2 / 1e6
+    own = tiny_pipe.settings
+    for interval, passes in (((0, 999), 2), ((450, 999), 1)):  # 3 steps: 999 (not timed), 302, 0
+        monkeypatch.setattr(
+            tiny_pipe, "settings", lambda **kw: own(**kw) | {"guidance": 1.5, "guidance_interval": interval}
+        )
+        pace = Pace()
+        pace.calibrate(tiny_pipe)
+        assert pace.points[0][0] == pytest.approx(mp * passes), interval
+
+
 def test_a_job_that_fits_is_not_refused_and_one_that_does_not_names_the_largest_that_fits(studio: Studio) -> None:
     fits = Need(128, 64, unit=8.0)
     assert fit.refusal(studio, fits) is None
