@@ -80,7 +80,8 @@ COMMANDS = {
     "--out --peak-tflops --precision --quick --repeats --sizes --sliding-max-size --threads -h",
     "bench-train": "--batch-size --config --data --device --help --no-bf16 --offsets --out --precision --seconds "
     "--speed --threads --window -h",
-    "set-defaults": "--eta --grid --guidance --help --positions --precision --sampler --steps --threads --weights -h",
+    "set-defaults": "--eta --grid --guidance --guidance-interval --help --positions --precision --sampler --steps "
+    "--threads --weights -h",
 }
 
 

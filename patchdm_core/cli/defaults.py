@@ -14,6 +14,7 @@ from ..model.weights import load_weights, set_sampling_defaults
 from ..runtime import checks
 from ..sampling.positions import GRIDS
 from ..sampling.solvers import SAMPLERS
+from .common import interval_arg
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -25,17 +26,27 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--grid", choices=list(GRIDS), default=None, help="feature mode: position rule of the patch grid")
     p.add_argument("--eta", type=checks.arg("eta"), default=None, help="stochasticity in [0, 1]")
     p.add_argument("--positions", choices=["absolute", "stretch"], default=None)
+    p.add_argument(
+        "--guidance-interval",
+        type=interval_arg,
+        default=None,
+        metavar="LO-HI",
+        help="timesteps (0-999) that get guidance; one network pass instead of two elsewhere",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
 
     fields = {
         k: getattr(args, k)
-        for k in ("steps", "guidance", "sampler", "grid", "eta", "positions")
+        for k in ("steps", "guidance", "sampler", "grid", "eta", "positions", "guidance_interval")
         if getattr(args, k) is not None
     }
     if not fields:
-        raise ValueError("nothing to change: give one or more of --steps --guidance --sampler --grid --eta --positions")
+        raise ValueError(
+            "nothing to change: give one or more of --steps --guidance --sampler --grid --eta --positions "
+            "--guidance-interval"
+        )
     before = load_weights(args.weights)[0].sampling
     checks.writable_folder(args.weights.parent, "--weights")  # the file is rewritten through a temporary one
     if not os.access(args.weights, os.W_OK):

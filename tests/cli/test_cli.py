@@ -163,6 +163,11 @@ def test_set_defaults_rewrites_the_weights_defaults(tmp_path, tiny_pipe, capsys)
     assert main(["generate", "--weights", str(path), "--size", "32x32", "--seed", "1", "-o", str(out)]) == 0
     params = parse_infotext(Image.open(out).info["parameters"])
     assert (params["Sampler"], params["Steps"]) == ("DPM++ 2M", "9")
+    assert main(["set-defaults", "--weights", str(path), "--guidance-interval", "450-999"]) == 0
+    assert "guidance_interval: (450, 999) (was (0, 999))" in capsys.readouterr().out
+    assert main(["generate", "--weights", str(path), "--size", "32x32", "--seed", "1", "-o", str(out)]) == 0
+    assert parse_infotext(Image.open(out).info["parameters"])["Guidance interval"] == "450-999"
+    assert main(["set-defaults", "--weights", str(path), "--guidance-interval", "900-100"]) == 2
     assert main(["set-defaults", "--weights", str(path)]) == 2
     assert main(["set-defaults", "--weights", str(path), "--eta", "7"]) == 2
     assert "eta must be a number between 0 and 1" in capsys.readouterr().err
