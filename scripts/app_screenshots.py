@@ -1,15 +1,20 @@
-"""Drive the real app (`app.py`) in Debian's Chromium: time Generate, then screenshot the tabs.
+"""Drive the real app (`app.py`) in Debian's Chromium: time Generate, then screenshot the tabs and the states
+an artist meets (a batch, a queued job, a reload mid-job, a size too large, the History).
 
     .venv/bin/python scripts/app_screenshots.py --weights W.safetensors --out docs --threads 1
 
-Prints JSON timings (click -> first preview, click -> final PNG, as the browser saw them) and
-writes app-generate.jpg, app-inpaint.jpg, app-outpaint.jpg, app-sketch.jpg, app-upscale.jpg and app-span.jpg
-(each under 300 KB) into --out. Every job runs at the model's default sampler settings.
+Prints JSON: the plan line's time estimate against the job as the browser saw it (click -> first preview,
+click -> final PNG), for Generate and for each later job, and the detail Upscale added against a Lanczos
+resize of the same picture (the finest Laplacian level's energy). Writes app-generate.jpg, app-batch.jpg,
+app-waiting.jpg, app-reload.jpg, app-too-large.jpg, app-inpaint.jpg, app-outpaint.jpg, app-sketch.jpg,
+app-upscale.jpg, app-upscale-crop.jpg, app-span.jpg and app-history.jpg (each under 300 KB) into --out.
+Every job runs at the model's default sampler settings.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import re
 import socket
@@ -20,8 +25,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from patchdm_core.runtime.filters import laplacian_pyramid  # noqa: E402
+from patchdm_core.runtime.images import from_pil  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/lib/chromium/chromium"
@@ -79,13 +89,58 @@ def paint(page) -> None:
     page.mouse.up()
 
 
-def run_and_shoot(page, prefix: str, png: Path, jpg: Path, ms: int) -> None:
-    """Run a tab's job, wait for its PNG, screenshot the whole page (the result sits below the fold)."""
+ABOUT = re.compile(r"about (\d+(?:\.\d)?) (s|min)(?: (\d+) min)? here|about (\d+) h(?: (\d+) min)? here")
+
+
+def estimate(text: str) -> float | None:
+    """The seconds a plan line's 'about 40 s here' / '1.5 min' / '1 h 20 min' says."""
+    m = ABOUT.search(text)
+    if not m:
+        return None
+    if m[4]:
+        return int(m[4]) * 3600 + int(m[5] or 0) * 60
+    return float(m[1]) * (60 if m[2] == "min" else 1)
+
+
+def run_job(page, prefix: str, plan: str | None, ms: int) -> dict:
+    """Run a tab's job to its PNG; the plan line's estimate against the time the browser saw."""
+    predicted = estimate(page.locator(f"#{plan}").inner_text()) if plan else None
+    before = page.locator(f"#{prefix}-status textarea").input_value()
+    t0 = time.monotonic()
     page.locator(f"#{prefix}-run").click()
+    page.wait_for_function(
+        "([s, old]) => document.querySelector(s).value !== old", arg=[f"#{prefix}-status textarea", before]
+    )
     expect(page.locator(f"#{prefix}-status textarea")).to_have_value(re.compile("^Done"), timeout=ms)
     page.wait_for_selector(f'#{prefix}-result img[src*="file="]')
-    page.screenshot(path=png, full_page=True)
-    save_small(png, jpg)
+    return {"job": prefix, "predicted_s": predicted, "took_s": round(time.monotonic() - t0, 1)}
+
+
+def shoot(page, tmp: Path, out: Path, name: str, full_page: bool = True) -> None:
+    page.screenshot(path=tmp / f"{name}.png", full_page=full_page)
+    save_small(tmp / f"{name}.png", out / f"app-{name}.jpg")
+
+
+def picture_of(page, prefix: str) -> Image.Image:
+    """The PNG a tab's Result shows, fetched as the browser does."""
+    src = page.locator(f'#{prefix}-result img[src*="file="]').get_attribute("src")
+    return Image.open(io.BytesIO(page.request.get(src).body())).convert("RGB")
+
+
+def upscale_crop(source: Image.Image, upscaled: Image.Image, out: Path) -> dict:
+    """Lanczos and the app's Upscale of the same picture side by side (a 256-px crop, shown at 2x), and the
+    energy of the finest Laplacian level of each (the detail at a pixel's scale)."""
+    lanczos = source.resize(upscaled.size, Image.LANCZOS)
+    energy = [float(laplacian_pyramid(from_pil(im))[0].pow(2).mean()) for im in (lanczos, upscaled)]
+    w, h = upscaled.size
+    box = (w // 2 - 128, h // 2 - 128, w // 2 + 128, h // 2 + 128)
+    sheet = Image.new("RGB", (1044, 540), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, (im, label) in enumerate(((lanczos, "Lanczos resize"), (upscaled, "Upscale (add detail, 0.6)"))):
+        sheet.paste(im.crop(box).resize((512, 512), Image.NEAREST), (i * 532, 28))
+        draw.text((i * 532 + 4, 6), label, fill="black")
+    sheet.save(out / "app-upscale-crop.jpg", quality=88)
+    return {"upscale_finest_level_vs_lanczos": round(energy[1] / energy[0], 2), "size": f"{w}x{h}"}
 
 
 def sketch_layout(page) -> None:
@@ -153,71 +208,123 @@ def main() -> int:
             if args.steps:
                 set_number(page, "gen-steps", args.steps)
             set_number(page, "gen-seed", args.seed)
+            expect(page.locator("#gen-plan")).to_contain_text("here")
+            predicted = estimate(page.locator("#gen-plan").inner_text())
             page.evaluate(TIMING)
             page.locator("#gen-run").click()
             expect(page.locator("#gen-status textarea")).to_have_value(re.compile("^Done"), timeout=ms)
             page.wait_for_selector('#gen-result img[src*="file="]')
             t = page.evaluate("window.__t")
-            status = page.locator("#gen-status textarea").input_value()
             timing = {
                 "size": "1024x512",
                 "steps": args.steps or "model default",
                 "threads": args.threads or "default",
                 "weights": str(args.weights or "default"),
+                "predicted_s": predicted,
                 "click_to_first_preview_s": round((t["preview"] - t["click"]) / 1000, 1),
                 "click_to_final_png_s": round((t["final"] - t["click"]) / 1000, 1),
-                "status": status,
+                "status": page.locator("#gen-status textarea").input_value(),
             }
             print(json.dumps(timing), flush=True)
             if args.out is not None:
                 args.out.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=tmp / "generate.png")
-                save_small(tmp / "generate.png", args.out / "app-generate.jpg")
-                page.locator("#gen-to-inpaint").click()
-                page.locator("#inp-editor canvas").first.wait_for()
-                time.sleep(3)
-                paint(page)
-                page.get_by_label("Only the masked area").check()
-                if args.steps:
-                    set_number(page, "inp-steps", args.steps)
-                page.locator("#inp-run").click()
-                expect(page.locator("#inp-status textarea")).to_have_value(re.compile("^Done"), timeout=ms)
-                page.locator("#inp-status").scroll_into_view_if_needed()
-                page.screenshot(path=tmp / "inpaint.png", full_page=True)
-                save_small(tmp / "inpaint.png", args.out / "app-inpaint.jpg")
-                page.get_by_role("tab", name="Generate").click()
-                page.locator("#gen-to-outpaint").click()
-                expect(page.locator("#out-size")).to_contain_text("1024×512 → 1280×512", timeout=60_000)
-                if args.steps:
-                    set_number(page, "out-steps", args.steps)
-                page.locator("#out-run").click()
-                expect(page.locator("#out-status textarea")).to_have_value(re.compile("^Done"), timeout=ms)
-                page.screenshot(path=tmp / "outpaint.png")
-                save_small(tmp / "outpaint.png", args.out / "app-outpaint.jpg")
-                page.get_by_role("tab", name="Sketch").click()
-                sketch_layout(page)
-                set_number(page, "sk-seed", args.seed)
-                run_and_shoot(page, "sk", tmp / "sketch.png", args.out / "app-sketch.jpg", ms)
-                page.locator("#sk-to-upscale").click()
-                expect(page.locator("#up-plan")).to_contain_text("1024×512 → 2048×1024", timeout=60_000)
-                set_number(page, "up-seed", args.seed)
-                run_and_shoot(page, "up", tmp / "upscale.png", args.out / "app-upscale.jpg", ms)
-                page.get_by_role("tab", name="Span").click()
-                for screen in ("desktop · 1440p · 2560×1440", "desktop · 1080p · 1920×1080"):
-                    page.locator("#span-screen input").click()
-                    page.get_by_role("option", name=screen).click()
-                    page.locator("#span-add").click()
-                # the same two screens at 3/8 scale, so that the 2-core CPU paints them in about a minute
-                page.locator("#span-monitors textarea, #span-monitors input").first.fill("960x540+0+0,720x405+960+68")
-                set_number(page, "span-bezel", 24)
-                set_number(page, "span-seed", args.seed)
-                run_and_shoot(page, "span", tmp / "span.png", args.out / "app-span.jpg", ms)
+                jobs = tour(browser, page, url, tmp, args, ms)
+                print(json.dumps({"jobs": jobs}), flush=True)
                 print(json.dumps({"screenshots": sorted(str(f) for f in args.out.glob("app-*.jpg"))}))
             browser.close()
     finally:
         app.terminate()
         app.wait(timeout=30)
     return 0
+
+
+def tour(browser, page, url: str, tmp: Path, args: argparse.Namespace, ms: int) -> list[dict]:
+    """Every tab's screenshot, and the states an artist meets; returns each job's estimate and time."""
+    out, jobs = args.out, []
+    steps = (lambda prefix: set_number(page, f"{prefix}-steps", args.steps)) if args.steps else (lambda prefix: None)
+    shoot(page, tmp, out, "generate", full_page=False)
+    page.locator("#gen-preset input").click()
+    page.get_by_role("option", name="custom").click()
+    set_number(page, "gen-width", 512)
+    set_number(page, "gen-height", 256)
+    set_number(page, "gen-batch", 2)
+    jobs.append(run_job(page, "gen", "gen-plan", ms) | {"batch": 2})
+    page.locator("#gen-batch").scroll_into_view_if_needed()
+    shoot(page, tmp, out, "batch", full_page=False)
+    set_number(page, "gen-batch", 1)
+    set_number(page, "gen-width", 20000)
+    set_number(page, "gen-height", 20000)
+    page.locator("#gen-run").click()
+    expect(page.locator("#gen-status textarea")).to_have_value(re.compile("^⚠"))
+    shoot(page, tmp, out, "too-large", full_page=False)
+    page.locator("#gen-fit").click()
+    set_number(page, "gen-width", 1024)
+    set_number(page, "gen-height", 512)
+    # a queued job: this page paints, a second browser asks for a span and waits its turn
+    other = browser.new_page(viewport={"width": 1360, "height": 900})
+    other.set_default_timeout(ms)
+    other.goto(url)
+    expect(other.locator("#gen-plan")).to_contain_text("patches", timeout=60_000)
+    other.get_by_role("tab", name="Span").click()
+    for screen in ("desktop · 1440p · 2560×1440", "desktop · 1080p · 1920×1080"):
+        other.locator("#span-screen input").click()
+        other.get_by_role("option", name=screen).click()
+        other.locator("#span-add").click()
+    # the same two screens at 3/8 scale, so that the 2-core CPU paints them in about a minute
+    other.locator("#span-monitors textarea, #span-monitors input").first.fill("960x540+0+0,720x405+960+68")
+    set_number(other, "span-bezel", 24)
+    set_number(other, "span-seed", args.seed)
+    if args.steps:
+        set_number(other, "span-steps", args.steps)
+    set_number(page, "gen-seed", args.seed + 1)
+    page.locator("#gen-run").click()
+    expect(page.locator("#gen-status textarea")).to_have_value(re.compile(r"step 2/"), timeout=ms)
+    other.locator("#span-run").click()
+    expect(other.locator("#span-status textarea")).to_have_value(re.compile("^Waiting"), timeout=60_000)
+    shoot(other, tmp, out, "waiting", full_page=False)
+    page.reload()  # a reload mid-job: the job goes on and the page follows it
+    after = re.compile("^(Still painting|While the page was away|Your last job)")  # (a short job may be done)
+    expect(page.locator("#gen-status textarea")).to_have_value(after, timeout=ms)  # after the queue moves on
+    shoot(page, tmp, out, "reload", full_page=False)
+    expect(page.locator("#gen-status textarea")).to_have_value(re.compile("^(While|Your last)"), timeout=ms)
+    expect(other.locator("#span-status textarea")).to_have_value(re.compile("^Done"), timeout=ms)
+    other.locator("#span-status").scroll_into_view_if_needed()
+    shoot(other, tmp, out, "span")
+    other.close()
+    page.locator("#gen-to-inpaint").click()
+    page.locator("#inp-editor canvas").first.wait_for()
+    time.sleep(3)
+    paint(page)
+    page.get_by_label("Only the masked area").check()
+    steps("inp")
+    jobs.append(run_job(page, "inp", "inp-plan", ms))
+    page.locator("#inp-status").scroll_into_view_if_needed()
+    shoot(page, tmp, out, "inpaint")
+    page.get_by_role("tab", name="Generate").click()
+    page.locator("#gen-to-outpaint").click()
+    expect(page.locator("#out-size")).to_contain_text("1024×512 → 1280×512", timeout=60_000)
+    steps("out")
+    jobs.append(run_job(page, "out", "out-plan", ms))
+    shoot(page, tmp, out, "outpaint", full_page=False)
+    page.get_by_role("tab", name="Sketch").click()
+    sketch_layout(page)
+    set_number(page, "sk-seed", args.seed)
+    steps("sk")
+    jobs.append(run_job(page, "sk", "sk-plan", ms))
+    shoot(page, tmp, out, "sketch")
+    source = picture_of(page, "sk")
+    page.locator("#sk-to-upscale").click()
+    expect(page.locator("#up-plan")).to_contain_text("1024×512 → 2048×1024", timeout=60_000)
+    set_number(page, "up-seed", args.seed)
+    steps("up")
+    jobs.append(run_job(page, "up", "up-plan", ms))
+    shoot(page, tmp, out, "upscale")
+    jobs.append(upscale_crop(source, picture_of(page, "up"), out))
+    page.get_by_role("tab", name="History").click()
+    page.locator("#history button img").first.click()
+    expect(page.locator("#hist-params textarea")).to_have_value(re.compile("Steps"))
+    shoot(page, tmp, out, "history", full_page=False)
+    return jobs
 
 
 if __name__ == "__main__":

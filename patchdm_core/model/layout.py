@@ -1,5 +1,6 @@
-"""The layout model: a small whole-picture diffusion model over 64x32 thumbnails of wallpapers, the
-composition stage in front of the patch model (composition/sources.py; the pipeline paints its sample at full size).
+"""The layout model: a small whole-picture diffusion model over thumbnails of wallpapers (32x16 by default), the
+composition stage in front of the patch model (composition/sources.py;
+the pipeline paints its sample at full size).
 
 The patch model sees 64-px patches and a global code that carries little of where things are, so it paints
 colour fields. A thumbnail holds what it misses: a sky over a field, a band across, one large form. The

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from ..runtime.images import from_pil
 
-STRENGTH = 0.25  # --style's default: palette distance 0.09 of the unconditional one (README, Style)
+STRENGTH = 0.25  # --style's default: palette distance 0.08 of the unconditional one (docs/experiments/style.md)
 ROTATIONS = 4  # the identity and three fixed random rotations of RGB space: 12 one-dimensional maps
 KNOTS = 256  # quantiles per 1-D map
 STRIDE = 4  # colour statistics from every 4th pixel of every 4th row (2048x1024: 131 072 pixels)

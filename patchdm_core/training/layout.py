@@ -1,4 +1,4 @@
-"""`train-layout`: the layout model (model/layout.py) learns 64x32 thumbnails of the training pictures.
+"""`train-layout`: the layout model (model/layout.py) learns thumbnails of the training pictures (32x16 by default).
 
 A folder of wallpapers gives a hundred or so layouts, far too few for a diffusion model not to learn them
 by heart, so every sample is a fresh 2:1 crop: a random 70-100% of the widest 2:1 box the picture holds,
