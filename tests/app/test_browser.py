@@ -24,8 +24,6 @@ from patchdm_core import PatchDM
 from tests.app.server import serve
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/lib/chromium/chromium"
-FLAGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
 WAIT = 60_000  # ms
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -78,16 +76,6 @@ def url(tiny_pipe: PatchDM, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     with serve(studio) as u:
         yield u
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian's chromium is missing at {CHROMIUM} (make chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

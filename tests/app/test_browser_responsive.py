@@ -27,8 +27,9 @@ from app.shared.imaging import Limits
 from app.shared.pace import Pace
 from app.studio import Studio
 from patchdm_core import PatchDM
+from tests.app.conftest import CHROMIUM, FLAGS
 from tests.app.server import serve
-from tests.app.test_browser import CHROMIUM, FLAGS, WAIT, set_number, status
+from tests.app.test_browser import WAIT, set_number, status
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -21,7 +21,7 @@ from app.shared.pace import Pace
 from app.studio import Studio
 from patchdm_core import PatchDM
 from tests.app.server import serve
-from tests.app.test_browser import CHROMIUM, FLAGS, WAIT, set_number, status, stroke_across
+from tests.app.test_browser import WAIT, set_number, status, stroke_across
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -39,16 +39,6 @@ def url(tiny_pipe: PatchDM, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     with serve(studio) as u:
         yield u
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian's chromium is missing at {CHROMIUM} (make chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url: str):
